@@ -1,0 +1,51 @@
+package mptcp.agent;
+
+import java.lang.instrument.Instrumentation;
+
+/** Starts the agent in a JVM, from premain or agentmain (see mptcp.agent.boot.Launcher). */
+public final class Agent {
+    public static final String VERSION = version();
+    /** Set in the target JVM once installed: "version; options". Read by attach and status. */
+    public static final String ACTIVE_PROPERTY = "mptcp.agent.active";
+
+    private Agent() {
+    }
+
+    public static void start(String args, Instrumentation inst, boolean attached) {
+        Config config;
+        try {
+            config = Config.fromJvm(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("mptcp-agent: ERROR: " + e.getMessage()
+                    + "; the agent is not installed, the application continues without MPTCP");
+            return;
+        }
+        Log.setLevel(config.log);
+        if (!config.enabled) {
+            Log.info("disabled (enabled=false): no socket is converted");
+            return;
+        }
+        if (Instrumenter.installed()) {
+            Log.warn("already active in this JVM; not installed twice");
+            return;
+        }
+        try {
+            Interceptor.configure(config);
+            Instrumenter.install(inst);
+            System.setProperty(ACTIVE_PROPERTY, VERSION + "; " + config.text);
+            Log.info("active (" + (attached ? "attached" : "premain") + "), " + config.text);
+        } catch (Throwable t) {
+            Log.error("could not install (" + t + "); the application continues without MPTCP");
+        }
+    }
+
+    private static String version() {
+        try (java.io.InputStream in = Agent.class.getClassLoader().getResourceAsStream("mptcp-agent.properties")) {
+            java.util.Properties p = new java.util.Properties();
+            p.load(in);
+            return p.getProperty("version", "dev");
+        } catch (Exception e) {
+            return "dev";
+        }
+    }
+}

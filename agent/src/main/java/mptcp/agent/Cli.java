@@ -1,0 +1,63 @@
+package mptcp.agent;
+
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/** {@code java -jar mptcp-agent.jar <command>}: the operator's command line. Exit codes: 0 ok, 1 failed, 2 bad usage. */
+public final class Cli {
+    private Cli() {
+    }
+
+    public static int run(String[] args) throws Exception {
+        PrintStream out = System.out;
+        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
+            usage(out);
+            return args.length == 0 ? 2 : 0;
+        }
+        List<String> rest = Arrays.asList(args).subList(1, args.length);
+        try {
+            switch (args[0]) {
+                case "--version":
+                case "version":
+                    out.println("mptcp-agent " + Agent.VERSION);
+                    return 0;
+                case "attach":
+                    return Attach.run(rest, out);
+                case "demo":
+                    return Demo.run(rest, out);
+                case "demo-peer":
+                    return Demo.peer(rest, out);
+                default:
+                    System.err.println("mptcp-agent: unknown command '" + args[0] + "'; commands: attach, demo, --help, --version");
+                    return 2;
+            }
+        } catch (UsageException e) {
+            System.err.println("mptcp-agent: " + e.getMessage());
+            return 2;
+        }
+    }
+
+    /** Bad input from the user: one line naming what was wrong and what is allowed; exit code 2. */
+    static final class UsageException extends RuntimeException {
+        UsageException(String message) {
+            super(message);
+        }
+    }
+
+    private static void usage(PrintStream out) {
+        out.println("mptcp-agent " + Agent.VERSION + " - puts unmodified JVM applications on Multipath TCP");
+        out.println();
+        out.println("As an agent:  java -javaagent:mptcp-agent.jar[=key=value,...] ...");
+        out.println("              JAVA_TOOL_OPTIONS=-javaagent:/path/mptcp-agent.jar java ...");
+        out.println("Commands:     java -jar mptcp-agent.jar attach <pid> [key=value,...]  load into a running JVM (same user)");
+        out.println("              java -jar mptcp-agent.jar demo                         two JVMs on loopback, both ends MPTCP");
+        out.println("              java -jar mptcp-agent.jar --version | --help");
+        out.println();
+        out.println("Options (agent arguments > -Dmptcp.agent.<key> > env MPTCP_AGENT_<KEY>; first value is the default):");
+        for (Map.Entry<String, String> e : Config.HELP.entrySet()) {
+            out.printf("  %-9s %-24s %s%n", e.getKey(), String.join("|", Config.KEYS.get(e.getKey())), e.getValue());
+        }
+    }
+}

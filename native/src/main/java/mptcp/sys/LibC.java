@@ -1,0 +1,68 @@
+package mptcp.sys;
+
+import jnr.ffi.annotations.In;
+import jnr.ffi.annotations.Out;
+import jnr.ffi.byref.IntByReference;
+
+/**
+ * The libc calls the agent needs, bound with jnr-ffi. Nothing else in the project declares a native function.
+ * Every call returns -1 and leaves errno set on failure; read errno with {@link Sock#errno()} right after the call,
+ * on the same thread.
+ */
+public interface LibC {
+    int AF_INET = 2;
+    int AF_INET6 = 10;
+    int SOCK_STREAM = 1;
+
+    int IPPROTO_IP = 0;
+    int IPPROTO_TCP = 6;
+    int IPPROTO_IPV6 = 41;
+    /** IPPROTO_TCP + 256: a stream socket of this protocol is a Multipath TCP socket. */
+    int IPPROTO_MPTCP = 262;
+
+    int SOL_SOCKET = 1;
+    int SOL_TCP = 6;
+    int SOL_MPTCP = 284;
+
+    int SO_REUSEADDR = 2;
+    int SO_TYPE = 3;
+    int SO_KEEPALIVE = 9;
+    int SO_OOBINLINE = 10;
+    int SO_REUSEPORT = 15;
+    int SO_PROTOCOL = 38;
+    int SO_DOMAIN = 39;
+
+    int TCP_NODELAY = 1;
+    int TCP_QUICKACK = 12;
+    /** getsockopt(SOL_TCP): 1 while the socket really is MPTCP, 0 after a fallback to TCP (Linux 6.10+). */
+    int TCP_IS_MPTCP = 43;
+
+    int IPV6_V6ONLY = 26;
+    int IPV6_TCLASS = 67;
+    int IP_TOS = 1;
+
+    int MPTCP_INFO = 1;
+
+    int F_GETFD = 1;
+    int F_SETFD = 2;
+    int F_GETFL = 3;
+    int F_SETFL = 4;
+    int FD_CLOEXEC = 1;
+    int O_NONBLOCK = 0x800;
+
+    int socket(int domain, int type, int protocol);
+
+    int setsockopt(int fd, int level, int name, @In IntByReference value, int length);
+
+    int getsockopt(int fd, int level, int name, @Out IntByReference value, IntByReference length);
+
+    int getsockopt(int fd, int level, int name, @Out byte[] value, IntByReference length);
+
+    int fcntl(int fd, int cmd, int arg);
+
+    int dup2(int oldFd, int newFd);
+
+    int close(int fd);
+
+    String strerror(int errno);
+}

@@ -1,0 +1,154 @@
+package mptcp.sys;
+
+import jnr.ffi.LibraryLoader;
+import jnr.ffi.Runtime;
+import jnr.ffi.byref.IntByReference;
+
+/**
+ * The socket primitives of the agent, one per syscall idea. Each returns a non-negative result on success and
+ * {@code -errno} on failure, so callers never have to read errno themselves and never see an exception from here.
+ */
+public final class Sock {
+    static {
+        // jffi's memory access through sun.misc.Unsafe makes JDK 24+ print a deprecation warning; its JNI
+        // implementation does the same without one. The property is read once, here; restored for anyone else.
+        String old = System.getProperty("jffi.unsafe.disabled");
+        System.setProperty("jffi.unsafe.disabled", "true");
+        try {
+            com.kenai.jffi.MemoryIO.getInstance();
+        } finally {
+            if (old == null) {
+                System.clearProperty("jffi.unsafe.disabled");
+            } else {
+                System.setProperty("jffi.unsafe.disabled", old);
+            }
+        }
+    }
+
+    private static final LibC C = LibraryLoader.create(LibC.class).load("c");
+    private static final Runtime RUNTIME = Runtime.getRuntime(C);
+
+    private Sock() {
+    }
+
+    /** Forces the native binding to load (jffi stub extraction, stub generation); throws if it cannot. */
+    public static void load() {
+        C.getClass();
+    }
+
+    /** errno of the last failed call on this thread, as a positive number. */
+    public static int errno() {
+        return RUNTIME.getLastError();
+    }
+
+    public static String strerror(int errno) {
+        try {
+            return C.strerror(errno);
+        } catch (RuntimeException | LinkageError e) {
+            return null;
+        }
+    }
+
+    /**
+     * Creates a stream socket of {@code protocol} (0 or {@link LibC#IPPROTO_MPTCP}) the way the JDK creates its TCP
+     * sockets: no CLOEXEC, blocking, IPV6_V6ONLY=0 when {@code dualStack} on an AF_INET6 socket, SO_REUSEADDR when
+     * {@code reuseAddress}.
+     * @return the new fd, or -errno (of socket(); of setsockopt() if a required option failed, the socket closed)
+     */
+    public static int open(int domain, int protocol, boolean dualStack, boolean reuseAddress) {
+        int fd = C.socket(domain, LibC.SOCK_STREAM, protocol);
+        if (fd < 0) {
+            return -errno();
+        }
+        int rc = 0;
+        if (domain == LibC.AF_INET6 && dualStack) {
+            rc = setInt(fd, LibC.IPPROTO_IPV6, LibC.IPV6_V6ONLY, 0);
+        }
+        if (rc == 0 && reuseAddress) {
+            rc = setInt(fd, LibC.SOL_SOCKET, LibC.SO_REUSEADDR, 1);
+        }
+        if (rc < 0) {
+            C.close(fd);
+            return rc;
+        }
+        return fd;
+    }
+
+    /** @return 0 or -errno */
+    public static int setInt(int fd, int level, int name, int value) {
+        return C.setsockopt(fd, level, name, new IntByReference(value), 4) == 0 ? 0 : -errno();
+    }
+
+    /** @return the option's value (non-negative for every option read here), or -errno */
+    public static int getInt(int fd, int level, int name) {
+        IntByReference value = new IntByReference();
+        IntByReference length = new IntByReference(4);
+        return C.getsockopt(fd, level, name, value, length) == 0 ? value.intValue() : -errno();
+    }
+
+    /**
+     * Reads a structured option into {@code buffer}.
+     * @return the number of bytes the kernel wrote, or -errno
+     */
+    public static int getBytes(int fd, int level, int name, byte[] buffer) {
+        IntByReference length = new IntByReference(buffer.length);
+        return C.getsockopt(fd, level, name, buffer, length) == 0 ? length.intValue() : -errno();
+    }
+
+    /** SO_PROTOCOL of the socket: 6 for TCP, 262 for MPTCP; or -errno. */
+    public static int protocol(int fd) {
+        return getInt(fd, LibC.SOL_SOCKET, LibC.SO_PROTOCOL);
+    }
+
+    /**
+     * Gives the open, not yet bound or connected stream socket {@code fd} a new protocol, keeping its fd number,
+     * domain, dual-stack setting, SO_REUSEADDR, O_NONBLOCK and FD_CLOEXEC: a fresh socket is made and dup2()ed over
+     * {@code fd}. Anything else set on the old socket is lost, so call it right after the socket was made.
+     * @return 0, or -errno of the first failing step (the original socket is then left untouched)
+     */
+    public static int replace(int fd, int protocol) {
+        int domain = getInt(fd, LibC.SOL_SOCKET, LibC.SO_DOMAIN);
+        if (domain < 0) {
+            return domain;
+        }
+        int v6only = domain == LibC.AF_INET6 ? getInt(fd, LibC.IPPROTO_IPV6, LibC.IPV6_V6ONLY) : 1;
+        int reuse = getInt(fd, LibC.SOL_SOCKET, LibC.SO_REUSEADDR);
+        int flags = C.fcntl(fd, LibC.F_GETFL, 0);
+        int fdFlags = C.fcntl(fd, LibC.F_GETFD, 0);
+        if (v6only < 0 || reuse < 0 || flags < 0 || fdFlags < 0) {
+            return -errno();
+        }
+        int fresh = open(domain, protocol, v6only == 0, reuse != 0);
+        if (fresh < 0) {
+            return fresh;
+        }
+        if ((flags & LibC.O_NONBLOCK) != 0 && C.fcntl(fresh, LibC.F_SETFL, flags) < 0) {
+            return closeWithError(fresh);
+        }
+        if (C.dup2(fresh, fd) < 0) {
+            return closeWithError(fresh);
+        }
+        C.close(fresh);
+        if ((fdFlags & LibC.FD_CLOEXEC) != 0) {
+            C.fcntl(fd, LibC.F_SETFD, fdFlags);
+        }
+        return 0;
+    }
+
+    /** @return 0 or -errno */
+    public static int close(int fd) {
+        return C.close(fd) == 0 ? 0 : -errno();
+    }
+
+    /** @return the file status flags (O_NONBLOCK, ...) or -errno */
+    public static int statusFlags(int fd) {
+        int flags = C.fcntl(fd, LibC.F_GETFL, 0);
+        return flags < 0 ? -errno() : flags;
+    }
+
+    private static int closeWithError(int fd) {
+        int error = errno();
+        C.close(fd);
+        return -error;
+    }
+}
