@@ -1,0 +1,159 @@
+package mptcp.it;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/** A child process (normally a JVM running one of the apps in mptcp.it.apps) with line-based stdout/stdin. */
+public final class ChildJvm implements AutoCloseable {
+    public static final Path AGENT = Paths.get(System.getProperty("agent.jar", "../agent/target/mptcp-agent.jar")).toAbsolutePath().normalize();
+    /** The test class path minus the agent's and native module's classes: child JVMs get those only from the jar. */
+    public static final String CLASSPATH = java.util.Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+            .filter(e -> !e.replace('\\', '/').matches(".*/(agent|native)/target/.*"))
+            .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
+
+    private final Process process;
+    private final BlockingQueue<String> stdout = new LinkedBlockingQueue<>();
+    private final List<String> stdoutSeen = Collections.synchronizedList(new ArrayList<>());
+    private final List<String> stderr = Collections.synchronizedList(new ArrayList<>());
+    private final Writer stdin;
+
+    private ChildJvm(List<String> command, Map<String, String> env) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(command);
+        pb.environment().keySet().removeIf(k -> k.startsWith("MPTCP_AGENT_") || k.equals("JAVA_TOOL_OPTIONS"));
+        pb.environment().putAll(env);
+        process = pb.start();
+        pump(process.getInputStream(), line -> {
+            stdoutSeen.add(line);
+            stdout.add(line);
+        });
+        pump(process.getErrorStream(), stderr::add);
+        stdin = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
+    }
+
+    /** {@code java [jvmArgs] -cp <test classpath> mainClass args} on {@code jdk}. */
+    public static ChildJvm java(Jdk jdk, List<String> jvmArgs, String mainClass, String... args) throws IOException {
+        return java(jdk, jvmArgs, Map.of(), mainClass, args);
+    }
+
+    public static ChildJvm java(Jdk jdk, List<String> jvmArgs, Map<String, String> env, String mainClass, String... args)
+            throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(jdk.java());
+        cmd.addAll(jvmArgs);
+        cmd.add("-cp");
+        cmd.add(CLASSPATH);
+        cmd.add(mainClass);
+        cmd.addAll(List.of(args));
+        return new ChildJvm(cmd, env);
+    }
+
+    /** Any command, e.g. {@code ip netns exec NS java ...}. */
+    public static ChildJvm command(List<String> command, Map<String, String> env) throws IOException {
+        return new ChildJvm(command, env);
+    }
+
+    public static String agentArg(String options) {
+        return "-javaagent:" + AGENT + (options == null || options.isEmpty() ? "" : "=" + options);
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    /** Waits for a stdout line starting with {@code prefix}; fails with all output so far if none comes. */
+    public String expect(String prefix) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            String line = stdout.poll(Math.max(1, end - System.nanoTime()), TimeUnit.NANOSECONDS);
+            if (line == null) {
+                throw new AssertionError("no line starting with '" + prefix + "' within 60 s (alive=" + process.isAlive()
+                        + ")\n" + output());
+            }
+            if (line.startsWith(prefix)) {
+                return line;
+            }
+        }
+    }
+
+    public void send(String line) throws IOException {
+        stdin.write(line + "\n");
+        stdin.flush();
+    }
+
+    /** Waits for the process to exit; returns its exit code. */
+    public int waitFor() throws InterruptedException {
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError("child did not exit within 60 s\n" + output());
+        }
+        process.waitFor();
+        // let the pumps drain
+        Thread.sleep(50);
+        return process.exitValue();
+    }
+
+    public List<String> stdoutLines() {
+        synchronized (stdoutSeen) {
+            return new ArrayList<>(stdoutSeen);
+        }
+    }
+
+    public List<String> stderrLines() {
+        synchronized (stderr) {
+            return new ArrayList<>(stderr);
+        }
+    }
+
+    /** Lines the agent printed (they all start with "mptcp-agent: "). */
+    public List<String> agentLines() {
+        List<String> out = new ArrayList<>();
+        for (String l : stderrLines()) {
+            if (l.startsWith("mptcp-agent")) {
+                out.add(l);
+            }
+        }
+        return out;
+    }
+
+    public String output() {
+        return "--- stdout\n" + String.join("\n", stdoutLines()) + "\n--- stderr\n" + String.join("\n", stderrLines());
+    }
+
+    @Override
+    public void close() {
+        process.destroyForcibly();
+        try {
+            process.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void pump(InputStream in, java.util.function.Consumer<String> sink) {
+        Thread t = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                for (String line; (line = r.readLine()) != null; ) {
+                    sink.accept(line);
+                }
+            } catch (IOException ignored) {
+                // process ended
+            }
+        }, "child-output");
+        t.setDaemon(true);
+        t.start();
+    }
+}
