@@ -6,7 +6,7 @@ import java.lang.instrument.Instrumentation;
 public final class Agent {
     public static final String VERSION = version();
     /** Set in the target JVM once installed: "version; options". Read by attach and status. */
-    public static final String ACTIVE_PROPERTY = "mptcp.agent.active";
+    public static final String ACTIVE_PROPERTY = "mptcp-agent.active";
 
     private Agent() {
     }

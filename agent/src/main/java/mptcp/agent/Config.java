@@ -79,8 +79,19 @@ public final class Config {
         return parse(null, k -> null, k -> null);
     }
 
-    /** Reads the three sources of this JVM. */
+    /** Reads the three sources of this JVM; a property or variable with our prefix but an unknown key is an error. */
     public static Config fromJvm(String agentArgs) {
+        for (String name : System.getProperties().stringPropertyNames()) {
+            if (name.startsWith("mptcp.agent.")) {
+                check(name.substring("mptcp.agent.".length()), System.getProperty(name), "system property " + name);
+            }
+        }
+        for (String name : System.getenv().keySet()) {
+            if (name.startsWith("MPTCP_AGENT_")) {
+                check(name.substring("MPTCP_AGENT_".length()).toLowerCase(Locale.ROOT), System.getenv(name),
+                        "environment variable " + name);
+            }
+        }
         return parse(agentArgs, System::getProperty, System::getenv);
     }
 

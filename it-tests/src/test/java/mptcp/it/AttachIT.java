@@ -1,0 +1,94 @@
+package mptcp.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Paths;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** {@code attach <pid>}: sockets made after the attach are MPTCP; the ones before stay TCP and are named. */
+class AttachIT {
+
+    @ParameterizedTest
+    @EnumSource(Jdk.class)
+    void attachConvertsSocketsCreatedAfterwards(Jdk jdk) throws Exception {
+        try (ChildJvm app = ChildJvm.java(jdk, List.of(), "mptcp.it.apps.SocketApp", "--pre-listener", "socket", "channel", "async")) {
+            String port = app.expect("PRELISTEN ").split(" ")[1];
+            Cli attach = Cli.run(jdk, "attach", String.valueOf(app.pid()));
+            assertEquals(0, attach.exit, attach.toString());
+            assertTrue(attach.output.contains("active in JVM " + app.pid()), attach.toString());
+            assertTrue(attach.output.contains("stay TCP until the application reopens them: 127.0.0.1:" + port), attach.toString());
+
+            Cli again = Cli.run(jdk, "attach", String.valueOf(app.pid()), "mode=server");
+            assertEquals(0, again.exit, again.toString());
+            assertTrue(again.output.contains("already active"), again.toString());
+
+            app.send("go");
+            app.expect("READY");
+            List<Ss.Entry> s = Ss.sockets(app.pid());
+            assertTrue(app.stdoutLines().containsAll(List.of("OK socket", "OK channel", "OK async")), app.output());
+            assertEquals(1, Ss.count(s, "tcp", "LISTEN"), "the listener from before the attach stays TCP: " + s);
+            assertTrue(s.stream().anyMatch(e -> e.protocol.equals("tcp") && e.localPort() == Integer.parseInt(port)), s.toString());
+            assertEquals(3, Ss.count(s, "mptcp", "LISTEN"), s.toString());
+            assertEquals(6, Ss.count(s, "mptcp", "ESTAB"), s.toString());
+            assertEquals(0, Ss.count(s, "tcp", "ESTAB"), s.toString());
+        }
+    }
+
+    @Test
+    void attachToJvmStartedWithAgentSaysAlreadyActive() throws Exception {
+        try (ChildJvm app = ChildJvm.java(Jdk.JDK17, List.of(ChildJvm.agentArg("")), "mptcp.it.apps.SocketApp", "socket")) {
+            app.expect("READY");
+            Cli attach = Cli.run(Jdk.JDK17, "attach", String.valueOf(app.pid()));
+            assertEquals(0, attach.exit, attach.toString());
+            assertTrue(attach.output.contains("already active"), attach.toString());
+        }
+    }
+
+    @Test
+    void badTargetsGiveOneClearMessage() throws Exception {
+        Cli notNumber = Cli.run(Jdk.JDK17, "attach", "abc");
+        assertEquals(2, notNumber.exit, notNumber.toString());
+        assertTrue(notNumber.output.contains("invalid pid 'abc'"), notNumber.toString());
+
+        int missing = 4_194_000;
+        while (Files.exists(Paths.get("/proc/" + missing))) {
+            missing++;
+        }
+        Cli gone = Cli.run(Jdk.JDK17, "attach", String.valueOf(missing));
+        assertEquals(2, gone.exit, gone.toString());
+        assertTrue(gone.output.contains("no such process: " + missing), gone.toString());
+
+        Process sleep = new ProcessBuilder("sleep", "60").start();
+        Process foreign = new ProcessBuilder("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "sleep", "60").start();
+        try {
+            Cli notJvm = Cli.run(Jdk.JDK17, "attach", String.valueOf(sleep.pid()));
+            assertEquals(2, notJvm.exit, notJvm.toString());
+            assertTrue(notJvm.output.contains("is not a Java virtual machine"), notJvm.toString());
+
+            Thread.sleep(200); // let setpriv exec
+            Cli otherUser = Cli.run(Jdk.JDK17, "attach", String.valueOf(foreign.pid()));
+            assertEquals(2, otherUser.exit, otherUser.toString());
+            assertTrue(otherUser.output.contains("belongs to uid 65534"), otherUser.toString());
+        } finally {
+            sleep.destroyForcibly();
+            foreign.destroyForcibly();
+        }
+
+        try (ChildJvm closed = ChildJvm.java(Jdk.JDK17, List.of("-XX:+DisableAttachMechanism"), "mptcp.it.apps.SocketApp", "socket")) {
+            closed.expect("READY");
+            Cli disabled = Cli.run(Jdk.JDK17, "attach", String.valueOf(closed.pid()));
+            assertEquals(2, disabled.exit, disabled.toString());
+            assertTrue(disabled.output.contains("-XX:+DisableAttachMechanism"), disabled.toString());
+
+            Cli badOption = Cli.run(Jdk.JDK17, "attach", String.valueOf(closed.pid()), "mode=both");
+            assertEquals(2, badOption.exit, badOption.toString());
+            assertTrue(badOption.output.contains("invalid value 'both' for option 'mode'"), badOption.toString());
+        }
+    }
+}

@@ -1,0 +1,50 @@
+package mptcp.it;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * A network namespace made by a test, with a unique name ("mpa-" + random), loopback up, deleted by {@link #close}
+ * and, should the test JVM die first, by a shutdown hook. Needs root and iproute2: missing ones fail the test.
+ */
+public final class Netns implements AutoCloseable {
+    public final String name = "mpa-" + UUID.randomUUID().toString().substring(0, 8);
+    private final Thread cleanup = new Thread(this::delete, "netns-cleanup");
+
+    public Netns() throws IOException, InterruptedException {
+        Ss.run(List.of("ip", "netns", "add", name));
+        Runtime.getRuntime().addShutdownHook(cleanup);
+        exec("ip", "link", "set", "lo", "up");
+    }
+
+    /** Runs a command inside the namespace; fails on a non-zero exit. */
+    public String exec(String... command) throws IOException, InterruptedException {
+        return Ss.run(wrap(List.of(command)));
+    }
+
+    public List<String> wrap(List<String> command) {
+        List<String> out = new ArrayList<>(List.of("ip", "netns", "exec", name));
+        out.addAll(command);
+        return out;
+    }
+
+    @Override
+    public void close() {
+        delete();
+        try {
+            Runtime.getRuntime().removeShutdownHook(cleanup);
+        } catch (IllegalStateException ignored) {
+            // shutting down
+        }
+    }
+
+    private void delete() {
+        try {
+            new ProcessBuilder("ip", "netns", "del", name).inheritIO().start().waitFor();
+        } catch (IOException | InterruptedException ignored) {
+            // best effort
+        }
+    }
+}
