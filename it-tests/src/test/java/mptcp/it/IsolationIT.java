@@ -1,0 +1,34 @@
+package mptcp.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** An app bringing its own byte-buddy, jnr-ffi/jffi, ASM, slf4j+logback runs unchanged under the agent. */
+class IsolationIT {
+
+    @ParameterizedTest
+    @EnumSource(Jdk.class)
+    void appWithItsOwnLibrariesRunsUnchanged(Jdk jdk) throws Exception {
+        try (ChildJvm app = ChildJvm.java(jdk, List.of(ChildJvm.agentArg("log=info")), "mptcp.it.apps.IsolationApp")) {
+            app.expect("READY");
+            List<String> out = app.stdoutLines();
+            assertTrue(out.contains("APPLOG INFO IsolationApp app started"), app.output());
+            assertTrue(out.contains("APPLOG INFO IsolationApp sockets open"), app.output());
+            assertTrue(out.contains("BYTEBUDDY made by the app's byte-buddy from byte-buddy-1.18.12.jar"), app.output());
+            assertTrue(out.contains("JNR getpid ok from jnr-ffi-2.2.15.jar and jffi-1.3.12.jar"), app.output());
+            assertTrue(out.contains("ASM from asm-9.4.jar"), app.output());
+            assertTrue(out.containsAll(List.of("HIDDEN mptcp.agent.Agent", "HIDDEN mptcp.sys.Sock", "HIDDEN mptcp.agent.Interceptor")),
+                    app.output());
+            assertTrue(out.stream().noneMatch(l -> l.contains("mptcp-agent")), "agent output went through the app's logging: " + out);
+            assertTrue(app.agentLines().stream().anyMatch(l -> l.startsWith("mptcp-agent: INFO: active")), app.output());
+            List<Ss.Entry> s = Ss.sockets(app.pid());
+            assertEquals(0, s.stream().filter(e -> e.protocol.equals("tcp")).count(), s.toString());
+            assertEquals(1, Ss.count(s, "mptcp", "LISTEN"), s.toString());
+        }
+    }
+}

@@ -1,0 +1,45 @@
+package mptcp.it;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** With JAVA_TOOL_OPTIONS=-javaagent:..., JDK tools are left alone while applications get the agent. */
+class ToolsIT {
+
+    private static String run(List<String> cmd) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().put("JAVA_TOOL_OPTIONS", ChildJvm.agentArg("log=debug"));
+        Process p = pb.start();
+        p.getOutputStream().close(); // EOF on stdin: the apps exit after READY
+        byte[] out = p.getInputStream().readAllBytes();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        return new String(out, StandardCharsets.UTF_8);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Jdk.class)
+    void jdkToolsAreLeftAlone(Jdk jdk) throws Exception {
+        List<List<String>> tools = new ArrayList<>();
+        tools.add(List.of(jdk.tool("javac"), "-version"));
+        tools.add(List.of(jdk.tool("jar"), "--version"));
+        tools.add(List.of(jdk.tool("jps"), "-q"));
+        tools.add(List.of(jdk.tool("jcmd"), "-l"));
+        tools.add(List.of(jdk.tool("keytool"), "-help"));
+        tools.add(List.of(jdk.tool("jshell"), "--version"));
+        for (List<String> tool : tools) {
+            String out = run(tool);
+            assertTrue(out.contains("Picked up JAVA_TOOL_OPTIONS"), tool + ": " + out);
+            assertFalse(out.contains("mptcp-agent: "), tool + " was instrumented: " + out);
+        }
+        String app = run(List.of(jdk.java(), "-cp", ChildJvm.CLASSPATH, "mptcp.it.apps.SocketApp", "socket"));
+        assertTrue(app.contains("mptcp-agent: DEBUG: ") && app.contains("created as MPTCP"), "an application gets the agent: " + app);
+    }
+}
