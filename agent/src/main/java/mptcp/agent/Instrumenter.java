@@ -16,27 +16,35 @@ import org.objectweb.asm.ClassVisitor;
 import org.objectweb.asm.ClassWriter;
 import org.objectweb.asm.MethodVisitor;
 import org.objectweb.asm.Opcodes;
+import org.objectweb.asm.Type;
 
 /**
- * The interception points, one per JDK mechanism, and nothing else:
- * <ol>
- *   <li>{@code sun.nio.ch.Net}: every call of its native {@code socket0(preferIPv6, stream, reuse, fastLoopback)} is
- *       redirected to {@link Interceptor#socket0}. All NIO-based sockets pass there: {@code Socket}/{@code ServerSocket}
- *       (NioSocketImpl), {@code SocketChannel}, {@code ServerSocketChannel} and the asynchronous channels.</li>
- *   <li>{@code java.net.PlainSocketImpl} (JDK 17 with {@code -Djdk.net.usePlainSocketImpl=true}): after its native
- *       {@code socketCreate(stream, isServer)} returns, {@link Interceptor#legacyCreated} swaps the protocol of the
- *       fresh socket.</li>
- * </ol>
- * Code inside {@code java.base} can only see bootstrap classes, so the rewritten JDK code calls a tiny trampoline class,
- * {@code sun.nio.ch.MptcpAgentHook}, that is defined at run time inside {@code java.base}'s own package (so the agent jar
- * is never appended to the bootstrap class path, which would downgrade CDS) and holds method handles into the agent:
+ * All interception points of the agent, and nothing else.
+ *
+ * <p>A {@link Redirect} names one static native method of the JDK's socket layer and the JDK classes that call it;
+ * every such call site is rewritten to call an agent handler with the same name and descriptor instead, which gets the
+ * JDK's original as {@link Redirect#original}. The handlers decide; the JDK code around the call stays as it is.
+ * <ul>
+ *   <li>{@link #SOCKET0}: {@code sun.nio.ch.Net.socket0(preferIPv6, stream, reuse, fastLoopback)}, where every
+ *       NIO-based TCP socket is made: {@code Socket}/{@code ServerSocket} (NioSocketImpl), {@code SocketChannel},
+ *       {@code ServerSocketChannel}, the asynchronous channels. Handler: {@link Interceptor#socket0}.</li>
+ * </ul>
+ * One more mechanism has no such native: JDK 17's legacy {@code java.net.PlainSocketImpl}
+ * ({@code -Djdk.net.usePlainSocketImpl=true}); right after its native {@code socketCreate(stream, isServer)} returns,
+ * {@link Interceptor#legacyCreated} swaps the protocol of the fresh socket.
+ *
+ * <p>Code inside {@code java.base} can only see bootstrap classes, so the rewritten JDK code calls a trampoline class,
+ * {@code sun.nio.ch.MptcpAgentHook}, defined at run time inside {@code java.base}'s own package (so the agent jar is
+ * never appended to the bootstrap class path, which would downgrade CDS). For each redirect it has a method handle
+ * field and a static method of the same name and descriptor; in Java it would read:
  * <pre>
  * package sun.nio.ch;
  * public final class MptcpAgentHook {
- *     public static volatile MethodHandle socket;  // Interceptor.socket0(ZZZZ)I
- *     public static volatile MethodHandle legacy;  // Interceptor.legacyCreated(IZZ)V
- *     public static int socket0(boolean a, boolean b, boolean c, boolean d) { return (int) socket.invokeExact(a, b, c, d); }
- *     public static void legacyCreated(FileDescriptor fd, boolean s, boolean srv) { legacy.invokeExact(IOUtil.fdVal(fd), s, srv); }
+ *     public static volatile MethodHandle socket0;  // -> Interceptor.socket0(ZZZZ)I
+ *     public static int socket0(boolean a, boolean b, boolean c, boolean d) { return (int) socket0.invokeExact(a, b, c, d); }
+ *     ...
+ *     public static volatile MethodHandle legacyCreated;  // -> Interceptor.legacyCreated(IZZ)V
+ *     public static void legacyCreated(FileDescriptor fd, boolean s, boolean srv) { legacyCreated.invokeExact(IOUtil.fdVal(fd), s, srv); }
  * }
  * </pre>
  */
@@ -45,10 +53,61 @@ final class Instrumenter implements ClassFileTransformer {
     private static final String HOOK = "sun/nio/ch/MptcpAgentHook";
     private static final String NET = "sun/nio/ch/Net";
     private static final String LEGACY = "java/net/PlainSocketImpl";
-    private static final String SOCKET0_DESC = "(ZZZZ)I";
     private static final String LEGACY_DESC = "(Ljava/io/FileDescriptor;ZZ)V";
 
+    /** A static native JDK method whose call sites, in {@code callers}, go to {@code handler.name(desc)} instead. */
+    static final class Redirect {
+        final String owner;
+        final String name;
+        final String desc;
+        final Class<?> handler;
+        final Set<String> callers;
+        /** The JDK's own method, for the handler to call. */
+        volatile MethodHandle original;
+
+        Redirect(String owner, String name, String desc, Class<?> handler, String... callers) {
+            this.owner = owner;
+            this.name = name;
+            this.desc = desc;
+            this.handler = handler;
+            this.callers = Set.of(callers);
+        }
+    }
+
+    private static final String NIO_SOCKET = "sun/nio/ch/NioSocketImpl";
+    private static final String CHANNEL = "sun/nio/ch/SocketChannelImpl";
+    private static final String SERVER_CHANNEL = "sun/nio/ch/ServerSocketChannelImpl";
+    private static final String ASYNC_CHANNEL = "sun/nio/ch/UnixAsynchronousSocketChannelImpl";
+    private static final String ASYNC_SERVER_CHANNEL = "sun/nio/ch/UnixAsynchronousServerSocketChannelImpl";
+    private static final String FD = "Ljava/io/FileDescriptor;";
+
+    /** Socket creation. */
+    static final Redirect SOCKET0 = new Redirect(NET, "socket0", "(ZZZZ)I", Interceptor.class, NET);
+    /** Outgoing connections: connected at once (returns 1), or later via pollConnect / the async checkConnect. */
+    static final Redirect CONNECT0 = new Redirect(NET, "connect0", "(Z" + FD + "Ljava/net/InetAddress;I)I", Connections.class, NET);
+    static final Redirect POLL_CONNECT = new Redirect(NET, "pollConnect", "(" + FD + "J)Z", Connections.class, NET, NIO_SOCKET);
+    static final Redirect CHECK_CONNECT = new Redirect(ASYNC_CHANNEL, "checkConnect", "(I)V", Connections.class, ASYNC_CHANNEL);
+    /** Accepted connections. */
+    static final Redirect ACCEPT = new Redirect(NET, "accept", "(" + FD + FD + "[Ljava/net/InetSocketAddress;)I",
+            Connections.class, NIO_SOCKET, SERVER_CHANNEL, ASYNC_SERVER_CHANNEL);
+    /** Socket options set through java.net / java.nio (all int-valued options end here), and urgent data. */
+    static final Redirect SET_INT_OPTION0 = new Redirect(NET, "setIntOption0", "(" + FD + "ZIIIZ)V", Options.class, NET);
+    static final Redirect SEND_OOB = new Redirect(NET, "sendOOB", "(" + FD + "B)I", Options.class, NIO_SOCKET, CHANNEL);
+
+    static final List<Redirect> REDIRECTS = List.of(SOCKET0, CONNECT0, POLL_CONNECT, CHECK_CONNECT, ACCEPT,
+            SET_INT_OPTION0, SEND_OOB);
+
+    /** Internal names of the classes to rewrite. */
+    private static final Set<String> TARGETS = targets();
+
     private final Set<String> transformed = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    private static Set<String> targets() {
+        Set<String> all = new java.util.HashSet<>();
+        REDIRECTS.forEach(r -> all.addAll(r.callers));
+        all.add(LEGACY);
+        return Set.copyOf(all);
+    }
 
     /** True when the trampoline exists in this JVM, i.e. an mptcp-agent is already installed. */
     static boolean installed() {
@@ -61,53 +120,60 @@ final class Instrumenter implements ClassFileTransformer {
     }
 
     static void install(Instrumentation inst) throws Exception {
-        Module javaBase = Object.class.getModule();
-        inst.redefineModule(javaBase, Set.of(), Map.of(),
-                Map.of("sun.nio.ch", Set.of(Instrumenter.class.getModule())), Set.of(), Map.of());
+        Module agent = Instrumenter.class.getModule();
+        Map<Module, Set<String>> opens = new java.util.HashMap<>();
+        opens.computeIfAbsent(Object.class.getModule(), m -> new java.util.HashSet<>()).add("sun.nio.ch");
+        for (Redirect r : REDIRECTS) {
+            Class<?> owner = Class.forName(r.owner.replace('/', '.'), false, null);
+            opens.computeIfAbsent(owner.getModule(), m -> new java.util.HashSet<>()).add(owner.getPackageName());
+        }
+        for (Map.Entry<Module, Set<String>> e : opens.entrySet()) {
+            Map<String, Set<Module>> packages = new java.util.HashMap<>();
+            e.getValue().forEach(p -> packages.put(p, Set.of(agent)));
+            inst.redefineModule(e.getKey(), Set.of(), Map.of(), packages, Set.of(), Map.of());
+        }
 
         Instrumenter transformer = new Instrumenter();
         inst.addTransformer(transformer, true);
-        List<Class<?>> targets = new ArrayList<>();
         Class<?> net = Class.forName(NET.replace('/', '.'), false, null);
-        targets.add(net);
-        try {
-            targets.add(Class.forName(LEGACY.replace('/', '.'), false, null));
-        } catch (ClassNotFoundException e) {
-            // JDK 18+: no legacy socket implementation
-        }
-
         MethodHandles.Lookup inNet = MethodHandles.privateLookupIn(net, MethodHandles.lookup());
-        Interceptor.original = inNet.findStatic(net, "socket0",
-                MethodType.methodType(int.class, boolean.class, boolean.class, boolean.class, boolean.class));
-        Class<?> hook = inNet.defineClass(trampoline());
         MethodHandles.Lookup own = MethodHandles.lookup();
-        hook.getField("socket").set(null, own.findStatic(Interceptor.class, "socket0", MethodType.methodType(int.class,
-                boolean.class, boolean.class, boolean.class, boolean.class)));
-        hook.getField("legacy").set(null, own.findStatic(Interceptor.class, "legacyCreated", MethodType.methodType(void.class,
-                int.class, boolean.class, boolean.class)));
-
-        // Classes that were loaded before the transformer was added (always so when attaching) are rewritten now.
-        targets.removeIf(c -> transformer.transformed.contains(c.getName().replace('.', '/')));
-        if (!targets.isEmpty()) {
-            inst.retransformClasses(targets.toArray(new Class<?>[0]));
+        Class<?> hook = inNet.defineClass(trampoline());
+        for (Redirect r : REDIRECTS) {
+            Class<?> owner = Class.forName(r.owner.replace('/', '.'), false, null);
+            MethodType type = MethodType.fromMethodDescriptorString(r.desc, null);
+            r.original = MethodHandles.privateLookupIn(owner, own).findStatic(owner, r.name, type);
+            hook.getField(r.name).set(null, own.findStatic(r.handler, r.name, type));
         }
-        for (String name : new String[] {NET}) {
-            if (!transformer.transformed.contains(name)) {
-                throw new IllegalStateException(name + " could not be instrumented");
+        hook.getField("legacyCreated").set(null, own.findStatic(Interceptor.class, "legacyCreated",
+                MethodType.methodType(void.class, int.class, boolean.class, boolean.class)));
+
+        // Target classes loaded before the transformer was added (always so when attaching) are rewritten now.
+        List<Class<?>> loaded = new ArrayList<>();
+        for (Class<?> c : inst.getAllLoadedClasses()) {
+            String name = c.getName().replace('.', '/');
+            if (c.getClassLoader() == null && TARGETS.contains(name) && !transformer.transformed.contains(name)) {
+                loaded.add(c);
             }
+        }
+        if (!loaded.isEmpty()) {
+            inst.retransformClasses(loaded.toArray(new Class<?>[0]));
+        }
+        if (!transformer.transformed.contains(NET)) {
+            throw new IllegalStateException(NET + " could not be instrumented");
         }
     }
 
     @Override
     public byte[] transform(Module module, ClassLoader loader, String name, Class<?> redefined, ProtectionDomain domain,
                             byte[] bytes) {
-        if (loader != null || name == null || !(NET.equals(name) || LEGACY.equals(name))) {
+        if (loader != null || name == null || !TARGETS.contains(name)) {
             return null;
         }
         try {
             ClassReader reader = new ClassReader(bytes);
             ClassWriter writer = new ClassWriter(reader, ClassWriter.COMPUTE_MAXS);
-            reader.accept(NET.equals(name) ? new NetVisitor(writer) : new LegacyVisitor(writer), 0);
+            reader.accept(new CallSites(writer, name), 0);
             transformed.add(name);
             Log.debug("instrumented " + name.replace('/', '.'));
             return writer.toByteArray();
@@ -117,83 +183,77 @@ final class Instrumenter implements ClassFileTransformer {
         }
     }
 
-    /** In sun.nio.ch.Net: {@code socket0(...)} becomes {@code MptcpAgentHook.socket0(...)}, same arguments. */
-    private static final class NetVisitor extends ClassVisitor {
-        NetVisitor(ClassVisitor next) {
-            super(Opcodes.ASM9, next);
-        }
+    /** Rewrites the call sites of the redirects in class {@code className}, and the legacy socketCreate. */
+    private static final class CallSites extends ClassVisitor {
+        private final String className;
 
-        @Override
-        public MethodVisitor visitMethod(int access, String name, String desc, String signature, String[] exceptions) {
-            return new MethodVisitor(Opcodes.ASM9, super.visitMethod(access, name, desc, signature, exceptions)) {
-                @Override
-                public void visitMethodInsn(int op, String owner, String method, String mdesc, boolean itf) {
-                    if (op == Opcodes.INVOKESTATIC && NET.equals(owner) && "socket0".equals(method) && SOCKET0_DESC.equals(mdesc)) {
-                        super.visitMethodInsn(op, HOOK, "socket0", SOCKET0_DESC, false);
-                    } else {
-                        super.visitMethodInsn(op, owner, method, mdesc, itf);
-                    }
-                }
-            };
-        }
-    }
-
-    /** In java.net.PlainSocketImpl.socketCreate(boolean): after the native socketCreate(stream, isServer). */
-    private static final class LegacyVisitor extends ClassVisitor {
-        LegacyVisitor(ClassVisitor next) {
+        CallSites(ClassVisitor next, String className) {
             super(Opcodes.ASM9, next);
+            this.className = className;
         }
 
         @Override
         public MethodVisitor visitMethod(int access, String name, String desc, String signature, String[] exceptions) {
             MethodVisitor mv = super.visitMethod(access, name, desc, signature, exceptions);
-            if (!"socketCreate".equals(name) || !"(Z)V".equals(desc)) {
-                return mv;
-            }
+            boolean legacyCreate = LEGACY.equals(className) && "socketCreate".equals(name) && "(Z)V".equals(desc);
             return new MethodVisitor(Opcodes.ASM9, mv) {
                 @Override
                 public void visitMethodInsn(int op, String owner, String method, String mdesc, boolean itf) {
+                    for (Redirect r : REDIRECTS) {
+                        if (op == Opcodes.INVOKESTATIC && r.owner.equals(owner) && r.name.equals(method)
+                                && r.desc.equals(mdesc) && r.callers.contains(className)) {
+                            super.visitMethodInsn(op, HOOK, r.name, r.desc, false);
+                            return;
+                        }
+                    }
                     super.visitMethodInsn(op, owner, method, mdesc, itf);
-                    if ("socketCreate".equals(method) && "(ZZ)V".equals(mdesc)) {
-                        super.visitVarInsn(Opcodes.ALOAD, 0);
-                        super.visitFieldInsn(Opcodes.GETFIELD, LEGACY, "fd", "Ljava/io/FileDescriptor;");
-                        super.visitVarInsn(Opcodes.ILOAD, 1);
-                        super.visitVarInsn(Opcodes.ALOAD, 0);
-                        super.visitFieldInsn(Opcodes.GETFIELD, LEGACY, "isServer", "Z");
-                        super.visitMethodInsn(Opcodes.INVOKESTATIC, HOOK, "legacyCreated", LEGACY_DESC, false);
+                    if (legacyCreate && "socketCreate".equals(method) && "(ZZ)V".equals(mdesc)) {
+                        legacyCreated(this);
                     }
                 }
             };
         }
     }
 
+    /** After PlainSocketImpl's native socketCreate(stream, isServer): MptcpAgentHook.legacyCreated(fd, stream, isServer). */
+    private static void legacyCreated(MethodVisitor mv) {
+        mv.visitVarInsn(Opcodes.ALOAD, 0);
+        mv.visitFieldInsn(Opcodes.GETFIELD, LEGACY, "fd", "Ljava/io/FileDescriptor;");
+        mv.visitVarInsn(Opcodes.ILOAD, 1);
+        mv.visitVarInsn(Opcodes.ALOAD, 0);
+        mv.visitFieldInsn(Opcodes.GETFIELD, LEGACY, "isServer", "Z");
+        mv.visitMethodInsn(Opcodes.INVOKESTATIC, HOOK, "legacyCreated", LEGACY_DESC, false);
+    }
+
     /** The bytes of sun.nio.ch.MptcpAgentHook, as shown in the class comment. */
     private static byte[] trampoline() {
-        String mh = "java/lang/invoke/MethodHandle";
+        String mh = "Ljava/lang/invoke/MethodHandle;";
         ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_MAXS);
         cw.visit(Opcodes.V17, Opcodes.ACC_PUBLIC | Opcodes.ACC_FINAL | Opcodes.ACC_SUPER, HOOK, null, "java/lang/Object", null);
-        cw.visitField(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC | Opcodes.ACC_VOLATILE, "socket", "L" + mh + ";", null, null).visitEnd();
-        cw.visitField(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC | Opcodes.ACC_VOLATILE, "legacy", "L" + mh + ";", null, null).visitEnd();
-
-        MethodVisitor m = cw.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC, "socket0", SOCKET0_DESC, null, null);
-        m.visitCode();
-        m.visitFieldInsn(Opcodes.GETSTATIC, HOOK, "socket", "L" + mh + ";");
-        for (int i = 0; i < 4; i++) {
-            m.visitVarInsn(Opcodes.ILOAD, i);
+        for (Redirect r : REDIRECTS) {
+            cw.visitField(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC | Opcodes.ACC_VOLATILE, r.name, mh, null, null).visitEnd();
+            MethodVisitor m = cw.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC, r.name, r.desc, null, null);
+            m.visitCode();
+            m.visitFieldInsn(Opcodes.GETSTATIC, HOOK, r.name, mh);
+            int slot = 0;
+            for (Type arg : Type.getArgumentTypes(r.desc)) {
+                m.visitVarInsn(arg.getOpcode(Opcodes.ILOAD), slot);
+                slot += arg.getSize();
+            }
+            m.visitMethodInsn(Opcodes.INVOKEVIRTUAL, "java/lang/invoke/MethodHandle", "invokeExact", r.desc, false);
+            m.visitInsn(Type.getReturnType(r.desc).getOpcode(Opcodes.IRETURN));
+            m.visitMaxs(0, 0);
+            m.visitEnd();
         }
-        m.visitMethodInsn(Opcodes.INVOKEVIRTUAL, mh, "invokeExact", SOCKET0_DESC, false);
-        m.visitInsn(Opcodes.IRETURN);
-        m.visitMaxs(0, 0);
-        m.visitEnd();
-
-        m = cw.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC, "legacyCreated", LEGACY_DESC, null, null);
+        cw.visitField(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC | Opcodes.ACC_VOLATILE, "legacyCreated", mh, null, null).visitEnd();
+        MethodVisitor m = cw.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC, "legacyCreated", LEGACY_DESC, null, null);
         m.visitCode();
-        m.visitFieldInsn(Opcodes.GETSTATIC, HOOK, "legacy", "L" + mh + ";");
+        m.visitFieldInsn(Opcodes.GETSTATIC, HOOK, "legacyCreated", mh);
         m.visitVarInsn(Opcodes.ALOAD, 0);
         m.visitMethodInsn(Opcodes.INVOKESTATIC, "sun/nio/ch/IOUtil", "fdVal", "(Ljava/io/FileDescriptor;)I", false);
         m.visitVarInsn(Opcodes.ILOAD, 1);
         m.visitVarInsn(Opcodes.ILOAD, 2);
-        m.visitMethodInsn(Opcodes.INVOKEVIRTUAL, mh, "invokeExact", "(IZZ)V", false);
+        m.visitMethodInsn(Opcodes.INVOKEVIRTUAL, "java/lang/invoke/MethodHandle", "invokeExact", "(IZZ)V", false);
         m.visitInsn(Opcodes.RETURN);
         m.visitMaxs(0, 0);
         m.visitEnd();

@@ -1,6 +1,5 @@
 package mptcp.agent;
 
-import java.lang.invoke.MethodHandle;
 import java.net.SocketException;
 
 import mptcp.sys.Errno;
@@ -13,8 +12,6 @@ import mptcp.sys.Sock;
  * had, the JDK's own code makes the usual TCP socket (unless {@code fallback=fail}).
  */
 public final class Interceptor {
-    /** The JDK's own {@code sun.nio.ch.Net.socket0}. */
-    static volatile MethodHandle original;
     private static volatile Config config = Config.defaults();
     /** False once the kernel or the native binding showed MPTCP sockets cannot be made in this JVM at all. */
     private static volatile boolean possible = true;
@@ -40,7 +37,7 @@ public final class Interceptor {
                 }
             }
         }
-        return (int) original.invokeExact(preferIPv6, stream, reuse, fastLoopback);
+        return (int) Instrumenter.SOCKET0.original.invokeExact(preferIPv6, stream, reuse, fastLoopback);
     }
 
     /** After the legacy PlainSocketImpl made socket {@code fd}: give it the MPTCP protocol, keeping the fd number. */
