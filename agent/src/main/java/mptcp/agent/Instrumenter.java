@@ -119,36 +119,50 @@ final class Instrumenter implements ClassFileTransformer {
         }
     }
 
+    /**
+     * Installs the redirects. Nothing is rewritten until every handler is wired: a JDK class must never call a
+     * trampoline that is not ready. A redirect whose JDK method does not exist in this JDK is left out (logged at
+     * DEBUG); socket creation itself is required.
+     */
     static void install(Instrumentation inst) throws Exception {
         Module agent = Instrumenter.class.getModule();
-        Map<Module, Set<String>> opens = new java.util.HashMap<>();
-        opens.computeIfAbsent(Object.class.getModule(), m -> new java.util.HashSet<>()).add("sun.nio.ch");
+        Map<Module, Map<String, Set<Module>>> opens = new java.util.HashMap<>();
+        opens.computeIfAbsent(Object.class.getModule(), m -> new java.util.HashMap<>()).put("sun.nio.ch", Set.of(agent));
+        Map<Redirect, Class<?>> owners = new java.util.HashMap<>();
         for (Redirect r : REDIRECTS) {
-            Class<?> owner = Class.forName(r.owner.replace('/', '.'), false, null);
-            opens.computeIfAbsent(owner.getModule(), m -> new java.util.HashSet<>()).add(owner.getPackageName());
+            try {
+                Class<?> owner = Class.forName(r.owner.replace('/', '.'), false, null);
+                owners.put(r, owner);
+                opens.computeIfAbsent(owner.getModule(), m -> new java.util.HashMap<>()).put(owner.getPackageName(), Set.of(agent));
+            } catch (ClassNotFoundException e) {
+                Log.debug("not in this JDK: " + r.owner);
+            }
         }
-        for (Map.Entry<Module, Set<String>> e : opens.entrySet()) {
-            Map<String, Set<Module>> packages = new java.util.HashMap<>();
-            e.getValue().forEach(p -> packages.put(p, Set.of(agent)));
-            inst.redefineModule(e.getKey(), Set.of(), Map.of(), packages, Set.of(), Map.of());
-        }
+        opens.forEach((module, packages) -> inst.redefineModule(module, Set.of(), Map.of(), packages, Set.of(), Map.of()));
 
-        Instrumenter transformer = new Instrumenter();
-        inst.addTransformer(transformer, true);
-        Class<?> net = Class.forName(NET.replace('/', '.'), false, null);
-        MethodHandles.Lookup inNet = MethodHandles.privateLookupIn(net, MethodHandles.lookup());
         MethodHandles.Lookup own = MethodHandles.lookup();
-        Class<?> hook = inNet.defineClass(trampoline());
+        Class<?> hook = MethodHandles.privateLookupIn(Class.forName(NET.replace('/', '.'), false, null), own)
+                .defineClass(trampoline());
         for (Redirect r : REDIRECTS) {
-            Class<?> owner = Class.forName(r.owner.replace('/', '.'), false, null);
             MethodType type = MethodType.fromMethodDescriptorString(r.desc, null);
-            r.original = MethodHandles.privateLookupIn(owner, own).findStatic(owner, r.name, type);
-            hook.getField(r.name).set(null, own.findStatic(r.handler, r.name, type));
+            try {
+                Class<?> owner = owners.get(r);
+                MethodHandle original = MethodHandles.privateLookupIn(owner, own).findStatic(owner, r.name, type);
+                hook.getField(r.name).set(null, own.findStatic(r.handler, r.name, type));
+                r.original = original;
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                if (r == SOCKET0) {
+                    throw e;
+                }
+                Log.debug("left out " + r.owner + "." + r.name + r.desc + ": " + e);
+            }
         }
         hook.getField("legacyCreated").set(null, own.findStatic(Interceptor.class, "legacyCreated",
                 MethodType.methodType(void.class, int.class, boolean.class, boolean.class)));
 
-        // Target classes loaded before the transformer was added (always so when attaching) are rewritten now.
+        Instrumenter transformer = new Instrumenter();
+        inst.addTransformer(transformer, true);
+        // Target classes loaded before the transformer was added (Net always is by now) are rewritten now.
         List<Class<?>> loaded = new ArrayList<>();
         for (Class<?> c : inst.getAllLoadedClasses()) {
             String name = c.getName().replace('.', '/');
@@ -200,7 +214,7 @@ final class Instrumenter implements ClassFileTransformer {
                 @Override
                 public void visitMethodInsn(int op, String owner, String method, String mdesc, boolean itf) {
                     for (Redirect r : REDIRECTS) {
-                        if (op == Opcodes.INVOKESTATIC && r.owner.equals(owner) && r.name.equals(method)
+                        if (op == Opcodes.INVOKESTATIC && r.original != null && r.owner.equals(owner) && r.name.equals(method)
                                 && r.desc.equals(mdesc) && r.callers.contains(className)) {
                             super.visitMethodInsn(op, HOOK, r.name, r.desc, false);
                             return;
