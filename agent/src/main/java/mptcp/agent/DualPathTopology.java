@@ -137,15 +137,13 @@ public final class DualPathTopology implements AutoCloseable {
     }
 
     /**
-     * Limits what a router forwards in both directions: a token bucket of {@code rate} (tc syntax, e.g. "40mbit")
-     * behind a netem delay of {@code delay} (e.g. "5ms"), on both of its interfaces.
+     * Limits what a router forwards in both directions: a token bucket filter of {@code rate} (tc syntax, e.g.
+     * "40mbit") on both of its interfaces.
      */
-    public void rateLimit(int path, String rate, String delay) throws IOException {
+    public void rateLimit(int path, String rate) throws IOException {
         for (String dev : List.of("eth1", "eth2")) {
-            exec(router(path), "tc", "qdisc", "add", "dev", dev, "root", "handle", "1:", "netem", "delay", delay,
-                    "limit", "10000");
-            exec(router(path), "tc", "qdisc", "add", "dev", dev, "parent", "1:1", "handle", "10:", "tbf", "rate", rate,
-                    "burst", "32kb", "latency", "100ms");
+            exec(router(path), "tc", "qdisc", "add", "dev", dev, "root", "tbf", "rate", rate, "burst", "32kb",
+                    "latency", "50ms");
         }
     }
 
