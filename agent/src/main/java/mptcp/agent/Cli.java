@@ -26,7 +26,7 @@ public final class Cli {
                 case "attach":
                     return Attach.run(rest, out);
                 case "demo":
-                    return Demo.run(rest, out);
+                    return rest.contains("--dual-path") ? DualPathDemo.run(rest, out) : Demo.run(rest, out);
                 case "demo-peer":
                     return Demo.peer(rest, out);
                 default:
@@ -53,6 +53,7 @@ public final class Cli {
         out.println("              JAVA_TOOL_OPTIONS=-javaagent:/path/mptcp-agent.jar java ...");
         out.println("Commands:     java -jar mptcp-agent.jar attach <pid> [key=value,...]  load into a running JVM (same user)");
         out.println("              java -jar mptcp-agent.jar demo                         two JVMs on loopback, both ends MPTCP");
+        out.println("              java -jar mptcp-agent.jar demo --dual-path             (root) two paths in netns, cut one mid-transfer");
         out.println("              java -jar mptcp-agent.jar --version | --help");
         out.println();
         out.println("Options (agent arguments > -Dmptcp.agent.<key> > env MPTCP_AGENT_<KEY>; first value is the default):");

@@ -1,0 +1,76 @@
+package mptcp.it.dualpath;
+
+import static mptcp.agent.DualPathTopology.CLIENT_LOWER;
+import static mptcp.agent.DualPathTopology.CLIENT_UPPER;
+import static mptcp.agent.DualPathTopology.SERVER_LOWER;
+import static mptcp.agent.DualPathTopology.SERVER_UPPER;
+import static mptcp.it.dualpath.Bed.JDK17;
+import static mptcp.it.dualpath.Bed.JDK25;
+import static mptcp.it.dualpath.Bed.PORT;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.stream.Collectors;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import mptcp.agent.DualPathTopology;
+
+/**
+ * Scenario 5: while a Java client and a Java server under the agent exchange data, the kernel shows one MPTCP
+ * connection made of two established TCP subflows, one per path; read with ss in both namespaces and with the
+ * path manager's events ({@code ip mptcp monitor}) at the server.
+ */
+class DualPathSubflowsIT {
+    @ParameterizedTest(name = "JDK {0}")
+    @ValueSource(strings = {"17", "25"})
+    void twoSubflowsOnePerPath(String jdkVersion) throws Exception {
+        String jdk = jdkVersion.equals("17") ? JDK17 : JDK25;
+        try (Bed bed = Bed.create(jdk)) {
+            DualPathTopology net = bed.net;
+            Bed.Peer monitor = bed.start("ip mptcp monitor", net.server, List.of("ip", "mptcp", "monitor"));
+            Bed.Peer server = bed.traffic(net.server, jdk, "", "server", "" + PORT, "--expect", "3000000");
+            server.await(l -> l.startsWith("listening"), 30_000);
+            Bed.Peer client = bed.traffic(net.client, jdk, "", "client", SERVER_UPPER, "" + PORT,
+                    "--send", "3000000", "--rate", "1000000");
+            String seen = bed.awaitTwoSubflows(PORT, 10_000);
+            System.out.println(seen);
+            // while data flows: exactly two subflows on each side, and one MPTCP socket at the client owning them
+            List<DualPathTopology.Socket> c = Bed.established(net.tcpSockets(net.client, PORT)).collect(Collectors.toList());
+            List<DualPathTopology.Socket> s = Bed.established(net.tcpSockets(net.server, PORT)).collect(Collectors.toList());
+            assertEquals(2, c.size(), "client subflows: " + c);
+            assertEquals(2, s.size(), "server subflows: " + s);
+            String msk = net.mptcpSockets(net.client);
+            System.out.println(msk);
+            // (its state may already be CLOSE-WAIT: the server sends nothing and shuts its output down at once)
+            assertEquals(1, msk.lines().filter(l -> l.contains(":" + PORT)).count(),
+                    "one MPTCP connection at the client:\n" + msk);
+            assertTrue(msk.contains("subflows:1"), "the MPTCP socket counts one additional subflow:\n" + msk);
+            assertEquals(0, client.exit(60_000), "client" + client);
+            assertEquals(0, server.exit(30_000), "server" + server);
+            assertTrue(server.result("s0").contains(" ok=true "), server.result("s0"));
+            // the path manager's view at the server: the connection, then a subflow joined over the lower path
+            String events = String.join("\n", monitor.lines);
+            System.out.println(events);
+            String established = monitor.lines.stream().filter(l -> l.contains("] ESTABLISHED")
+                    || (l.contains("ESTABLISHED]") && !l.contains("SF_ESTABLISHED"))).findFirst().orElse("");
+            assertTrue(established.contains(SERVER_UPPER) && established.contains(CLIENT_UPPER),
+                    "ESTABLISHED event over the upper path:\n" + events);
+            String joined = monitor.lines.stream().filter(l -> l.contains("SF_ESTABLISHED")).findFirst().orElse("");
+            assertTrue(joined.contains(SERVER_LOWER) && joined.contains(CLIENT_LOWER),
+                    "SF_ESTABLISHED event over the lower path:\n" + events);
+            assertEquals(token(established), token(joined), "both events belong to one connection:\n" + events);
+        }
+    }
+
+    private static String token(String event) {
+        for (String f : event.split("\\s+")) {
+            if (f.startsWith("token=")) {
+                return f;
+            }
+        }
+        return "no token in: " + event;
+    }
+}
