@@ -29,6 +29,7 @@ public final class Agent {
             Log.warn("already active in this JVM; not installed twice");
             return;
         }
+        enableNativeAccess(inst);
         try {
             Interceptor.configure(config);
             Instrumenter.install(inst);
@@ -36,6 +37,29 @@ public final class Agent {
             Log.info("active (" + (attached ? "attached" : "premain") + "), " + config.text);
         } catch (Throwable t) {
             Log.error("could not install (" + t + "); the application continues without MPTCP");
+        }
+    }
+
+    /**
+     * Native access (JDK 22+) for the agent's own named module only (see Launcher.defineModule), so that jffi loading
+     * its stub prints no warning, without granting anything to the application. java.lang is opened to this module
+     * alone, for this one call.
+     */
+    private static void enableNativeAccess(Instrumentation inst) {
+        Module self = Agent.class.getModule();
+        if (!self.isNamed()) {
+            return;
+        }
+        try {
+            java.lang.reflect.Method grant = Module.class.getDeclaredMethod("implAddEnableNativeAccess");
+            inst.redefineModule(Object.class.getModule(), java.util.Set.of(), java.util.Map.of(),
+                    java.util.Map.of("java.lang", java.util.Set.of(self)), java.util.Set.of(), java.util.Map.of());
+            grant.setAccessible(true);
+            grant.invoke(self);
+        } catch (NoSuchMethodException e) {
+            // before JDK 17's incubating foreign API: nothing restricted
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            Log.debug("native access not granted to the agent's module: " + e);
         }
     }
 

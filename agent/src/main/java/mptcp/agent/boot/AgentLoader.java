@@ -88,6 +88,25 @@ final class AgentLoader extends ClassLoader {
         }
     }
 
+    /** The packages of the classes under inst/, for the agent's named module (see Launcher). */
+    java.util.Set<String> packages() {
+        java.util.Set<String> packages = new java.util.HashSet<>();
+        for (java.util.Enumeration<java.util.jar.JarEntry> e = jar.entries(); e.hasMoreElements(); ) {
+            String name = e.nextElement().getName();
+            int slash = name.lastIndexOf('/');
+            if (name.startsWith(PREFIX) && name.endsWith(".classdata") && slash > PREFIX.length()) {
+                packages.add(name.substring(PREFIX.length(), slash).replace('/', '.'));
+            }
+        }
+        return packages;
+    }
+
+    /** Resources of the agent's named module: the same as its unnamed view. */
+    @Override
+    protected URL findResource(String moduleName, String name) {
+        return findResource(name);
+    }
+
     private static byte[] readAll(InputStream in, int sizeHint) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream(sizeHint > 0 ? sizeHint : 8192);
         in.transferTo(out);

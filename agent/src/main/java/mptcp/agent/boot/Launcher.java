@@ -31,7 +31,7 @@ public final class Launcher {
     public static void main(String[] args) throws Throwable {
         int code;
         try {
-            code = (Integer) loader().loadClass("mptcp.agent.Cli")
+            code = (Integer) loader(false).loadClass("mptcp.agent.Cli")
                     .getMethod("run", String[].class).invoke(null, (Object) args);
         } catch (java.lang.reflect.InvocationTargetException e) {
             throw e.getCause();
@@ -44,7 +44,7 @@ public final class Launcher {
             return;
         }
         try {
-            loader().loadClass("mptcp.agent.Agent")
+            loader(true).loadClass("mptcp.agent.Agent")
                     .getMethod("start", String.class, Instrumentation.class, boolean.class)
                     .invoke(null, args, inst, attached);
         } catch (Throwable t) {
@@ -54,20 +54,70 @@ public final class Launcher {
         }
     }
 
+    /**
+     * Puts everything the agent loader defines into one named module, "mptcp.agent.internal", in a module layer of its
+     * own, before the first class is defined. Being named lets the agent get native access for itself alone (JDK 22+,
+     * where jffi's System.load would otherwise print a "restricted method" warning and, with unnamed modules, the
+     * only remedy would be granting native access to every unnamed module, the application's too); the grant itself is
+     * done by the agent (mptcp.agent.Agent) from inside that module. The module is open, exports all its packages and
+     * reads every module of the boot layer, so nothing else changes.
+     */
+    private static void defineModule(AgentLoader agentLoader) {
+        try {
+            java.lang.module.ModuleDescriptor descriptor = java.lang.module.ModuleDescriptor
+                    .newOpenModule("mptcp.agent.internal").packages(agentLoader.packages()).build();
+            java.lang.module.ModuleReference reference = new java.lang.module.ModuleReference(descriptor, null) {
+                @Override
+                public java.lang.module.ModuleReader open() {
+                    throw new UnsupportedOperationException("classes come from the agent loader");
+                }
+            };
+            java.lang.module.ModuleFinder finder = new java.lang.module.ModuleFinder() {
+                @Override
+                public java.util.Optional<java.lang.module.ModuleReference> find(String name) {
+                    return name.equals("mptcp.agent.internal") ? java.util.Optional.of(reference) : java.util.Optional.empty();
+                }
+
+                @Override
+                public java.util.Set<java.lang.module.ModuleReference> findAll() {
+                    return java.util.Set.of(reference);
+                }
+            };
+            ModuleLayer boot = ModuleLayer.boot();
+            java.lang.module.Configuration cf = boot.configuration().resolve(finder, java.lang.module.ModuleFinder.of(),
+                    java.util.Set.of("mptcp.agent.internal"));
+            ModuleLayer.Controller controller = ModuleLayer.defineModules(cf, java.util.List.of(boot), name -> agentLoader);
+            Module module = controller.layer().findModule("mptcp.agent.internal").orElseThrow();
+            for (Module m : boot.modules()) {
+                controller.addReads(module, m);
+            }
+        } catch (RuntimeException | LinkageError e) {
+            // the classes then land in the loader's unnamed module: everything works, JDK 24+ may print a warning
+        }
+    }
+
     /** JDK tools (jcmd, javac, jar, keytool, jshell, ...) run their main class from a module of the JDK itself. */
     private static boolean isJdkTool() {
         String module = System.getProperty("jdk.module.main", "");
         return module.startsWith("jdk.") || module.startsWith("java.");
     }
 
-    /** The one class loader of the agent's internals, shared by premain, agentmain and main in one JVM. */
-    public static ClassLoader loader() throws java.io.IOException {
+    /**
+     * The one class loader of the agent's internals, shared by premain, agentmain and main in one JVM.
+     * @param named whether its classes go into the named module (as an agent; the command line needs no native access
+     *     of its own beyond the jar's Enable-Native-Access manifest attribute, which covers unnamed modules)
+     */
+    public static ClassLoader loader(boolean named) throws java.io.IOException {
         ClassLoader l = loader;
         if (l == null) {
             synchronized (Launcher.class) {
                 l = loader;
                 if (l == null) {
-                    l = new AgentLoader(Launcher.class.getProtectionDomain().getCodeSource());
+                    AgentLoader agentLoader = new AgentLoader(Launcher.class.getProtectionDomain().getCodeSource());
+                    if (named) {
+                        defineModule(agentLoader);
+                    }
+                    l = agentLoader;
                     loader = l;
                 }
             }

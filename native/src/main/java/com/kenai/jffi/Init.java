@@ -1,0 +1,38 @@
+package com.kenai.jffi;
+
+/**
+ * Replaces jffi's own {@code com.kenai.jffi.Init} in the agent (same name, same members).
+ *
+ * <p>jffi's version looks for its native stub loader through the system class loader first, then the thread's
+ * context class loader, and only then its own. Inside an application that has its own copy of jffi on the class path,
+ * that made the agent initialise the application's jffi (its StubLoader, its native stub) instead of its own. This
+ * version asks only the class loader that loaded jffi itself, so the agent's jffi and the application's never meet.
+ * The build puts this class in place of jffi's (agent/pom.xml).
+ */
+final class Init {
+    private static volatile boolean loaded;
+    static final String stubLoaderClassName = Init.class.getPackage().getName() + ".internal.StubLoader";
+
+    private Init() {
+    }
+
+    static void load() {
+        if (loaded) {
+            return;
+        }
+        Throwable cause;
+        try {
+            Class<?> stubLoader = Class.forName(stubLoaderClassName, true, Init.class.getClassLoader());
+            if ((Boolean) stubLoader.getDeclaredMethod("isLoaded").invoke(null)) {
+                loaded = true;
+                return;
+            }
+            cause = (Throwable) stubLoader.getDeclaredMethod("getFailureCause").invoke(null);
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+            cause = e;
+        }
+        UnsatisfiedLinkError error = new UnsatisfiedLinkError("could not load the jffi native stub: " + cause);
+        error.initCause(cause);
+        throw error;
+    }
+}
