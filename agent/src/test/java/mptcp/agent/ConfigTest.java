@@ -37,7 +37,7 @@ class ConfigTest {
     void errorsNameKeySourceAndAllowedValues() {
         assertEquals("invalid value 'x' for option 'mode' in agent arguments; allowed: all|server|client",
                 assertThrows(IllegalArgumentException.class, () -> parse("mode=x", Map.of(), Map.of())).getMessage());
-        assertEquals("unknown option 'foo' in agent arguments; known options: enabled, mode, fallback, log",
+        assertEquals("unknown option 'foo' in agent arguments; known options: enabled, mode, fallback, log, options",
                 assertThrows(IllegalArgumentException.class, () -> parse("foo=1", Map.of(), Map.of())).getMessage());
         assertEquals("option 'log' given twice in agent arguments",
                 assertThrows(IllegalArgumentException.class, () -> parse("log=info,log=debug", Map.of(), Map.of())).getMessage());
