@@ -20,7 +20,7 @@ class ConfigTest {
         assertEquals(Config.Mode.ALL, c.mode);
         assertEquals(Config.Fallback.TCP, c.fallback);
         assertEquals(Log.Level.WARN, c.log);
-        assertEquals("enabled=true,mode=all,fallback=tcp,log=warn", c.text);
+        assertEquals("enabled=true,mode=all,fallback=tcp,log=warn,options=compat", c.text);
     }
 
     @Test
