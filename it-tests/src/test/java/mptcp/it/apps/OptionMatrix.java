@@ -102,7 +102,7 @@ public final class OptionMatrix {
             for (String kind : new String[] {"socket", "channel", "channel-inet", "channel-inet6", "async"}) {
                 for (String peer : peers(kind)) {
                     ServerSocket listener = peer.equals("v4") ? peer4 : peer6;
-                    for (String phase : new String[] {"before-connect", "after-connect"}) {
+                    for (String phase : new String[] {"before-connect", "bound-before-connect", "after-connect"}) {
                         for (Opt o : OPTIONS) {
                             cell(kind, peer, phase, o.label, line -> client(kind, listener, phase, line,
                                     end -> optionCell(end, o, line)));
@@ -207,16 +207,25 @@ public final class OptionMatrix {
     private static void client(String kind, ServerSocket listener, String phase, StringBuilder line, Body body)
             throws Exception {
         InetSocketAddress to = new InetSocketAddress(listener.getInetAddress(), listener.getLocalPort());
-        boolean before = phase.equals("before-connect");
+        boolean before = !phase.equals("after-connect");
+        boolean bound = phase.equals("bound-before-connect");
         List<AutoCloseable> open = new ArrayList<>();
         try {
             End end;
             Action connect;
             Action write;
+            Action local;
+            InetSocketAddress from = new InetSocketAddress(to.getAddress(), 0);
             if (kind.equals("socket")) {
                 Socket s = new Socket();
                 open.add(s);
                 end = new SocketEnd(s);
+                local = () -> {
+                    if (bound && !s.isBound()) {
+                        s.bind(from);
+                    }
+                    return s.getLocalPort();
+                };
                 connect = () -> {
                     s.connect(to, 5000);
                     return null;
@@ -229,6 +238,12 @@ public final class OptionMatrix {
                 AsynchronousSocketChannel c = AsynchronousSocketChannel.open();
                 open.add(c);
                 end = new ChannelEnd(c);
+                local = () -> {
+                    if (bound && c.getLocalAddress() == null) {
+                        c.bind(from);
+                    }
+                    return c.getLocalAddress() == null ? 0 : ((InetSocketAddress) c.getLocalAddress()).getPort();
+                };
                 connect = () -> c.connect(to).get(5, TimeUnit.SECONDS);
                 write = () -> c.write(ByteBuffer.wrap(DATA)).get(5, TimeUnit.SECONDS);
             } else {
@@ -236,13 +251,23 @@ public final class OptionMatrix {
                         : SocketChannel.open(kind.endsWith("inet6") ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
                 open.add(c);
                 end = new ChannelEnd(c);
+                local = () -> {
+                    if (bound && c.getLocalAddress() == null) {
+                        c.bind(from);
+                    }
+                    return c.getLocalAddress() == null ? 0 : ((InetSocketAddress) c.getLocalAddress()).getPort();
+                };
                 connect = () -> c.connect(to);
                 write = () -> c.write(ByteBuffer.wrap(DATA));
             }
+            Object port = local.run();
             if (before) {
                 body.run(end);
             }
             connect.run();
+            if (bound) {
+                line.append(" port=").append(port.equals(local.run()) ? "kept" : "changed");
+            }
             Socket accepted = listener.accept();
             open.add(accepted);
             if (!before) {
