@@ -32,6 +32,9 @@ public final class Config {
     /** What happens when the kernel cannot make an MPTCP socket. */
     public enum Fallback { TCP, FAIL }
 
+    /** What happens when the application uses a socket option MPTCP does not offer. */
+    public enum OptionPolicy { COMPAT, STRICT }
+
     /** The keys, their allowed values (first one is the default) and their meaning, for --help and the README. */
     static final Map<String, List<String>> KEYS = new LinkedHashMap<>();
     static final Map<String, String> HELP = new LinkedHashMap<>();
@@ -43,6 +46,9 @@ public final class Config {
         key("fallback", "tcp|fail", "when the kernel refuses MPTCP: tcp keeps a plain TCP socket (one WARN line per JVM);"
                 + " fail makes the socket creation throw SocketException, like mptcpize");
         key("log", "warn|off|error|info|debug", "agent log level on stderr; debug logs every socket the agent converts");
+        key("options", "compat|strict", "compat: a socket option or urgent data MPTCP lacks gets its MPTCP equivalent, or"
+                + " (before connect) turns that socket into plain TCP with its state kept, one INFO line per option;"
+                + " strict: the error surfaces, like mptcpize");
     }
 
     private static void key(String name, String values, String help) {
@@ -54,6 +60,7 @@ public final class Config {
     public final Mode mode;
     public final Fallback fallback;
     public final Log.Level log;
+    public final OptionPolicy options;
     /** The effective configuration as {@code key=value,...}: shown by status, JMX and the debug log. */
     public final String text;
 
@@ -62,6 +69,7 @@ public final class Config {
         mode = Mode.valueOf(values.get("mode").toUpperCase(Locale.ROOT));
         fallback = Fallback.valueOf(values.get("fallback").toUpperCase(Locale.ROOT));
         log = Log.Level.valueOf(values.get("log").toUpperCase(Locale.ROOT));
+        options = OptionPolicy.valueOf(values.get("options").toUpperCase(Locale.ROOT));
         StringBuilder b = new StringBuilder();
         values.forEach((k, v) -> b.append(b.length() == 0 ? "" : ",").append(k).append('=').append(v));
         text = b.toString();

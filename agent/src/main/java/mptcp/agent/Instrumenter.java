@@ -93,9 +93,17 @@ final class Instrumenter implements ClassFileTransformer {
     /** Socket options set through java.net / java.nio (all int-valued options end here), and urgent data. */
     static final Redirect SET_INT_OPTION0 = new Redirect(NET, "setIntOption0", "(" + FD + "ZIIIZ)V", Options.class, NET);
     static final Redirect SEND_OOB = new Redirect(NET, "sendOOB", "(" + FD + "B)I", Options.class, NIO_SOCKET, CHANNEL);
+    static final Redirect GET_INT_OPTION0 = new Redirect(NET, "getIntOption0", "(" + FD + "ZII)I", Options.class, NET);
+    /** jdk.net's extended options (module jdk.net, platform loader); IP_DONTFRAGMENT's natives exist on JDK 19+ only. */
+    private static final String LINUX_OPTIONS = "jdk/net/LinuxSocketOptions";
+    static final Redirect SET_QUICK_ACK0 = new Redirect(LINUX_OPTIONS, "setQuickAck0", "(IZ)V", Options.class, LINUX_OPTIONS);
+    static final Redirect GET_QUICK_ACK0 = new Redirect(LINUX_OPTIONS, "getQuickAck0", "(I)Z", Options.class, LINUX_OPTIONS);
+    static final Redirect SET_IP_DONT_FRAGMENT0 = new Redirect(LINUX_OPTIONS, "setIpDontFragment0", "(IZZ)V", Options.class, LINUX_OPTIONS);
+    static final Redirect GET_IP_DONT_FRAGMENT0 = new Redirect(LINUX_OPTIONS, "getIpDontFragment0", "(IZ)Z", Options.class, LINUX_OPTIONS);
 
     static final List<Redirect> REDIRECTS = List.of(SOCKET0, CONNECT0, POLL_CONNECT, CHECK_CONNECT, ACCEPT,
-            SET_INT_OPTION0, SEND_OOB);
+            SET_INT_OPTION0, SEND_OOB, GET_INT_OPTION0, SET_QUICK_ACK0, GET_QUICK_ACK0, SET_IP_DONT_FRAGMENT0,
+            GET_IP_DONT_FRAGMENT0);
 
     /** Internal names of the classes to rewrite. */
     private static final Set<String> TARGETS = targets();
@@ -131,7 +139,7 @@ final class Instrumenter implements ClassFileTransformer {
         Map<Redirect, Class<?>> owners = new java.util.HashMap<>();
         for (Redirect r : REDIRECTS) {
             try {
-                Class<?> owner = Class.forName(r.owner.replace('/', '.'), false, null);
+                Class<?> owner = Class.forName(r.owner.replace('/', '.'), false, ClassLoader.getPlatformClassLoader());
                 owners.put(r, owner);
                 opens.computeIfAbsent(owner.getModule(), m -> new java.util.HashMap<>()).put(owner.getPackageName(), Set.of(agent));
             } catch (ClassNotFoundException e) {
@@ -166,7 +174,7 @@ final class Instrumenter implements ClassFileTransformer {
         List<Class<?>> loaded = new ArrayList<>();
         for (Class<?> c : inst.getAllLoadedClasses()) {
             String name = c.getName().replace('.', '/');
-            if (c.getClassLoader() == null && TARGETS.contains(name) && !transformer.transformed.contains(name)) {
+            if (jdkLoader(c.getClassLoader()) && TARGETS.contains(name) && !transformer.transformed.contains(name)) {
                 loaded.add(c);
             }
         }
@@ -181,7 +189,7 @@ final class Instrumenter implements ClassFileTransformer {
     @Override
     public byte[] transform(Module module, ClassLoader loader, String name, Class<?> redefined, ProtectionDomain domain,
                             byte[] bytes) {
-        if (loader != null || name == null || !TARGETS.contains(name)) {
+        if (!jdkLoader(loader) || name == null || !TARGETS.contains(name)) {
             return null;
         }
         try {
@@ -195,6 +203,11 @@ final class Instrumenter implements ClassFileTransformer {
             Log.error("could not instrument " + name.replace('/', '.') + ": " + t + "; its sockets stay TCP");
             return null;
         }
+    }
+
+    /** The JDK's own loaders: the targets live in java.base (bootstrap) and jdk.net (platform). */
+    private static boolean jdkLoader(ClassLoader loader) {
+        return loader == null || loader == ClassLoader.getPlatformClassLoader();
     }
 
     /** Rewrites the call sites of the redirects in class {@code className}, and the legacy socketCreate. */

@@ -23,6 +23,10 @@ public final class Interceptor {
         config = c;
     }
 
+    static Config config() {
+        return config;
+    }
+
     /** Replaces {@code Net.socket0}; same arguments, same result: a new socket's fd (reuse is true for listeners). */
     public static int socket0(boolean preferIPv6, boolean stream, boolean reuse, boolean fastLoopback) throws Throwable {
         if (stream && possible) {

@@ -30,4 +30,8 @@ final class Stats {
         FALLBACKS.forEach((k, v) -> out.put(k, v.sum()));
         return out;
     }
+
+    /** One socket option (or urgent-data) deviation or conversion, by what happened, e.g. "SO_OOBINLINE tcp". */
+    static void optionDeviation(String what) { OPTION_DEVIATIONS.computeIfAbsent(what, k -> new LongAdder()).increment(); }
+    static final Map<String, LongAdder> OPTION_DEVIATIONS = new ConcurrentHashMap<>();
 }

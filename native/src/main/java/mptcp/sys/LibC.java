@@ -65,4 +65,25 @@ public interface LibC {
     int close(int fd);
 
     String strerror(int errno);
+
+    // --- socket options and addresses, for converting a socket's protocol with its state (options) intact ---
+    int SO_SNDBUF = 7;
+    int SO_RCVBUF = 8;
+    int SO_LINGER = 13;
+    int SO_ACCEPTCONN = 30;
+    int SO_COOKIE = 57;
+    int TCP_KEEPIDLE = 4;
+    int TCP_KEEPINTVL = 5;
+    int TCP_KEEPCNT = 6;
+    int TCP_INFO = 11;
+    /** tcpi_state (first byte of TCP_INFO) of a socket neither connected, connecting nor listening. */
+    int TCP_CLOSE = 7;
+
+    int setsockopt(int fd, int level, int name, @In byte[] value, int length);
+
+    int getsockname(int fd, @Out byte[] address, IntByReference length);
+
+    int getpeername(int fd, @Out byte[] address, IntByReference length);
+
+    int bind(int fd, @In byte[] address, int length);
 }
