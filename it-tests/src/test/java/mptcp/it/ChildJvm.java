@@ -30,17 +30,18 @@ public final class ChildJvm implements AutoCloseable {
     private final List<String> stdoutSeen = Collections.synchronizedList(new ArrayList<>());
     private final List<String> stderr = Collections.synchronizedList(new ArrayList<>());
     private final Writer stdin;
+    private final List<Thread> pumps = new ArrayList<>();
 
     private ChildJvm(List<String> command, Map<String, String> env) throws IOException {
         ProcessBuilder pb = new ProcessBuilder(command);
         pb.environment().keySet().removeIf(k -> k.startsWith("MPTCP_AGENT_") || k.equals("JAVA_TOOL_OPTIONS"));
         pb.environment().putAll(env);
         process = pb.start();
-        pump(process.getInputStream(), line -> {
+        pumps.add(pump(process.getInputStream(), line -> {
             stdoutSeen.add(line);
             stdout.add(line);
-        });
-        pump(process.getErrorStream(), stderr::add);
+        }));
+        pumps.add(pump(process.getErrorStream(), stderr::add));
         stdin = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
     }
 
@@ -94,15 +95,15 @@ public final class ChildJvm implements AutoCloseable {
         stdin.flush();
     }
 
-    /** Waits for the process to exit; returns its exit code. */
+    /** Waits for the process to exit and for all its output to be read; returns its exit code. */
     public int waitFor() throws InterruptedException {
         if (!process.waitFor(60, TimeUnit.SECONDS)) {
             process.destroyForcibly();
             throw new AssertionError("child did not exit within 60 s\n" + output());
         }
-        process.waitFor();
-        // let the pumps drain
-        Thread.sleep(50);
+        for (Thread pump : pumps) {
+            pump.join(10_000); // all output read
+        }
         return process.exitValue();
     }
 
@@ -118,7 +119,16 @@ public final class ChildJvm implements AutoCloseable {
         }
     }
 
-    /** Lines the agent printed (they all start with "mptcp-agent: "). */
+    /** Ends the app (a line on stdin) and waits until it exited and all its output was read. */
+    public void finish() throws IOException, InterruptedException {
+        send("bye");
+        int exit = waitFor();
+        if (exit != 0) {
+            throw new AssertionError("exit code " + exit + "\n" + output());
+        }
+    }
+
+    /** Lines the agent printed (they all start with "mptcp-agent: "); complete only after {@link #finish}. */
     public List<String> agentLines() {
         List<String> out = new ArrayList<>();
         for (String l : stderrLines()) {
@@ -143,7 +153,7 @@ public final class ChildJvm implements AutoCloseable {
         }
     }
 
-    private static void pump(InputStream in, java.util.function.Consumer<String> sink) {
+    private static Thread pump(InputStream in, java.util.function.Consumer<String> sink) {
         Thread t = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
                 for (String line; (line = r.readLine()) != null; ) {
@@ -155,5 +165,6 @@ public final class ChildJvm implements AutoCloseable {
         }, "child-output");
         t.setDaemon(true);
         t.start();
+        return t;
     }
 }

@@ -34,6 +34,7 @@ class FallbackIT {
                 List<Ss.Entry> s = Ss.sockets(app.pid(), ns.name);
                 assertEquals(0, s.stream().filter(e -> e.protocol.equals("mptcp")).count(), s.toString());
                 assertEquals(4, Ss.count(s, "tcp", "LISTEN"), s.toString());
+                app.finish();
                 List<String> agent = app.agentLines();
                 assertEquals(1, agent.size(), app.output());
                 assertTrue(agent.get(0).startsWith("mptcp-agent: WARN: ") && agent.get(0).contains("ENOPROTOOPT")

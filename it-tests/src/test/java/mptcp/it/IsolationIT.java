@@ -25,10 +25,11 @@ class IsolationIT {
             assertTrue(out.containsAll(List.of("HIDDEN mptcp.agent.Agent", "HIDDEN mptcp.sys.Sock", "HIDDEN mptcp.agent.Interceptor")),
                     app.output());
             assertTrue(out.stream().noneMatch(l -> l.contains("mptcp-agent")), "agent output went through the app's logging: " + out);
-            assertTrue(app.agentLines().stream().anyMatch(l -> l.startsWith("mptcp-agent: INFO: active")), app.output());
             List<Ss.Entry> s = Ss.sockets(app.pid());
             assertEquals(0, s.stream().filter(e -> e.protocol.equals("tcp")).count(), s.toString());
             assertEquals(1, Ss.count(s, "mptcp", "LISTEN"), s.toString());
+            app.finish();
+            assertTrue(app.agentLines().stream().anyMatch(l -> l.startsWith("mptcp-agent: INFO: active")), app.output());
         }
     }
 }

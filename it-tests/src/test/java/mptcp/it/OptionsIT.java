@@ -38,11 +38,12 @@ class OptionsIT {
         try (ChildJvm app = ChildJvm.java(Jdk.JDK17, jvmArgs, env, "mptcp.it.apps.SocketApp", "socket")) {
             app.expect("READY");
             assertTrue(app.stdoutLines().contains("OK socket"), app.output());
+            assertEquals(0, Ss.sockets(app.pid()).stream().filter(e -> e.protocol.equals("mptcp")).count());
+            app.finish();
             List<String> agent = app.agentLines();
             assertEquals(1, agent.size(), app.output());
             assertTrue(agent.get(0).startsWith(message), agent.get(0));
             assertTrue(agent.get(0).endsWith("the agent is not installed, the application continues without MPTCP"), agent.get(0));
-            assertEquals(0, Ss.sockets(app.pid()).stream().filter(e -> e.protocol.equals("mptcp")).count());
         }
     }
 }
