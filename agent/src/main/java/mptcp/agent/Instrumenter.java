@@ -31,7 +31,8 @@ import org.objectweb.asm.Type;
  * </ul>
  * One more mechanism has no such native: JDK 17's legacy {@code java.net.PlainSocketImpl}
  * ({@code -Djdk.net.usePlainSocketImpl=true}); right after its native {@code socketCreate(stream, isServer)} returns,
- * {@link Interceptor#legacyCreated} swaps the protocol of the fresh socket.
+ * {@link Interceptor#legacyCreated} swaps the protocol of the fresh socket, and before its native
+ * {@code socketSendUrgentData} {@link Options#legacyUrgent} refuses urgent data on an MPTCP socket.
  *
  * <p>Code inside {@code java.base} can only see bootstrap classes, so the rewritten JDK code calls a trampoline class,
  * {@code sun.nio.ch.MptcpAgentHook}, defined at run time inside {@code java.base}'s own package (so the agent jar is
@@ -54,6 +55,8 @@ final class Instrumenter implements ClassFileTransformer {
     private static final String NET = "sun/nio/ch/Net";
     private static final String LEGACY = "java/net/PlainSocketImpl";
     private static final String LEGACY_DESC = "(Ljava/io/FileDescriptor;ZZ)V";
+    private static final String LEGACY_BASE = "java/net/AbstractPlainSocketImpl";
+    private static final String LEGACY_URGENT_DESC = "(Ljava/io/FileDescriptor;)V";
 
     /** A static native JDK method whose call sites, in {@code callers}, go to {@code handler.name(desc)} instead. */
     static final class Redirect {
@@ -114,6 +117,7 @@ final class Instrumenter implements ClassFileTransformer {
         Set<String> all = new java.util.HashSet<>();
         REDIRECTS.forEach(r -> all.addAll(r.callers));
         all.add(LEGACY);
+        all.add(LEGACY_BASE);
         return Set.copyOf(all);
     }
 
@@ -167,6 +171,8 @@ final class Instrumenter implements ClassFileTransformer {
         }
         hook.getField("legacyCreated").set(null, own.findStatic(Interceptor.class, "legacyCreated",
                 MethodType.methodType(void.class, int.class, boolean.class, boolean.class)));
+        hook.getField("legacyUrgent").set(null, own.findStatic(Options.class, "legacyUrgent",
+                MethodType.methodType(void.class, int.class)));
 
         Instrumenter transformer = new Instrumenter();
         inst.addTransformer(transformer, true);
@@ -223,6 +229,7 @@ final class Instrumenter implements ClassFileTransformer {
         public MethodVisitor visitMethod(int access, String name, String desc, String signature, String[] exceptions) {
             MethodVisitor mv = super.visitMethod(access, name, desc, signature, exceptions);
             boolean legacyCreate = LEGACY.equals(className) && "socketCreate".equals(name) && "(Z)V".equals(desc);
+            boolean legacyUrgent = LEGACY_BASE.equals(className) && "sendUrgentData".equals(name) && "(I)V".equals(desc);
             return new MethodVisitor(Opcodes.ASM9, mv) {
                 @Override
                 public void visitMethodInsn(int op, String owner, String method, String mdesc, boolean itf) {
@@ -232,6 +239,12 @@ final class Instrumenter implements ClassFileTransformer {
                             super.visitMethodInsn(op, HOOK, r.name, r.desc, false);
                             return;
                         }
+                    }
+                    if (legacyUrgent && "socketSendUrgentData".equals(method) && "(I)V".equals(mdesc)) {
+                        // MptcpAgentHook.legacyUrgent(this.fd) first: it throws on an MPTCP socket
+                        super.visitVarInsn(Opcodes.ALOAD, 0);
+                        super.visitFieldInsn(Opcodes.GETFIELD, LEGACY_BASE, "fd", "Ljava/io/FileDescriptor;");
+                        super.visitMethodInsn(Opcodes.INVOKESTATIC, HOOK, "legacyUrgent", LEGACY_URGENT_DESC, false);
                     }
                     super.visitMethodInsn(op, owner, method, mdesc, itf);
                     if (legacyCreate && "socketCreate".equals(method) && "(ZZ)V".equals(mdesc)) {
@@ -281,6 +294,16 @@ final class Instrumenter implements ClassFileTransformer {
         m.visitVarInsn(Opcodes.ILOAD, 1);
         m.visitVarInsn(Opcodes.ILOAD, 2);
         m.visitMethodInsn(Opcodes.INVOKEVIRTUAL, "java/lang/invoke/MethodHandle", "invokeExact", "(IZZ)V", false);
+        m.visitInsn(Opcodes.RETURN);
+        m.visitMaxs(0, 0);
+        m.visitEnd();
+        cw.visitField(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC | Opcodes.ACC_VOLATILE, "legacyUrgent", mh, null, null).visitEnd();
+        m = cw.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC, "legacyUrgent", LEGACY_URGENT_DESC, null, null);
+        m.visitCode();
+        m.visitFieldInsn(Opcodes.GETSTATIC, HOOK, "legacyUrgent", mh);
+        m.visitVarInsn(Opcodes.ALOAD, 0);
+        m.visitMethodInsn(Opcodes.INVOKESTATIC, "sun/nio/ch/IOUtil", "fdVal", "(Ljava/io/FileDescriptor;)I", false);
+        m.visitMethodInsn(Opcodes.INVOKEVIRTUAL, "java/lang/invoke/MethodHandle", "invokeExact", "(I)V", false);
         m.visitInsn(Opcodes.RETURN);
         m.visitMaxs(0, 0);
         m.visitEnd();

@@ -220,14 +220,22 @@ public final class Options {
      * the JDK's call.
      */
     public static int sendOOB(FileDescriptor fd, byte data) throws Throwable {
-        int s = fdVal(fd);
+        refuseUrgentOnMptcp(fdVal(fd));
+        return (int) Instrumenter.SEND_OOB.original.invokeExact(fd, data);
+    }
+
+    /** JDK 17's legacy PlainSocketImpl, before its native socketSendUrgentData: the same rule as {@link #sendOOB}. */
+    public static void legacyUrgent(int fd) throws SocketException {
+        refuseUrgentOnMptcp(fd);
+    }
+
+    private static void refuseUrgentOnMptcp(int s) throws SocketException {
         if (mptcp(s)) {
             deviation("urgent data", "error", "sendUrgentData refused on an MPTCP socket: MPTCP cannot send urgent data"
                     + " and would put the byte into the stream");
             throw new SocketException("Urgent data is not supported on a Multipath TCP connection (mptcp-agent): the"
                     + " byte would arrive in the data stream");
         }
-        return (int) Instrumenter.SEND_OOB.original.invokeExact(fd, data);
     }
 
     private static boolean compat() {

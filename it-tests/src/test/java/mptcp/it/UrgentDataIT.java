@@ -32,6 +32,7 @@ class UrgentDataIT {
             out.add(Arguments.of(jdk, "mptcp both ends, options=strict", "", "options=strict", "socket", "", REFUSED));
             out.add(Arguments.of(jdk, "OOB inline before connect: converted to TCP", "", "log=info", "socket", "oobinline", "URGENT ok"));
         }
+        out.add(Arguments.of(Jdk.JDK17, "mptcp both ends, legacy PlainSocketImpl sender", "", "legacy:", "socket", "", REFUSED));
         return out.stream();
     }
 
@@ -59,7 +60,11 @@ class UrgentDataIT {
         }
     }
 
+    /** null: no agent; "legacy:" + options: the agent on JDK 17's legacy PlainSocketImpl. */
     private static List<String> agent(String options) {
+        if (options != null && options.startsWith("legacy:")) {
+            return List.of("-Djdk.net.usePlainSocketImpl=true", ChildJvm.agentArg(options.substring("legacy:".length())));
+        }
         return options == null ? List.of() : List.of(ChildJvm.agentArg(options));
     }
 }
