@@ -65,4 +65,14 @@ public interface LibC {
     int close(int fd);
 
     String strerror(int errno);
+
+    // --- observability (status, per-connection truth) ---
+    int SO_ACCEPTCONN = 30;
+
+    /** getsockopt with the native addresses of the value and its length: the call allocates nothing on the heap. */
+    int getsockopt(int fd, int level, int name, @jnr.ffi.types.intptr_t long value, @jnr.ffi.types.intptr_t long length);
+
+    int getsockname(int fd, @Out byte[] address, IntByReference length);
+
+    int getpeername(int fd, @Out byte[] address, IntByReference length);
 }
