@@ -17,6 +17,8 @@ import java.util.List;
  *       and prints {@code ACCEPTED <remote port>} per connection (the accepted socket is kept);</li>
  *   <li>{@code connect <host> <port>} → connects a Socket (kept), exchanges nothing, prints
  *       {@code CONNECTED <local port>} or {@code EXCEPTION ...};</li>
+ *   <li>{@code jmx} → creates the platform MBean server, waits up to 20 s for {@code mptcp.agent:type=Agent} and
+ *       prints {@code JMX name=value ...} of its counters (or {@code JMX missing});</li>
  *   <li>{@code exit} → closes everything and exits.</li>
  * </ul>
  */
@@ -38,6 +40,9 @@ public final class PeerApp {
                         s.connect(new InetSocketAddress(InetAddress.getByName(w[1]), Integer.parseInt(w[2])), 10_000);
                         keep(s);
                         System.out.println("CONNECTED " + s.getLocalPort());
+                        break;
+                    case "jmx":
+                        jmx();
                         break;
                     case "exit":
                         synchronized (KEEP) {
@@ -73,6 +78,24 @@ public final class PeerApp {
         t.setDaemon(true);
         t.start();
         System.out.println("LISTEN " + server.getLocalPort());
+    }
+
+    private static void jmx() throws Exception {
+        javax.management.MBeanServer server = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+        javax.management.ObjectName name = new javax.management.ObjectName("mptcp.agent:type=Agent");
+        long end = System.nanoTime() + 20_000_000_000L;
+        while (!server.isRegistered(name) && System.nanoTime() < end) {
+            Thread.sleep(100);
+        }
+        if (!server.isRegistered(name)) {
+            System.out.println("JMX missing");
+            return;
+        }
+        StringBuilder b = new StringBuilder("JMX");
+        for (String a : new String[] {"connections_mptcp", "connections_tcp", "sockets_mptcp", "mptcp_available", "version"}) {
+            b.append(' ').append(a).append('=').append(server.getAttribute(name, a));
+        }
+        System.out.println(b);
     }
 
     private static <T extends AutoCloseable> T keep(T c) {
