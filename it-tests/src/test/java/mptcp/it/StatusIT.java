@@ -232,6 +232,33 @@ class StatusIT {
 
     @ParameterizedTest
     @EnumSource(Jdk.class)
+    void mptcpDisabledInTheNamespace(Jdk jdk) throws Exception {
+        try (Netns ns = new Netns()) {
+            ns.exec("sysctl", "-qw", "net.mptcp.enabled=0");
+            try (ChildJvm app = ChildJvm.command(ns.wrap(List.of(jdk.java(), ChildJvm.agentArg(""), "-cp",
+                    ChildJvm.CLASSPATH, "mptcp.it.apps.PeerApp")), Map.of())) {
+                app.expect("STARTED");
+                app.send("listen");
+                String port = app.expect("LISTEN ").split(" ")[1];
+                app.send("connect 127.0.0.1 " + port);
+                String local = "127.0.0.1:" + app.expect("CONNECTED ").split(" ")[1];
+                accepted(app, 1);
+                Status s = status(jdk, app.pid());
+                assertTrue(s.items.get("mptcp_available").startsWith("no (ENOPROTOOPT: net.mptcp.enabled=0"), s.cli.toString());
+                assertEquals(0, s.counter("sockets_mptcp"), s.cli.toString());
+                assertEquals(2, s.counter("sockets_tcp_fallback"), s.cli.toString());
+                assertEquals(2, s.counter("sockets_tcp_fallback_ENOPROTOOPT"), s.cli.toString());
+                assertEquals(0, s.counter("connections_mptcp"), s.cli.toString());
+                assertEquals(0, s.counter("connections_tcp"), "plain TCP sockets are not fallbacks: " + s.cli);
+                assertEquals("tcp", s.row("127.0.0.1:" + port, "*")[3]);
+                assertEquals("tcp", s.row(local, "127.0.0.1:" + port)[3]);
+                assertEquals("tcp", s.row("127.0.0.1:" + port, local)[3]);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Jdk.class)
     void jvmWithoutAgentSaysNotLoaded(Jdk jdk) throws Exception {
         try (ChildJvm app = ChildJvm.java(jdk, List.of(), "mptcp.it.apps.PeerApp")) {
             app.expect("STARTED");
