@@ -12,6 +12,10 @@ public final class Agent {
     }
 
     public static void start(String args, Instrumentation inst, boolean attached) {
+        if (attached && StatusCommand.isCommand(args)) {
+            StatusCommand.handle(args); // a request of `status <pid>` to the agent already running here
+            return;
+        }
         Config config;
         try {
             config = Config.fromJvm(args);
@@ -35,6 +39,7 @@ public final class Agent {
             Instrumenter.install(inst);
             System.setProperty(ACTIVE_PROPERTY, VERSION + "; " + config.text);
             Log.info("active (" + (attached ? "attached" : "premain") + "), " + config.text);
+            Jmx.start();
         } catch (Throwable t) {
             Log.error("could not install (" + t + "); the application continues without MPTCP");
         }

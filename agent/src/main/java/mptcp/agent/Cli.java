@@ -25,12 +25,14 @@ public final class Cli {
                     return 0;
                 case "attach":
                     return Attach.run(rest, out);
+                case "status":
+                    return StatusCommand.run(rest, out);
                 case "demo":
                     return rest.contains("--dual-path") ? DualPathDemo.run(rest, out) : Demo.run(rest, out);
                 case "demo-peer":
                     return Demo.peer(rest, out);
                 default:
-                    System.err.println("mptcp-agent: unknown command '" + args[0] + "'; commands: attach, demo, --help, --version");
+                    System.err.println("mptcp-agent: unknown command '" + args[0] + "'; commands: attach, status, demo, --help, --version");
                     return 2;
             }
         } catch (UsageException e) {
@@ -52,6 +54,7 @@ public final class Cli {
         out.println("As an agent:  java -javaagent:mptcp-agent.jar[=key=value,...] ...");
         out.println("              JAVA_TOOL_OPTIONS=-javaagent:/path/mptcp-agent.jar java ...");
         out.println("Commands:     java -jar mptcp-agent.jar attach <pid> [key=value,...]  load into a running JVM (same user)");
+        out.println("              java -jar mptcp-agent.jar status <pid> [--json]        counters, live connections: mptcp / fallback / tcp");
         out.println("              java -jar mptcp-agent.jar demo                         two JVMs on loopback, both ends MPTCP");
         out.println("              java -jar mptcp-agent.jar demo --dual-path             (root) two paths in netns, cut one mid-transfer");
         out.println("              java -jar mptcp-agent.jar --version | --help");

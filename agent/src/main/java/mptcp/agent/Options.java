@@ -292,8 +292,13 @@ public final class Options {
         }
     }
 
+    /** Counts and logs (once per option and outcome) what compat did: a conversion ("tcp", "equivalent") or else a deviation. */
     private static void deviation(String option, String outcome, String message) {
-        Stats.optionDeviation(option + " " + outcome);
+        if (outcome.equals("tcp") || outcome.equals("equivalent")) {
+            Stats.optionConversion(option + " " + outcome);
+        } else {
+            Stats.optionDeviation(option + " " + outcome);
+        }
         Log.once(Log.Level.INFO, "option " + option + " " + outcome, option + ": " + message);
     }
 

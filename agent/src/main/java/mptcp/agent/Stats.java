@@ -1,5 +1,6 @@
 package mptcp.agent;
 
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -7,11 +8,24 @@ import java.util.concurrent.atomic.LongAdder;
 
 import mptcp.sys.Errno;
 
-/** Per-JVM counters of what the agent did. LongAdder: contention-free on the socket creation path. */
+/**
+ * Per-JVM counters of what the agent did and what the kernel negotiated. LongAdder: contention-free on the socket
+ * and connection paths; an increment allocates nothing. Read by {@code status <pid>} and the MBean (same names).
+ */
 final class Stats {
+    /** Sockets created as MPTCP (listeners and outgoing sockets; accepted sockets are not created by the JDK). */
     static final LongAdder SOCKETS_MPTCP = new LongAdder();
     /** Creations that stayed TCP because MPTCP was refused, by reason ("ENOPROTOOPT", ..., "native"). */
     private static final Map<String, LongAdder> FALLBACKS = new ConcurrentHashMap<>();
+    /** Connections (outgoing and accepted) on which the kernel negotiated MPTCP with the peer. */
+    static final LongAdder CONNECTIONS_MPTCP = new LongAdder();
+    /** Connections made from/to an MPTCP socket whose peer answered without MPTCP: they run as plain TCP. */
+    static final LongAdder CONNECTIONS_TCP = new LongAdder();
+    /** Of those, the accepted ones (a plain TCP client on an MPTCP listener). */
+    static final LongAdder CONNECTIONS_TCP_ACCEPTED = new LongAdder();
+    static final LongAdder CONNECTIONS_MPTCP_ACCEPTED = new LongAdder();
+    private static final Map<String, LongAdder> CONVERSIONS = new ConcurrentHashMap<>();
+    private static final Map<String, LongAdder> DEVIATIONS = new ConcurrentHashMap<>();
 
     private Stats() {
     }
@@ -26,12 +40,69 @@ final class Stats {
     }
 
     static Map<String, Long> fallbacksByReason() {
-        Map<String, Long> out = new TreeMap<>();
-        FALLBACKS.forEach((k, v) -> out.put(k, v.sum()));
+        return sums(FALLBACKS);
+    }
+
+    /**
+     * Hook for the socket-option compatibility layer: a socket option was converted so that it works on an MPTCP
+     * socket as on TCP (e.g. "TCP_NODELAY"). Counted per option; logged at DEBUG.
+     */
+    static void optionConversion(String option) {
+        CONVERSIONS.computeIfAbsent(option, k -> new LongAdder()).increment();
+        if (Log.enabled(Log.Level.DEBUG)) {
+            Log.debug("socket option converted for MPTCP: " + option);
+        }
+    }
+
+    /**
+     * Hook for the socket-option compatibility layer: something behaves differently on MPTCP than on TCP and could
+     * not be converted (e.g. "SO_OOBINLINE ignored"). Counted per kind; logged at DEBUG.
+     */
+    static void optionDeviation(String what) {
+        DEVIATIONS.computeIfAbsent(what, k -> new LongAdder()).increment();
+        if (Log.enabled(Log.Level.DEBUG)) {
+            Log.debug("socket option deviation on MPTCP: " + what);
+        }
+    }
+
+    static Map<String, Long> conversions() {
+        return sums(CONVERSIONS);
+    }
+
+    static Map<String, Long> deviations() {
+        return sums(DEVIATIONS);
+    }
+
+    /** All counters by their public name (status keys, JSON fields, MBean attributes), in display order. */
+    static Map<String, Long> snapshot() {
+        Map<String, Long> out = new LinkedHashMap<>();
+        out.put("sockets_mptcp", SOCKETS_MPTCP.sum());
+        out.put("sockets_tcp_fallback", fallbacks());
+        fallbacksByReason().forEach((k, v) -> out.put("sockets_tcp_fallback_" + k, v));
+        out.put("connections_mptcp", CONNECTIONS_MPTCP.sum());
+        out.put("connections_mptcp_accepted", CONNECTIONS_MPTCP_ACCEPTED.sum());
+        out.put("connections_tcp", CONNECTIONS_TCP.sum());
+        out.put("connections_tcp_accepted", CONNECTIONS_TCP_ACCEPTED.sum());
+        out.put("option_conversions", total(CONVERSIONS));
+        conversions().forEach((k, v) -> out.put("option_conversions_" + name(k), v));
+        out.put("option_deviations", total(DEVIATIONS));
+        deviations().forEach((k, v) -> out.put("option_deviations_" + name(k), v));
         return out;
     }
 
-    /** One socket option (or urgent-data) deviation or conversion, by what happened, e.g. "SO_OOBINLINE tcp". */
-    static void optionDeviation(String what) { OPTION_DEVIATIONS.computeIfAbsent(what, k -> new LongAdder()).increment(); }
-    static final Map<String, LongAdder> OPTION_DEVIATIONS = new ConcurrentHashMap<>();
+    /** A free-form reason as part of a key: letters, digits and '_' only. */
+    private static String name(String what) {
+        return what.replaceAll("[^A-Za-z0-9_]+", "_");
+    }
+
+    private static long total(Map<String, LongAdder> m) {
+        return m.values().stream().mapToLong(LongAdder::sum).sum();
+    }
+
+    private static Map<String, Long> sums(Map<String, LongAdder> m) {
+        Map<String, Long> out = new TreeMap<>();
+        m.forEach((k, v) -> out.put(k, v.sum()));
+        return out;
+    }
+
 }

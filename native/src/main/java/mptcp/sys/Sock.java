@@ -314,4 +314,51 @@ public final class Sock {
     private static int port(byte[] sockaddr) {
         return (sockaddr[2] & 0xFF) << 8 | (sockaddr[3] & 0xFF);
     }
+
+    // --- observability: cheap reads after connect/accept, addresses for status ---
+
+    /** Native 8-byte buffers (int value + int length) for {@link #getIntNoAlloc}, reused; 0 marks an empty slot. */
+    private static final java.util.concurrent.atomic.AtomicLongArray BUFFERS = new java.util.concurrent.atomic.AtomicLongArray(64);
+    private static final com.kenai.jffi.MemoryIO MEMORY = com.kenai.jffi.MemoryIO.getInstance();
+
+    /**
+     * Same as {@link #getInt} but allocating nothing in steady state (a small pool of native buffers, no Java
+     * objects): for the path every connection takes.
+     */
+    public static int getIntNoAlloc(int fd, int level, int name) {
+        long buffer = 0;
+        int start = (int) (Thread.currentThread().getId() & 63);
+        for (int i = 0; i < 64 && buffer == 0; i++) {
+            buffer = BUFFERS.getAndSet((start + i) & 63, 0);
+        }
+        if (buffer == 0) {
+            buffer = MEMORY.allocateMemory(8, true);
+            if (buffer == 0) {
+                return getInt(fd, level, name);
+            }
+        }
+        try {
+            MEMORY.putInt(buffer + 4, 4);
+            return C.getsockopt(fd, level, name, buffer, buffer + 4) == 0 ? MEMORY.getInt(buffer) : -errno();
+        } finally {
+            boolean kept = false;
+            for (int i = 0; i < 64 && !kept; i++) {
+                kept = BUFFERS.compareAndSet((start + i) & 63, 0, buffer);
+            }
+            if (!kept) {
+                MEMORY.freeMemory(buffer);
+            }
+        }
+    }
+
+    /**
+     * The socket's local ({@code peer} false) or remote address as a raw sockaddr_in / sockaddr_in6 in {@code buffer}
+     * (28 bytes are enough).
+     * @return the address length, or -errno (ENOTCONN for the remote address of a socket that is not connected)
+     */
+    public static int address(int fd, boolean peer, byte[] buffer) {
+        IntByReference length = new IntByReference(buffer.length);
+        int rc = peer ? C.getpeername(fd, buffer, length) : C.getsockname(fd, buffer, length);
+        return rc == 0 ? length.intValue() : -errno();
+    }
 }
