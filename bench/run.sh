@@ -56,7 +56,14 @@ command -v "$JAVAC" >/dev/null 2>&1 || JAVAC=javac
 rm -f "$OUT/apps.jar"
 "$(dirname "$JAVAC")/jar" cf "$OUT/apps.jar" -C "$OUT/classes" .
 
+# the floor row: a -javaagent whose premain does nothing
+mkdir -p "$OUT/noop"
+"$JAVAC" --release 17 -d "$OUT/noop" bench/noop-agent/NoopAgent.java
+printf 'Premain-Class: NoopAgent\n' > "$OUT/noop/manifest.txt"
+rm -f "$OUT/noop-agent.jar"
+"$(dirname "$JAVAC")/jar" cfm "$OUT/noop-agent.jar" "$OUT/noop/manifest.txt" -C "$OUT/noop" NoopAgent.class
+
 JMH_ARG=()
 [ -f "$JMH" ] && JMH_ARG=(--jmh "$JMH")
-exec python3 bench/bench.py --jar "$JAR" --classes "$OUT/apps.jar" "${JMH_ARG[@]}" "${JAVAS[@]}" \
+exec python3 bench/bench.py --jar "$JAR" --classes "$OUT/apps.jar" --empty-agent "$OUT/noop-agent.jar" "${JMH_ARG[@]}" "${JAVAS[@]}" \
   --out "$OUT/results.md" "${QUICK[@]}"
