@@ -22,9 +22,8 @@ for arg in "$@"; do
 done
 
 if ! command -v mptcpize >/dev/null; then
-  echo "installing mptcpize (package mptcpd)" >&2
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mptcpize >/dev/null) \
-    || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mptcpd >/dev/null)
+  echo "installing mptcpize (Debian package mptcpize)" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mptcpize >/dev/null
 fi
 command -v python3 >/dev/null || { echo "python3 is required" >&2; exit 1; }
 if [ "$(cat /proc/sys/net/mptcp/enabled 2>/dev/null || echo 0)" != 1 ]; then
