@@ -112,7 +112,7 @@ public final class Connections {
                     fellBack(fd, accepted, "fell back to TCP");
                     break;
                 case TCP:
-                    if (accepted && Sock.getIntNoAlloc(listener, LibC.SOL_SOCKET, LibC.SO_PROTOCOL) == LibC.IPPROTO_MPTCP) {
+                    if (accepted && Sock.getInt(listener, LibC.SOL_SOCKET, LibC.SO_PROTOCOL) == LibC.IPPROTO_MPTCP) {
                         if (ACCEPTED_FALLBACKS.size() < MAX_ACCEPTED_FALLBACKS) {
                             String key = Addresses.key(fd);
                             if (key != null) {
@@ -173,11 +173,11 @@ public final class Connections {
      * whose connection runs as TCP), {@link #TCP} (a plain TCP socket) or {@link #OTHER}.
      */
     static int negotiated(int fd) {
-        int is = isMptcpOption ? Sock.getIntNoAlloc(fd, LibC.SOL_TCP, LibC.TCP_IS_MPTCP) : -Errno.ENOPROTOOPT;
+        int is = isMptcpOption ? Sock.getInt(fd, LibC.SOL_TCP, LibC.TCP_IS_MPTCP) : -Errno.ENOPROTOOPT;
         if (is == 1) {
             return MPTCP;
         }
-        int protocol = Sock.getIntNoAlloc(fd, LibC.SOL_SOCKET, LibC.SO_PROTOCOL);
+        int protocol = Sock.getInt(fd, LibC.SOL_SOCKET, LibC.SO_PROTOCOL);
         if (protocol == LibC.IPPROTO_MPTCP) {
             if (is == 0) {
                 return FALLBACK;
@@ -186,7 +186,7 @@ public final class Connections {
                 isMptcpOption = false; // Linux < 6.10
             }
             // Go's convention (Linux 5.16+): MPTCP_INFO fails with EOPNOTSUPP or ENOPROTOOPT after a fallback
-            int info = Sock.getIntNoAlloc(fd, LibC.SOL_MPTCP, LibC.MPTCP_INFO);
+            int info = Sock.getInt(fd, LibC.SOL_MPTCP, LibC.MPTCP_INFO);
             return info == -Errno.EOPNOTSUPP || info == -Errno.ENOPROTOOPT ? FALLBACK : MPTCP;
         }
         return protocol == LibC.IPPROTO_TCP ? TCP : OTHER;

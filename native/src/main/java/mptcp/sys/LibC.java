@@ -80,10 +80,7 @@ public interface LibC {
     int TCP_CLOSE = 7;
 
     int setsockopt(int fd, int level, int name, @In byte[] value, int length);
-    // --- observability (status, per-connection truth) ---
-
-    /** getsockopt with the native addresses of the value and its length: the call allocates nothing on the heap. */
-    int getsockopt(int fd, int level, int name, @jnr.ffi.types.intptr_t long value, @jnr.ffi.types.intptr_t long length);
+    // --- observability (status: addresses of a socket) ---
 
     int getsockname(int fd, @Out byte[] address, IntByReference length);
 

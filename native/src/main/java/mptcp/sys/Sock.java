@@ -1,49 +1,219 @@
 package mptcp.sys;
 
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+import com.kenai.jffi.CallContext;
+import com.kenai.jffi.CallingConvention;
+import com.kenai.jffi.Invoker;
+import com.kenai.jffi.LastError;
+import com.kenai.jffi.Library;
+import com.kenai.jffi.MemoryIO;
+import com.kenai.jffi.Type;
 import jnr.ffi.LibraryLoader;
-import jnr.ffi.Runtime;
 import jnr.ffi.byref.IntByReference;
 
 /**
  * The socket primitives of the agent, one per syscall idea. Each returns a non-negative result on success and
  * {@code -errno} on failure, so callers never have to read errno themselves and never see an exception from here.
+ *
+ * <p>How the native calls are made, for start-up time (see docs/performance.md): the calls on the socket-creation path
+ * (socket, setsockopt and getsockopt of an int, fcntl, dup2, close) go straight through jffi, jnr-ffi's own native
+ * layer: one {@link CallContext} per C signature and the symbol addresses of libc, no generated code. Binding
+ * {@link LibC} with jnr-ffi's {@link LibraryLoader} costs 150-450 ms at the first socket (hundreds of classes,
+ * bytecode and x86 stub generation); it is done only for the one call that needs its array mapping,
+ * {@link #getBytes} (diagnostics, never on the socket-creation or fallback path), on first use.
  */
 public final class Sock {
-    static {
-        // jffi's memory access through sun.misc.Unsafe makes JDK 24+ print a deprecation warning; its JNI
-        // implementation does the same without one. The property is read once, here; restored for anyone else.
-        String old = System.getProperty("jffi.unsafe.disabled");
-        System.setProperty("jffi.unsafe.disabled", "true");
-        try {
-            com.kenai.jffi.MemoryIO.getInstance();
-        } finally {
-            if (old == null) {
-                System.clearProperty("jffi.unsafe.disabled");
-            } else {
-                System.setProperty("jffi.unsafe.disabled", old);
-            }
-        }
-    }
-
-    private static final LibC C = LibraryLoader.create(LibC.class).load("c");
-    private static final Runtime RUNTIME = Runtime.getRuntime(C);
-
     private Sock() {
     }
 
-    /** Forces the native binding to load (jffi stub extraction, stub generation); throws if it cannot. */
+    /** jffi, the libc symbols and the call contexts: initialised at the first native call. */
+    private static final class Direct {
+        private static final String BOOT_PATH = "jffi.boot.library.path";
+        /** jffi's stub library, as named inside its native jar (jffi 1.3: stub version 1.2). */
+        private static final String STUB = "libjffi-1.2.so";
+        private static final FileAttribute<?> PRIVATE =
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
+
+        static final Invoker INVOKER;
+        static final MemoryIO MEMORY;
+        static final LastError LAST_ERROR;
+        static final long SOCKET;
+        static final long SETSOCKOPT;
+        static final long GETSOCKOPT;
+        static final long FCNTL;
+        static final long DUP2;
+        static final long CLOSE;
+        static final long STRERROR;
+        /** int f(int) */
+        static final CallContext INT1;
+        /** int f(int, int) */
+        static final CallContext INT2;
+        /** int f(int, int, int) */
+        static final CallContext INT3;
+        /** int setsockopt(int, int, int, const void *, socklen_t) */
+        static final CallContext SET_OPT;
+        /** int getsockopt(int, int, int, void *, socklen_t *) */
+        static final CallContext GET_OPT;
+        /** char *f(int) */
+        static final CallContext STRING_OF_INT;
+
+        static {
+            // jffi's memory access through sun.misc.Unsafe makes JDK 24+ print a deprecation warning; its JNI
+            // implementation does the same without one. The property is read once, here; restored for anyone else.
+            String old = System.getProperty("jffi.unsafe.disabled");
+            System.setProperty("jffi.unsafe.disabled", "true");
+            File stub = extractStub();
+            if (stub != null) {
+                System.setProperty(BOOT_PATH, stub.getParent());
+            }
+            try {
+                MEMORY = MemoryIO.getInstance();
+            } finally {
+                restore("jffi.unsafe.disabled", old);
+                if (stub != null) {
+                    System.clearProperty(BOOT_PATH);
+                    stub.delete(); // loaded (or not): either way the file is no longer needed
+                    stub.getParentFile().delete();
+                }
+            }
+            INVOKER = Invoker.getInstance();
+            LAST_ERROR = LastError.getInstance();
+            Library libc = Library.getCachedInstance("libc.so.6", Library.LAZY | Library.GLOBAL);
+            if (libc == null) {
+                throw new UnsatisfiedLinkError("cannot open libc.so.6: " + Library.getLastError());
+            }
+            SOCKET = symbol(libc, "socket");
+            SETSOCKOPT = symbol(libc, "setsockopt");
+            GETSOCKOPT = symbol(libc, "getsockopt");
+            FCNTL = symbol(libc, "fcntl");
+            DUP2 = symbol(libc, "dup2");
+            CLOSE = symbol(libc, "close");
+            STRERROR = symbol(libc, "strerror");
+            INT1 = context(Type.SINT);
+            INT2 = context(Type.SINT, Type.SINT);
+            INT3 = context(Type.SINT, Type.SINT, Type.SINT);
+            SET_OPT = context(Type.SINT, Type.SINT, Type.SINT, Type.POINTER, Type.UINT);
+            GET_OPT = context(Type.SINT, Type.SINT, Type.SINT, Type.POINTER, Type.POINTER);
+            STRING_OF_INT = CallContext.getCallContext(Type.POINTER, new Type[] {Type.SINT}, CallingConvention.DEFAULT, false);
+        }
+
+        private static void restore(String key, String value) {
+            if (value == null) {
+                System.clearProperty(key);
+            } else {
+                System.setProperty(key, value);
+            }
+        }
+
+        /**
+         * Writes jffi's stub library for this platform into a new private directory, for jffi to load from there
+         * (through {@code jffi.boot.library.path}, set only while jffi initialises). jffi's own extraction names its
+         * temporary file with {@link File#createTempFile}, whose SecureRandom initialises the JDK's security
+         * providers: 25-40 ms at the first socket of a JVM that would otherwise never need them. The directory is
+         * made with mode 0700 under a fresh name (creation fails rather than reuse an existing one), in
+         * {@code jffi.extract.dir} when set, else {@code java.io.tmpdir}; file and directory are deleted as soon
+         * as jffi has loaded the library. Returns null, leaving jffi to its own ways, when the user set
+         * {@code jffi.boot.library.path}, on other platforms, or on any error.
+         */
+        private static File extractStub() {
+            if (System.getProperty(BOOT_PATH) != null || !"Linux".equals(System.getProperty("os.name"))) {
+                return null;
+            }
+            String arch = System.getProperty("os.arch", "");
+            String platform = "amd64".equals(arch) || "x86_64".equals(arch) ? "x86_64-Linux"
+                    : "aarch64".equals(arch) ? "aarch64-Linux" : null;
+            ClassLoader loader = Sock.class.getClassLoader();
+            if (platform == null || loader == null) {
+                return null;
+            }
+            try (InputStream in = loader.getResourceAsStream("jni/".concat(platform).concat("/").concat(STUB))) {
+                if (in == null) {
+                    return null;
+                }
+                String parent = System.getProperty("jffi.extract.dir", System.getProperty("java.io.tmpdir"));
+                for (int attempt = 0; ; attempt++) {
+                    File dir = new File(parent, "mptcp-agent-jffi-".concat(Long.toHexString(System.nanoTime())));
+                    try {
+                        Files.createDirectory(dir.toPath(), PRIVATE);
+                    } catch (FileAlreadyExistsException e) {
+                        if (attempt < 3) {
+                            continue;
+                        }
+                        return null;
+                    }
+                    File stub = new File(dir, STUB);
+                    try {
+                        Files.copy(in, stub.toPath());
+                    } catch (IOException | RuntimeException e) {
+                        stub.delete();
+                        dir.delete();
+                        return null;
+                    }
+                    return stub;
+                }
+            } catch (IOException | RuntimeException e) {
+                return null;
+            }
+        }
+
+        private static long symbol(Library libc, String name) {
+            long address = libc.getSymbolAddress(name);
+            if (address == 0) {
+                throw new UnsatisfiedLinkError("libc has no " + name + ": " + Library.getLastError());
+            }
+            return address;
+        }
+
+        /** An int-returning C function of these parameters, default ABI, saving errno after each call. */
+        private static CallContext context(Type... parameters) {
+            return CallContext.getCallContext(Type.SINT, parameters, CallingConvention.DEFAULT, true);
+        }
+
+        static int call1(long function, int a) {
+            return INVOKER.invokeI1(INT1, function, a);
+        }
+
+        static int call2(long function, int a, int b) {
+            return INVOKER.invokeI2(INT2, function, a, b);
+        }
+
+        static int call3(long function, int a, int b, int c) {
+            return INVOKER.invokeI3(INT3, function, a, b, c);
+        }
+    }
+
+    /** The jnr-ffi binding of {@link LibC}, for the calls outside the socket-creation path: made on first use. */
+    private static final class Mapped {
+        static final LibC C;
+
+        static {
+            Direct.MEMORY.getClass(); // same jffi set-up (and property handling) as the direct calls
+            C = LibraryLoader.create(LibC.class).load("c");
+        }
+    }
+
+    /** Forces the native binding used on the socket-creation path to load (jffi stub); throws if it cannot. */
     public static void load() {
-        C.getClass();
+        Direct.INVOKER.getClass();
     }
 
     /** errno of the last failed call on this thread, as a positive number. */
     public static int errno() {
-        return RUNTIME.getLastError();
+        return Direct.LAST_ERROR.get();
     }
 
     public static String strerror(int errno) {
         try {
-            return C.strerror(errno);
+            long text = Direct.INVOKER.invokeN1(Direct.STRING_OF_INT, Direct.STRERROR, errno);
+            return text == 0 ? null : new String(Direct.MEMORY.getZeroTerminatedByteArray(text), java.nio.charset.StandardCharsets.UTF_8);
         } catch (RuntimeException | LinkageError e) {
             return null;
         }
@@ -56,7 +226,7 @@ public final class Sock {
      * @return the new fd, or -errno (of socket(); of setsockopt() if a required option failed, the socket closed)
      */
     public static int open(int domain, int protocol, boolean dualStack, boolean reuseAddress) {
-        int fd = C.socket(domain, LibC.SOCK_STREAM, protocol);
+        int fd = Direct.call3(Direct.SOCKET, domain, LibC.SOCK_STREAM, protocol);
         if (fd < 0) {
             return -errno();
         }
@@ -68,7 +238,7 @@ public final class Sock {
             rc = setInt(fd, LibC.SOL_SOCKET, LibC.SO_REUSEADDR, 1);
         }
         if (rc < 0) {
-            C.close(fd);
+            Direct.call1(Direct.CLOSE, fd);
             return rc;
         }
         return fd;
@@ -76,14 +246,60 @@ public final class Sock {
 
     /** @return 0 or -errno */
     public static int setInt(int fd, int level, int name, int value) {
-        return C.setsockopt(fd, level, name, new IntByReference(value), 4) == 0 ? 0 : -errno();
+        long buffer = takeBuffer();
+        if (buffer == 0) {
+            return -12; // ENOMEM
+        }
+        try {
+            Direct.MEMORY.putInt(buffer, value);
+            long rc = Direct.INVOKER.invokeN5(Direct.SET_OPT, Direct.SETSOCKOPT, fd, level, name, buffer, 4);
+            return (int) rc == 0 ? 0 : -errno();
+        } finally {
+            giveBack(buffer);
+        }
     }
 
-    /** @return the option's value (non-negative for every option read here), or -errno */
+    /**
+     * Allocates nothing in steady state (it runs after every connect and accept).
+     * @return the option's value (non-negative for every option read here), or -errno
+     */
     public static int getInt(int fd, int level, int name) {
-        IntByReference value = new IntByReference();
-        IntByReference length = new IntByReference(4);
-        return C.getsockopt(fd, level, name, value, length) == 0 ? value.intValue() : -errno();
+        long buffer = takeBuffer(); // the value, then its length
+        if (buffer == 0) {
+            return -12; // ENOMEM
+        }
+        try {
+            Direct.MEMORY.putInt(buffer, 0);
+            Direct.MEMORY.putInt(buffer + 4, 4);
+            long rc = Direct.INVOKER.invokeN5(Direct.GET_OPT, Direct.GETSOCKOPT, fd, level, name, buffer, buffer + 4);
+            return (int) rc == 0 ? Direct.MEMORY.getInt(buffer) : -errno();
+        } finally {
+            giveBack(buffer);
+        }
+    }
+
+    /** Native 8-byte scratch buffers (an int and its length) shared by all threads; 0 marks an empty slot. */
+    private static final AtomicLongArray BUFFERS = new AtomicLongArray(64);
+
+    private static long takeBuffer() {
+        int start = (int) (Thread.currentThread().getId() & 63);
+        for (int i = 0; i < 64; i++) {
+            long buffer = BUFFERS.getAndSet((start + i) & 63, 0);
+            if (buffer != 0) {
+                return buffer;
+            }
+        }
+        return Direct.MEMORY.allocateMemory(8, false);
+    }
+
+    private static void giveBack(long buffer) {
+        int start = (int) (Thread.currentThread().getId() & 63);
+        for (int i = 0; i < 64; i++) {
+            if (BUFFERS.compareAndSet((start + i) & 63, 0, buffer)) {
+                return;
+            }
+        }
+        Direct.MEMORY.freeMemory(buffer);
     }
 
     /**
@@ -92,7 +308,8 @@ public final class Sock {
      */
     public static int getBytes(int fd, int level, int name, byte[] buffer) {
         IntByReference length = new IntByReference(buffer.length);
-        return C.getsockopt(fd, level, name, buffer, length) == 0 ? length.intValue() : -errno();
+        int rc = Mapped.C.getsockopt(fd, level, name, buffer, length);
+        return rc == 0 ? length.intValue() : -errno(); // jnr-ffi saves errno in the same jffi LastError
     }
 
     /** SO_PROTOCOL of the socket: 6 for TCP, 262 for MPTCP; or -errno. */
@@ -113,8 +330,8 @@ public final class Sock {
         }
         int v6only = domain == LibC.AF_INET6 ? getInt(fd, LibC.IPPROTO_IPV6, LibC.IPV6_V6ONLY) : 1;
         int reuse = getInt(fd, LibC.SOL_SOCKET, LibC.SO_REUSEADDR);
-        int flags = C.fcntl(fd, LibC.F_GETFL, 0);
-        int fdFlags = C.fcntl(fd, LibC.F_GETFD, 0);
+        int flags = Direct.call3(Direct.FCNTL, fd, LibC.F_GETFL, 0);
+        int fdFlags = Direct.call3(Direct.FCNTL, fd, LibC.F_GETFD, 0);
         if (v6only < 0 || reuse < 0 || flags < 0 || fdFlags < 0) {
             return -errno();
         }
@@ -122,33 +339,33 @@ public final class Sock {
         if (fresh < 0) {
             return fresh;
         }
-        if ((flags & LibC.O_NONBLOCK) != 0 && C.fcntl(fresh, LibC.F_SETFL, flags) < 0) {
+        if ((flags & LibC.O_NONBLOCK) != 0 && Direct.call3(Direct.FCNTL, fresh, LibC.F_SETFL, flags) < 0) {
             return closeWithError(fresh);
         }
-        if (C.dup2(fresh, fd) < 0) {
+        if (Direct.call2(Direct.DUP2, fresh, fd) < 0) {
             return closeWithError(fresh);
         }
-        C.close(fresh);
+        Direct.call1(Direct.CLOSE, fresh);
         if ((fdFlags & LibC.FD_CLOEXEC) != 0) {
-            C.fcntl(fd, LibC.F_SETFD, fdFlags);
+            Direct.call3(Direct.FCNTL, fd, LibC.F_SETFD, fdFlags);
         }
         return 0;
     }
 
     /** @return 0 or -errno */
     public static int close(int fd) {
-        return C.close(fd) == 0 ? 0 : -errno();
+        return Direct.call1(Direct.CLOSE, fd) == 0 ? 0 : -errno();
     }
 
     /** @return the file status flags (O_NONBLOCK, ...) or -errno */
     public static int statusFlags(int fd) {
-        int flags = C.fcntl(fd, LibC.F_GETFL, 0);
+        int flags = Direct.call3(Direct.FCNTL, fd, LibC.F_GETFL, 0);
         return flags < 0 ? -errno() : flags;
     }
 
     private static int closeWithError(int fd) {
         int error = errno();
-        C.close(fd);
+        Direct.call1(Direct.CLOSE, fd);
         return -error;
     }
 
@@ -195,8 +412,8 @@ public final class Sock {
         }
         int v6only = domain == LibC.AF_INET6 ? getInt(fd, LibC.IPPROTO_IPV6, LibC.IPV6_V6ONLY) : 1;
         int reuse = getInt(fd, LibC.SOL_SOCKET, LibC.SO_REUSEADDR);
-        int flags = C.fcntl(fd, LibC.F_GETFL, 0);
-        int fdFlags = C.fcntl(fd, LibC.F_GETFD, 0);
+        int flags = fcntl(fd, LibC.F_GETFL, 0);
+        int fdFlags = fcntl(fd, LibC.F_GETFD, 0);
         if (v6only < 0 || reuse < 0 || flags < 0 || fdFlags < 0) {
             return -errno();
         }
@@ -219,12 +436,12 @@ public final class Sock {
         if (getBytes(fd, LibC.SOL_SOCKET, LibC.SO_LINGER, linger) == 8
                 && getBytes(fresh, LibC.SOL_SOCKET, LibC.SO_LINGER, freshLinger) == 8
                 && !java.util.Arrays.equals(linger, freshLinger)
-                && C.setsockopt(fresh, LibC.SOL_SOCKET, LibC.SO_LINGER, linger, 8) < 0) {
+                && Mapped.C.setsockopt(fresh, LibC.SOL_SOCKET, LibC.SO_LINGER, linger, 8) < 0) {
             return closeWithError(fresh);
         }
         byte[] local = new byte[128];
         IntByReference length = new IntByReference(local.length);
-        if (C.getsockname(fd, local, length) < 0) {
+        if (Mapped.C.getsockname(fd, local, length) < 0) {
             return closeWithError(fresh);
         }
         if (port(local) != 0) {
@@ -233,7 +450,7 @@ public final class Sock {
                 return closeWithError(fresh);
             }
             int rc = reuse == 0 ? setInt(fresh, LibC.SOL_SOCKET, LibC.SO_REUSEADDR, 1) : 0;
-            if (rc == 0 && C.bind(fresh, local, length.intValue()) < 0) {
+            if (rc == 0 && Mapped.C.bind(fresh, local, length.intValue()) < 0) {
                 rc = -errno();
             }
             if (reuse == 0) {
@@ -247,15 +464,15 @@ public final class Sock {
                 return rc;
             }
         }
-        if ((flags & LibC.O_NONBLOCK) != 0 && C.fcntl(fresh, LibC.F_SETFL, flags) < 0) {
+        if ((flags & LibC.O_NONBLOCK) != 0 && fcntl(fresh, LibC.F_SETFL, flags) < 0) {
             return closeWithError(fresh);
         }
-        if (C.dup2(fresh, fd) < 0) {
+        if (dup2(fresh, fd) < 0) {
             return closeWithError(fresh);
         }
-        C.close(fresh);
+        close(fresh);
         if ((fdFlags & LibC.FD_CLOEXEC) != 0) {
-            C.fcntl(fd, LibC.F_SETFD, fdFlags);
+            fcntl(fd, LibC.F_SETFD, fdFlags);
         }
         return 0;
     }
@@ -278,7 +495,7 @@ public final class Sock {
     public static int peerIsIpv4Mapped(int fd) {
         byte[] a = new byte[128];
         IntByReference length = new IntByReference(a.length);
-        if (C.getpeername(fd, a, length) < 0) {
+        if (Mapped.C.getpeername(fd, a, length) < 0) {
             return -errno();
         }
         return ipv4Mapped(a);
@@ -295,7 +512,7 @@ public final class Sock {
         }
         byte[] a = new byte[128];
         IntByReference length = new IntByReference(a.length);
-        return C.getsockname(fd, a, length) < 0 ? -errno() : ipv4Mapped(a);
+        return Mapped.C.getsockname(fd, a, length) < 0 ? -errno() : ipv4Mapped(a);
     }
 
     private static int ipv4Mapped(byte[] a) {
@@ -315,42 +532,6 @@ public final class Sock {
         return (sockaddr[2] & 0xFF) << 8 | (sockaddr[3] & 0xFF);
     }
 
-    // --- observability: cheap reads after connect/accept, addresses for status ---
-
-    /** Native 8-byte buffers (int value + int length) for {@link #getIntNoAlloc}, reused; 0 marks an empty slot. */
-    private static final java.util.concurrent.atomic.AtomicLongArray BUFFERS = new java.util.concurrent.atomic.AtomicLongArray(64);
-    private static final com.kenai.jffi.MemoryIO MEMORY = com.kenai.jffi.MemoryIO.getInstance();
-
-    /**
-     * Same as {@link #getInt} but allocating nothing in steady state (a small pool of native buffers, no Java
-     * objects): for the path every connection takes.
-     */
-    public static int getIntNoAlloc(int fd, int level, int name) {
-        long buffer = 0;
-        int start = (int) (Thread.currentThread().getId() & 63);
-        for (int i = 0; i < 64 && buffer == 0; i++) {
-            buffer = BUFFERS.getAndSet((start + i) & 63, 0);
-        }
-        if (buffer == 0) {
-            buffer = MEMORY.allocateMemory(8, true);
-            if (buffer == 0) {
-                return getInt(fd, level, name);
-            }
-        }
-        try {
-            MEMORY.putInt(buffer + 4, 4);
-            return C.getsockopt(fd, level, name, buffer, buffer + 4) == 0 ? MEMORY.getInt(buffer) : -errno();
-        } finally {
-            boolean kept = false;
-            for (int i = 0; i < 64 && !kept; i++) {
-                kept = BUFFERS.compareAndSet((start + i) & 63, 0, buffer);
-            }
-            if (!kept) {
-                MEMORY.freeMemory(buffer);
-            }
-        }
-    }
-
     /**
      * The socket's local ({@code peer} false) or remote address as a raw sockaddr_in / sockaddr_in6 in {@code buffer}
      * (28 bytes are enough).
@@ -358,7 +539,15 @@ public final class Sock {
      */
     public static int address(int fd, boolean peer, byte[] buffer) {
         IntByReference length = new IntByReference(buffer.length);
-        int rc = peer ? C.getpeername(fd, buffer, length) : C.getsockname(fd, buffer, length);
+        int rc = peer ? Mapped.C.getpeername(fd, buffer, length) : Mapped.C.getsockname(fd, buffer, length);
         return rc == 0 ? length.intValue() : -errno();
+    }
+
+    private static int fcntl(int fd, int cmd, int arg) {
+        return Direct.call3(Direct.FCNTL, fd, cmd, arg);
+    }
+
+    private static int dup2(int oldFd, int newFd) {
+        return Direct.call2(Direct.DUP2, oldFd, newFd);
     }
 }

@@ -1,6 +1,5 @@
 package mptcp.agent.boot;
 
-import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,9 +17,17 @@ import java.util.zip.ZipEntry;
  * {@code .classdata} so that the application's class loader (which has the agent jar on its class path) cannot
  * see them. Its parent is the platform class loader: the agent sees the JDK and nothing of the application, and
  * the application never sees the agent's jnr-ffi, jffi or ASM.
+ *
+ * <p>Start-up cost matters here (every class of the agent passes through this loader; see docs/performance.md):
+ * classes of the agent's own packages are looked up in the jar first instead of after a failed search of the
+ * platform class loader (which throws a ClassNotFoundException per class), class bytes are read in one call into an
+ * array of the entry's size, and no string concatenation is compiled to invokedynamic on this path (the first one
+ * bootstraps StringConcatFactory, 10-15 ms on a 2-core machine).
  */
 final class AgentLoader extends ClassLoader {
     private static final String PREFIX = "inst/";
+    /** Packages that only the agent jar holds (the agent, its native binding, jnr-ffi, jffi, ASM): looked up here first. */
+    private static final String[] OWN = {"mptcp.", "jnr.", "com.kenai.jffi.", "org.objectweb.asm."};
 
     static {
         registerAsParallelCapable();
@@ -44,13 +51,53 @@ final class AgentLoader extends ClassLoader {
     }
 
     @Override
+    protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+        if (!isOwn(name)) {
+            return super.loadClass(name, resolve);
+        }
+        synchronized (getClassLoadingLock(name)) {
+            Class<?> c = findLoadedClass(name);
+            if (c == null) {
+                c = define(name);
+            }
+            if (c == null) {
+                c = super.loadClass(name, false); // not in the jar after all: the usual parent-first search
+            }
+            if (resolve) {
+                resolveClass(c);
+            }
+            return c;
+        }
+    }
+
+    @Override
     protected Class<?> findClass(String name) throws ClassNotFoundException {
-        ZipEntry entry = jar.getEntry(PREFIX + name.replace('.', '/') + ".classdata");
-        if (entry == null) {
+        Class<?> c = define(name);
+        if (c == null) {
             throw new ClassNotFoundException(name);
         }
+        return c;
+    }
+
+    private static boolean isOwn(String name) {
+        for (String prefix : OWN) {
+            if (name.startsWith(prefix)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Defines {@code name} from {@code inst/<name>.classdata}; null when the jar has no such entry. */
+    private Class<?> define(String name) throws ClassNotFoundException {
+        String path = new StringBuilder(PREFIX.length() + name.length() + 10)
+                .append(PREFIX).append(name.replace('.', '/')).append(".classdata").toString();
+        ZipEntry entry = jar.getEntry(path);
+        if (entry == null) {
+            return null;
+        }
         try (InputStream in = jar.getInputStream(entry)) {
-            byte[] bytes = readAll(in, (int) entry.getSize());
+            byte[] bytes = readAll(in, entry.getSize());
             return defineClass(name, bytes, 0, bytes.length, domain);
         } catch (IOException e) {
             throw new ClassNotFoundException(name, e);
@@ -59,11 +106,11 @@ final class AgentLoader extends ClassLoader {
 
     @Override
     protected URL findResource(String name) {
-        if (jar.getEntry(PREFIX + name) == null) {
+        if (jar.getEntry(PREFIX.concat(name)) == null) {
             return null;
         }
         try {
-            return new URL("jar:" + jarUrl + "!/" + PREFIX + name);
+            return new URL("jar:".concat(jarUrl).concat("!/").concat(PREFIX).concat(name));
         } catch (MalformedURLException e) {
             return null;
         }
@@ -77,7 +124,7 @@ final class AgentLoader extends ClassLoader {
 
     @Override
     public InputStream getResourceAsStream(String name) {
-        ZipEntry entry = jar.getEntry(PREFIX + name);
+        ZipEntry entry = jar.getEntry(PREFIX.concat(name));
         if (entry == null) {
             return super.getResourceAsStream(name);
         }
@@ -107,9 +154,15 @@ final class AgentLoader extends ClassLoader {
         return findResource(name);
     }
 
-    private static byte[] readAll(InputStream in, int sizeHint) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(sizeHint > 0 ? sizeHint : 8192);
-        in.transferTo(out);
-        return out.toByteArray();
+    private static byte[] readAll(InputStream in, long size) throws IOException {
+        if (size < 0 || size > Integer.MAX_VALUE) {
+            return in.readAllBytes();
+        }
+        byte[] bytes = new byte[(int) size];
+        int n = in.readNBytes(bytes, 0, bytes.length);
+        if (n != bytes.length || in.read() >= 0) {
+            throw new IOException("truncated or oversized jar entry (" + n + " of " + size + " bytes)");
+        }
+        return bytes;
     }
 }

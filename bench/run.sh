@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# mptcp-agent benchmark: start-up, AppCDS, connection churn, bulk throughput (agent vs no agent / vs mptcpize)
+# and per-socket creation cost (JMH), on JDK 17 and JDK 25. Prints a markdown table; also written to
+# bench/target/results.md (+ .json).
+#
+#   bench/run.sh [--quick] [--no-build]
+#
+# Environment: JDKS="java17-home java25-home ..." (default: the two JDKs of this machine, whichever exist).
+# Needs: Linux with MPTCP (net.mptcp.enabled=1), python3, mptcpize (installed here with apt-get when missing, as root).
+# Timings are noisy when other work runs on the machine: every row uses paired, interleaved runs; see docs/performance.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+QUICK=()
+BUILD=1
+for arg in "$@"; do
+  case "$arg" in
+    --quick) QUICK=(--quick) ;;
+    --no-build) BUILD=0 ;;
+    *) echo "usage: bench/run.sh [--quick] [--no-build]" >&2; exit 2 ;;
+  esac
+done
+
+if ! command -v mptcpize >/dev/null; then
+  echo "installing mptcpize (Debian package mptcpize)" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mptcpize >/dev/null
+fi
+command -v python3 >/dev/null || { echo "python3 is required" >&2; exit 1; }
+if [ "$(cat /proc/sys/net/mptcp/enabled 2>/dev/null || echo 0)" != 1 ]; then
+  echo "MPTCP is not enabled in this network namespace (sysctl -w net.mptcp.enabled=1)" >&2; exit 1
+fi
+
+JDKS=${JDKS:-"/usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/temurin-25-jdk-amd64"}
+JAVAS=()
+for home in $JDKS; do
+  if [ -x "$home/bin/java" ]; then JAVAS+=(--java "$home/bin/java"); else echo "skipping missing JDK $home" >&2; fi
+done
+[ ${#JAVAS[@]} -gt 0 ] || { echo "no JDK found in JDKS=$JDKS" >&2; exit 1; }
+FIRST_JDK=$(echo "$JDKS" | awk '{print $1}')
+
+OUT=$ROOT/bench/target
+mkdir -p "$OUT/classes"
+if [ $BUILD = 1 ]; then
+  echo "building the agent and the JMH benchmarks" >&2
+  mvn -B -q -DskipTests package
+  mvn -B -q -f bench/jmh/pom.xml package
+fi
+JAR=$ROOT/agent/target/mptcp-agent.jar
+JMH=$ROOT/bench/jmh/target/benchmarks.jar
+[ -f "$JAR" ] || { echo "missing $JAR (run without --no-build)" >&2; exit 1; }
+JAVAC=$FIRST_JDK/bin/javac
+command -v "$JAVAC" >/dev/null 2>&1 || JAVAC=javac
+"$JAVAC" --release 17 -d "$OUT/classes" bench/src/*.java
+# a jar, not a directory: AppCDS archives only classes from jars
+rm -f "$OUT/apps.jar"
+"$(dirname "$JAVAC")/jar" cf "$OUT/apps.jar" -C "$OUT/classes" .
+
+# the floor row: a -javaagent whose premain does nothing
+mkdir -p "$OUT/noop"
+"$JAVAC" --release 17 -d "$OUT/noop" bench/noop-agent/NoopAgent.java
+printf 'Premain-Class: NoopAgent\n' > "$OUT/noop/manifest.txt"
+rm -f "$OUT/noop-agent.jar"
+"$(dirname "$JAVAC")/jar" cfm "$OUT/noop-agent.jar" "$OUT/noop/manifest.txt" -C "$OUT/noop" NoopAgent.class
+
+JMH_ARG=()
+[ -f "$JMH" ] && JMH_ARG=(--jmh "$JMH")
+exec python3 bench/bench.py --jar "$JAR" --classes "$OUT/apps.jar" --empty-agent "$OUT/noop-agent.jar" "${JMH_ARG[@]}" "${JAVAS[@]}" \
+  --out "$OUT/results.md" "${QUICK[@]}"
