@@ -114,8 +114,8 @@ public final class Launcher {
                 l = loader;
                 if (l == null) {
                     AgentLoader agentLoader = new AgentLoader(Launcher.class.getProtectionDomain().getCodeSource());
-                    if (named) {
-                        defineModule(agentLoader);
+                    if (named && Runtime.version().feature() >= 22) {
+                        defineModule(agentLoader); // before JDK 22 nothing is restricted: spare the ~20 ms
                     }
                     l = agentLoader;
                     loader = l;
