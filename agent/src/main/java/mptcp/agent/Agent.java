@@ -39,10 +39,28 @@ public final class Agent {
             Instrumenter.install(inst);
             System.setProperty(ACTIVE_PROPERTY, VERSION + "; " + config.text);
             Log.info("active (" + (attached ? "attached" : "premain") + "), " + config.text);
+            warmUpNative();
             Jmx.start();
         } catch (Throwable t) {
             Log.error("could not install (" + t + "); the application continues without MPTCP");
         }
+    }
+
+    /**
+     * Loads the native binding (jffi's stub, libc symbols: 60-130 ms, mostly interpreted) on a daemon thread, so that
+     * it overlaps with the application's own start-up instead of delaying its first socket. A failure here is
+     * reported by the first socket, which then stays TCP.
+     */
+    private static void warmUpNative() {
+        Thread t = new Thread(() -> {
+            try {
+                mptcp.sys.Sock.load();
+            } catch (Throwable ignored) {
+                // the first socket meets the same failure and reports it (Interceptor)
+            }
+        }, "mptcp-agent-init");
+        t.setDaemon(true);
+        t.start();
     }
 
     /**

@@ -70,7 +70,10 @@ final class DualPathDemo {
                 two = c.stream().filter(s -> s.mptcpSubflow && s.state.equals("ESTAB")).count() >= 2;
             }
             subflows(net, out, "The kernel's view (ss -tni), one MPTCP connection made of two TCP subflows:");
-            Thread.sleep(2500);
+            out.println("The agent's view from inside the client JVM (java -jar mptcp-agent.jar status " + client.pid() + "):");
+            out.flush();
+            StatusCommand.run(List.of(String.valueOf(client.pid())), out);
+            Thread.sleep(1500);
             out.println(">>> Cutting the upper path: iptables -A FORWARD -j DROP in " + net.router1);
             net.cut(1);
             Thread.sleep(2500);
