@@ -11,6 +11,7 @@ public final class Errno {
     public static final int EPROTONOSUPPORT = 93;
     public static final int EOPNOTSUPP = 95;
     public static final int EAFNOSUPPORT = 97;
+    public static final int EISCONN = 106;
 
     private Errno() {
     }
@@ -28,6 +29,7 @@ public final class Errno {
             case EPROTONOSUPPORT: name = "EPROTONOSUPPORT"; break;
             case EOPNOTSUPP: name = "EOPNOTSUPP"; break;
             case EAFNOSUPPORT: name = "EAFNOSUPPORT"; break;
+            case EISCONN: name = "EISCONN"; break;
             default: name = "errno " + errno;
         }
         String text = Sock.strerror(errno);

@@ -324,32 +324,7 @@ public final class Sock {
      * @return 0, or -errno of the first failing step (the original socket is then left untouched)
      */
     public static int replace(int fd, int protocol) {
-        int domain = getInt(fd, LibC.SOL_SOCKET, LibC.SO_DOMAIN);
-        if (domain < 0) {
-            return domain;
-        }
-        int v6only = domain == LibC.AF_INET6 ? getInt(fd, LibC.IPPROTO_IPV6, LibC.IPV6_V6ONLY) : 1;
-        int reuse = getInt(fd, LibC.SOL_SOCKET, LibC.SO_REUSEADDR);
-        int flags = Direct.call3(Direct.FCNTL, fd, LibC.F_GETFL, 0);
-        int fdFlags = Direct.call3(Direct.FCNTL, fd, LibC.F_GETFD, 0);
-        if (v6only < 0 || reuse < 0 || flags < 0 || fdFlags < 0) {
-            return -errno();
-        }
-        int fresh = open(domain, protocol, v6only == 0, reuse != 0);
-        if (fresh < 0) {
-            return fresh;
-        }
-        if ((flags & LibC.O_NONBLOCK) != 0 && Direct.call3(Direct.FCNTL, fresh, LibC.F_SETFL, flags) < 0) {
-            return closeWithError(fresh);
-        }
-        if (Direct.call2(Direct.DUP2, fresh, fd) < 0) {
-            return closeWithError(fresh);
-        }
-        Direct.call1(Direct.CLOSE, fresh);
-        if ((fdFlags & LibC.FD_CLOEXEC) != 0) {
-            Direct.call3(Direct.FCNTL, fd, LibC.F_SETFD, fdFlags);
-        }
-        return 0;
+        return swap(fd, protocol, false);
     }
 
     /** @return 0 or -errno */
@@ -404,8 +379,17 @@ public final class Sock {
      */
     public static int convert(int fd, int protocol) {
         if (!unconnected(fd)) {
-            return -106; // EISCONN
+            return -Errno.EISCONN;
         }
+        return swap(fd, protocol, true);
+    }
+
+    /**
+     * The one way the agent changes a socket's protocol: a fresh socket of {@code protocol} with the old one's domain,
+     * IPV6_V6ONLY and SO_REUSEADDR (and, when {@code carry}, its other options and bound address: {@link #carry}),
+     * O_NONBLOCK and FD_CLOEXEC, dup2()ed over {@code fd}.
+     */
+    private static int swap(int fd, int protocol, boolean carry) {
         int domain = getInt(fd, LibC.SOL_SOCKET, LibC.SO_DOMAIN);
         if (domain < 0) {
             return domain;
@@ -421,12 +405,35 @@ public final class Sock {
         if (fresh < 0) {
             return fresh;
         }
+        int rc = carry ? carry(fd, fresh, reuse) : 0;
+        if (rc < 0) {
+            close(fresh);
+            return rc;
+        }
+        if ((flags & LibC.O_NONBLOCK) != 0 && fcntl(fresh, LibC.F_SETFL, flags) < 0) {
+            return closeWithError(fresh);
+        }
+        if (dup2(fresh, fd) < 0) {
+            return closeWithError(fresh);
+        }
+        close(fresh);
+        if ((fdFlags & LibC.FD_CLOEXEC) != 0) {
+            fcntl(fd, LibC.F_SETFD, fdFlags);
+        }
+        return 0;
+    }
+
+    /**
+     * Copies to {@code fresh} the options in {@link #CARRIED} and SO_LINGER wherever {@code fd}'s differ from a fresh
+     * socket's, and binds it to {@code fd}'s local address if {@code fd} is bound.
+     * @return 0 or -errno (the caller closes {@code fresh})
+     */
+    private static int carry(int fd, int fresh, int reuse) {
         for (int[] o : CARRIED) {
             int old = getInt(fd, o[0], o[1]);
             if (old >= 0 && old != getInt(fresh, o[0], o[1])) {
                 int rc = setInt(fresh, o[0], o[1], o[2] == 1 ? old / 2 : old);
                 if (rc < 0) {
-                    close(fresh);
                     return rc;
                 }
             }
@@ -437,17 +444,17 @@ public final class Sock {
                 && getBytes(fresh, LibC.SOL_SOCKET, LibC.SO_LINGER, freshLinger) == 8
                 && !java.util.Arrays.equals(linger, freshLinger)
                 && Mapped.C.setsockopt(fresh, LibC.SOL_SOCKET, LibC.SO_LINGER, linger, 8) < 0) {
-            return closeWithError(fresh);
+            return -errno();
         }
         byte[] local = new byte[128];
         IntByReference length = new IntByReference(local.length);
         if (Mapped.C.getsockname(fd, local, length) < 0) {
-            return closeWithError(fresh);
+            return -errno();
         }
         if (port(local) != 0) {
             // bound: bind the new socket to the same address first; both need SO_REUSEADDR meanwhile (neither listens)
             if (reuse == 0 && setInt(fd, LibC.SOL_SOCKET, LibC.SO_REUSEADDR, 1) < 0) {
-                return closeWithError(fresh);
+                return -errno();
             }
             int rc = reuse == 0 ? setInt(fresh, LibC.SOL_SOCKET, LibC.SO_REUSEADDR, 1) : 0;
             if (rc == 0 && Mapped.C.bind(fresh, local, length.intValue()) < 0) {
@@ -460,19 +467,8 @@ public final class Sock {
                 }
             }
             if (rc < 0) {
-                close(fresh);
                 return rc;
             }
-        }
-        if ((flags & LibC.O_NONBLOCK) != 0 && fcntl(fresh, LibC.F_SETFL, flags) < 0) {
-            return closeWithError(fresh);
-        }
-        if (dup2(fresh, fd) < 0) {
-            return closeWithError(fresh);
-        }
-        close(fresh);
-        if ((fdFlags & LibC.FD_CLOEXEC) != 0) {
-            fcntl(fd, LibC.F_SETFD, fdFlags);
         }
         return 0;
     }

@@ -56,6 +56,43 @@ class SockTest {
     }
 
     @Test
+    void convertKeepsOptionsAndBoundPort() throws Exception {
+        try (java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open()) {
+            ch.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
+            ch.setOption(java.net.StandardSocketOptions.SO_KEEPALIVE, true);
+            ch.setOption(java.net.StandardSocketOptions.SO_LINGER, 7);
+            ch.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0));
+            int port = ((java.net.InetSocketAddress) ch.getLocalAddress()).getPort();
+            int fd = fdOf(ch);
+            assertEquals(0, Sock.convert(fd, LibC.IPPROTO_MPTCP));
+            assertEquals(LibC.IPPROTO_MPTCP, Sock.protocol(fd));
+            assertEquals(1, Sock.getInt(fd, LibC.SOL_TCP, LibC.TCP_NODELAY));
+            assertEquals(1, Sock.getInt(fd, LibC.SOL_SOCKET, LibC.SO_KEEPALIVE));
+            assertEquals(0, Sock.getInt(fd, LibC.SOL_SOCKET, LibC.SO_REUSEADDR));
+            assertEquals(7, ch.getOption(java.net.StandardSocketOptions.SO_LINGER));
+            assertEquals(port, ((java.net.InetSocketAddress) ch.getLocalAddress()).getPort());
+            byte[] local = new byte[28];
+            assertTrue(Sock.address(fd, false, local) > 0);
+            assertEquals(port, (local[2] & 0xFF) << 8 | (local[3] & 0xFF), "the kernel's bound port is kept");
+        }
+    }
+
+    @Test
+    void convertRefusesListeningSocket() throws Exception {
+        try (java.nio.channels.ServerSocketChannel ch = java.nio.channels.ServerSocketChannel.open()) {
+            ch.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0));
+            assertEquals(-Errno.EISCONN, Sock.convert(fdOf(ch), LibC.IPPROTO_MPTCP));
+        }
+    }
+
+    /** The fd of a JDK channel (test JVM: opens sun.nio.ch through reflection, see the surefire argLine). */
+    private static int fdOf(java.nio.channels.Channel ch) throws Exception {
+        java.lang.reflect.Method m = Class.forName("sun.nio.ch.SelChImpl").getMethod("getFDVal");
+        m.setAccessible(true);
+        return (int) m.invoke(ch);
+    }
+
+    @Test
     void errorPathsReturnNegativeErrno() {
         assertEquals(-Errno.EPROTONOSUPPORT, Sock.open(LibC.AF_INET, 200, false, false));
         assertEquals(-Errno.EAFNOSUPPORT, Sock.open(12345, 0, false, false));
