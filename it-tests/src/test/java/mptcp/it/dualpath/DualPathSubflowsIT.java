@@ -48,6 +48,12 @@ class DualPathSubflowsIT {
             assertEquals(1, msk.lines().filter(l -> l.contains(":" + PORT)).count(),
                     "one MPTCP connection at the client:\n" + msk);
             assertTrue(msk.contains("subflows:1"), "the MPTCP socket counts one additional subflow:\n" + msk);
+            // the agent's view from inside the client JVM (status <pid>) agrees with ss: one MPTCP connection, 2 subflows
+            String status = status(jdk, client.process.pid());
+            System.out.println(status);
+            String row = status.lines().filter(l -> l.contains(" " + SERVER_UPPER + ":" + PORT + " ")).findFirst().orElse("");
+            assertTrue(row.contains(" mptcp ") && row.trim().endsWith(" 2"), "status row of the connection: " + row + "\n" + status);
+            assertTrue(status.contains("connections_mptcp: 1\n"), status);
             assertEquals(0, client.exit(60_000), "client" + client);
             assertEquals(0, server.exit(30_000), "server" + server);
             assertTrue(server.result("s0").contains(" ok=true "), server.result("s0"));
@@ -63,6 +69,15 @@ class DualPathSubflowsIT {
                     "SF_ESTABLISHED event over the lower path:\n" + events);
             assertEquals(token(established), token(joined), "both events belong to one connection:\n" + events);
         }
+    }
+
+    private static String status(String jdk, long pid) throws Exception {
+        Process p = new ProcessBuilder(jdk + "/bin/java", "-jar", Bed.AGENT, "status", String.valueOf(pid))
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), out);
+        return out;
     }
 
     private static String token(String event) {
