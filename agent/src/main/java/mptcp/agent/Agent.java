@@ -55,8 +55,8 @@ public final class Agent {
         Thread t = new Thread(() -> {
             try {
                 mptcp.sys.Sock.load();
-            } catch (Throwable ignored) {
-                // the first socket meets the same failure and reports it (Interceptor)
+            } catch (Throwable failure) {
+                Interceptor.nativeFailure = failure; // the first socket meets the failure too and reports this cause
             }
         }, "mptcp-agent-init");
         t.setDaemon(true);

@@ -82,6 +82,9 @@ public final class Connections {
     }
 
     private static void established(FileDescriptor fd, FileDescriptor listener) {
+        if (Interceptor.nativeBroken) {
+            return; // already reported once by Interceptor
+        }
         try {
             int v = Fd.val(fd);
             int l = listener == null ? -1 : Fd.val(listener);

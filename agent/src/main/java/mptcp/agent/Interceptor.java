@@ -15,6 +15,10 @@ public final class Interceptor {
     private static volatile Config config = Config.defaults();
     /** False once the kernel or the native binding showed MPTCP sockets cannot be made in this JVM at all. */
     private static volatile boolean possible = true;
+    /** Set once the native binding failed to load: then nothing native is attempted any more (Connections too). */
+    static volatile boolean nativeBroken;
+    /** The first failure of the native binding, when it happened on the warm-up thread (see Agent). */
+    static volatile Throwable nativeFailure;
 
     private Interceptor() {
     }
@@ -121,6 +125,10 @@ public final class Interceptor {
 
     private static void nativeFailed(Config c, Throwable t) throws SocketException {
         possible = false;
+        nativeBroken = true;
+        if (nativeFailure != null) {
+            t = nativeFailure; // the root cause; later attempts only see "Could not initialize class"
+        }
         Stats.fallback(-1);
         if (c.fallback == Config.Fallback.FAIL) {
             throw new SocketException("mptcp-agent cannot make MPTCP sockets: native binding failed: " + t);

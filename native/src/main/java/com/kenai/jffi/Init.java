@@ -20,6 +20,22 @@ final class Init {
         if (loaded) {
             return;
         }
+        String boot = System.getProperty("jffi.boot.library.path");
+        if (boot != null) {
+            String name = System.mapLibraryName("jffi-" + Version.MAJOR + "." + Version.MINOR);
+            for (String dir : boot.split(java.io.File.pathSeparator)) {
+                java.io.File stub = new java.io.File(dir, name);
+                if (stub.isFile()) {
+                    try {
+                        System.load(stub.getAbsolutePath());
+                        loaded = true;
+                        return;
+                    } catch (UnsatisfiedLinkError e) {
+                        break; // let jffi's StubLoader try its ways and report
+                    }
+                }
+            }
+        }
         Throwable cause;
         try {
             Class<?> stubLoader = Class.forName(stubLoaderClassName, true, Init.class.getClassLoader());
