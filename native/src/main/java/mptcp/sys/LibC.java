@@ -80,11 +80,5 @@ public interface LibC {
     int TCP_CLOSE = 7;
 
     int setsockopt(int fd, int level, int name, @In byte[] value, int length);
-    // --- observability (status: addresses of a socket) ---
-
-    int getsockname(int fd, @Out byte[] address, IntByReference length);
-
-    int getpeername(int fd, @Out byte[] address, IntByReference length);
-
     int bind(int fd, @In byte[] address, int length);
 }

@@ -52,6 +52,8 @@ public final class Sock {
         static final long DUP2;
         static final long CLOSE;
         static final long STRERROR;
+        static final long GETSOCKNAME;
+        static final long GETPEERNAME;
         /** int f(int) */
         static final CallContext INT1;
         /** int f(int, int) */
@@ -62,6 +64,8 @@ public final class Sock {
         static final CallContext SET_OPT;
         /** int getsockopt(int, int, int, void *, socklen_t *) */
         static final CallContext GET_OPT;
+        /** int getsockname / getpeername(int, struct sockaddr *, socklen_t *) */
+        static final CallContext ADDRESS;
         /** char *f(int) */
         static final CallContext STRING_OF_INT;
 
@@ -97,11 +101,14 @@ public final class Sock {
             DUP2 = symbol(libc, "dup2");
             CLOSE = symbol(libc, "close");
             STRERROR = symbol(libc, "strerror");
+            GETSOCKNAME = symbol(libc, "getsockname");
+            GETPEERNAME = symbol(libc, "getpeername");
             INT1 = context(Type.SINT);
             INT2 = context(Type.SINT, Type.SINT);
             INT3 = context(Type.SINT, Type.SINT, Type.SINT);
             SET_OPT = context(Type.SINT, Type.SINT, Type.SINT, Type.POINTER, Type.UINT);
             GET_OPT = context(Type.SINT, Type.SINT, Type.SINT, Type.POINTER, Type.POINTER);
+            ADDRESS = context(Type.SINT, Type.POINTER, Type.POINTER);
             STRING_OF_INT = CallContext.getCallContext(Type.POINTER, new Type[] {Type.SINT}, CallingConvention.DEFAULT, false);
         }
 
@@ -447,9 +454,9 @@ public final class Sock {
             return -errno();
         }
         byte[] local = new byte[128];
-        IntByReference length = new IntByReference(local.length);
-        if (Mapped.C.getsockname(fd, local, length) < 0) {
-            return -errno();
+        int length = address(fd, false, local);
+        if (length < 0) {
+            return length;
         }
         if (port(local) != 0) {
             // bound: bind the new socket to the same address first; both need SO_REUSEADDR meanwhile (neither listens)
@@ -457,7 +464,7 @@ public final class Sock {
                 return -errno();
             }
             int rc = reuse == 0 ? setInt(fresh, LibC.SOL_SOCKET, LibC.SO_REUSEADDR, 1) : 0;
-            if (rc == 0 && Mapped.C.bind(fresh, local, length.intValue()) < 0) {
+            if (rc == 0 && Mapped.C.bind(fresh, local, length) < 0) {
                 rc = -errno();
             }
             if (reuse == 0) {
@@ -490,11 +497,8 @@ public final class Sock {
     /** 1 when {@code fd} is connected to an IPv4 peer through an AF_INET6 socket (::ffff:a.b.c.d), 0 if not, or -errno. */
     public static int peerIsIpv4Mapped(int fd) {
         byte[] a = new byte[128];
-        IntByReference length = new IntByReference(a.length);
-        if (Mapped.C.getpeername(fd, a, length) < 0) {
-            return -errno();
-        }
-        return ipv4Mapped(a);
+        int n = address(fd, true, a);
+        return n < 0 ? n : ipv4Mapped(a);
     }
 
     /**
@@ -507,8 +511,8 @@ public final class Sock {
             return peer;
         }
         byte[] a = new byte[128];
-        IntByReference length = new IntByReference(a.length);
-        return Mapped.C.getsockname(fd, a, length) < 0 ? -errno() : ipv4Mapped(a);
+        int n = address(fd, false, a);
+        return n < 0 ? n : ipv4Mapped(a);
     }
 
     private static int ipv4Mapped(byte[] a) {
@@ -534,9 +538,24 @@ public final class Sock {
      * @return the address length, or -errno (ENOTCONN for the remote address of a socket that is not connected)
      */
     public static int address(int fd, boolean peer, byte[] buffer) {
-        IntByReference length = new IntByReference(buffer.length);
-        int rc = peer ? Mapped.C.getpeername(fd, buffer, length) : Mapped.C.getsockname(fd, buffer, length);
-        return rc == 0 ? length.intValue() : -errno();
+        MemoryIO memory = Direct.MEMORY;
+        long mem = memory.allocateMemory(buffer.length + 4, false); // the address, then its length
+        if (mem == 0) {
+            return -12; // ENOMEM
+        }
+        try {
+            memory.putInt(mem + buffer.length, buffer.length);
+            long rc = Direct.INVOKER.invokeN3(Direct.ADDRESS, peer ? Direct.GETPEERNAME : Direct.GETSOCKNAME, fd, mem,
+                    mem + buffer.length);
+            if ((int) rc != 0) {
+                return -errno();
+            }
+            int length = Math.min(memory.getInt(mem + buffer.length), buffer.length);
+            memory.getByteArray(mem, buffer, 0, length);
+            return length;
+        } finally {
+            memory.freeMemory(mem);
+        }
     }
 
     private static int fcntl(int fd, int cmd, int arg) {
