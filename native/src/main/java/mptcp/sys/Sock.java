@@ -372,8 +372,9 @@ public final class Sock {
         if (getInt(fd, LibC.SOL_SOCKET, LibC.SO_ACCEPTCONN) != 0) {
             return false;
         }
-        byte[] info = new byte[8];
-        return getBytes(fd, LibC.SOL_TCP, LibC.TCP_INFO, info) >= 1 && info[0] == LibC.TCP_CLOSE;
+        // the first 4 bytes of struct tcp_info: tcpi_state, tcpi_ca_state, tcpi_retransmits, tcpi_probes
+        int info = getInt(fd, LibC.SOL_TCP, LibC.TCP_INFO);
+        return info >= 0 && (info & 0xFF) == LibC.TCP_CLOSE;
     }
 
     /**
