@@ -1,9 +1,6 @@
 package mptcp.agent;
 
 import java.io.FileDescriptor;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.Set;
@@ -86,8 +83,8 @@ public final class Connections {
             return; // already reported once by Interceptor
         }
         try {
-            int v = Fd.val(fd);
-            int l = listener == null ? -1 : Fd.val(listener);
+            int v = fdVal(fd);
+            int l = listener == null ? -1 : fdVal(listener);
             if (v >= 0 && (listener == null || l >= 0)) {
                 established(v, l);
             }
@@ -195,26 +192,12 @@ public final class Connections {
         return protocol == LibC.IPPROTO_TCP ? TCP : OTHER;
     }
 
-    /** The int fd inside a JDK FileDescriptor, through sun.nio.ch.IOUtil.fdVal (java.base opens sun.nio.ch to us). */
-    private static final class Fd {
-        private static final MethodHandle FD_VAL = handle();
-
-        private static MethodHandle handle() {
-            try {
-                Class<?> ioUtil = Class.forName("sun.nio.ch.IOUtil", false, null);
-                return MethodHandles.privateLookupIn(ioUtil, MethodHandles.lookup())
-                        .findStatic(ioUtil, "fdVal", MethodType.methodType(int.class, FileDescriptor.class));
-            } catch (ReflectiveOperationException e) {
-                throw new IllegalStateException(e);
-            }
-        }
-
-        static int val(FileDescriptor fd) {
-            try {
-                return (int) FD_VAL.invokeExact(fd);
-            } catch (Throwable t) {
-                return -1;
-            }
+    /** The int fd inside a JDK FileDescriptor, or -1 if it cannot be read. */
+    private static int fdVal(FileDescriptor fd) {
+        try {
+            return Kernel.fdVal(fd);
+        } catch (Throwable t) {
+            return -1;
         }
     }
 }

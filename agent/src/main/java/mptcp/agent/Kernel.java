@@ -1,32 +1,57 @@
 package mptcp.agent;
 
+import java.io.FileDescriptor;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.nio.channels.Channel;
 
-/** Access from agent code to the file descriptor behind a JDK channel (java.base opens sun.nio.ch to the agent). */
+/**
+ * The one place where agent code reaches the int file descriptor behind the JDK's objects (java.base opens
+ * sun.nio.ch to the agent at install): {@code IOUtil.fdVal}, {@code IOUtil.newFD} and {@code SelChImpl.getFDVal}.
+ */
 final class Kernel {
-    private static MethodHandle fdVal;
+    private static final MethodHandle FD_VAL;
+    private static final MethodHandle NEW_FD;
+    private static volatile MethodHandle channelFd;
+
+    static {
+        try {
+            Class<?> ioUtil = Class.forName("sun.nio.ch.IOUtil", false, null);
+            MethodHandles.Lookup lookup = MethodHandles.privateLookupIn(ioUtil, MethodHandles.lookup());
+            FD_VAL = lookup.findStatic(ioUtil, "fdVal", MethodType.methodType(int.class, FileDescriptor.class));
+            NEW_FD = lookup.findStatic(ioUtil, "newFD", MethodType.methodType(FileDescriptor.class, int.class));
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private Kernel() {
+    }
+
+    /** The int fd of a JDK FileDescriptor. */
+    static int fdVal(FileDescriptor fd) throws Throwable {
+        return (int) FD_VAL.invokeExact(fd);
+    }
+
+    /** A JDK FileDescriptor holding {@code fd}. */
+    static FileDescriptor newFD(int fd) throws Throwable {
+        return (FileDescriptor) NEW_FD.invokeExact(fd);
     }
 
     /** The fd of a SocketChannel or ServerSocketChannel of the JDK's default provider. */
     static int fd(Channel channel) {
         try {
-            return (int) fdValHandle().invoke(channel);
+            MethodHandle h = channelFd;
+            if (h == null) {
+                Class<?> selCh = Class.forName("sun.nio.ch.SelChImpl", false, null);
+                h = MethodHandles.privateLookupIn(selCh, MethodHandles.lookup())
+                        .findVirtual(selCh, "getFDVal", MethodType.methodType(int.class));
+                channelFd = h;
+            }
+            return (int) h.invoke(channel);
         } catch (Throwable t) {
             throw new IllegalStateException("cannot read the fd of " + channel, t);
         }
-    }
-
-    private static MethodHandle fdValHandle() throws ReflectiveOperationException {
-        if (fdVal == null) {
-            Class<?> selCh = Class.forName("sun.nio.ch.SelChImpl", false, null);
-            fdVal = MethodHandles.privateLookupIn(selCh, MethodHandles.lookup())
-                    .findVirtual(selCh, "getFDVal", MethodType.methodType(int.class));
-        }
-        return fdVal;
     }
 }

@@ -3,8 +3,6 @@ package mptcp.agent;
 import java.io.FileDescriptor;
 import java.io.IOException;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.net.SocketException;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -37,8 +35,6 @@ import mptcp.sys.Sock;
 public final class Options {
     private static final int SOL_SOCKET = LibC.SOL_SOCKET;
     private static final int TCLASS = -1;
-    private static final MethodHandle FD_VAL;
-    private static final MethodHandle NEW_FD;
     /** Values accepted without reaching the kernel, by socket cookie, then by option ("SO_OOBINLINE", ...). */
     private static final Map<Long, Map<String, Integer>> REMEMBERED = new LinkedHashMap<Long, Map<String, Integer>>() {
         @Override
@@ -48,18 +44,6 @@ public final class Options {
     };
     private static volatile boolean remembering;
 
-    static {
-        try {
-            Class<?> ioUtil = Class.forName("sun.nio.ch.IOUtil", false, null);
-            FD_VAL = MethodHandles.privateLookupIn(ioUtil, MethodHandles.lookup()).findStatic(ioUtil, "fdVal",
-                    MethodType.methodType(int.class, FileDescriptor.class));
-            NEW_FD = MethodHandles.privateLookupIn(ioUtil, MethodHandles.lookup()).findStatic(ioUtil, "newFD",
-                    MethodType.methodType(FileDescriptor.class, int.class));
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
     private Options() {
     }
 
@@ -68,13 +52,12 @@ public final class Options {
         try {
             Instrumenter.SET_INT_OPTION0.original.invokeExact(fd, mayNeedConversion, level, opt, arg, isIPv6);
         } catch (IOException e) {
-            int s = fdVal(fd);
+            int s = Kernel.fdVal(fd);
             if (!compat() || !mptcp(s)) {
                 throw e;
             }
             String name = name(level, opt);
-            boolean tos = level == LibC.IPPROTO_IP && opt == LibC.IP_TOS
-                    || level == LibC.IPPROTO_IPV6 && opt == LibC.IPV6_TCLASS;
+            boolean tos = isTrafficClass(level, opt);
             if (tos && Sock.ipv4Only(s) == 1 && Sock.setInt(s, LibC.IPPROTO_IP, LibC.IP_TOS, arg & 0xFF) == 0) {
                 remember(s, "IP_TOS", arg & 0xFF);
                 deviation(name, "equivalent", "set as IPv4 TOS: the socket only talks to IPv4 peers (::ffff:a.b.c.d)"
@@ -99,8 +82,7 @@ public final class Options {
 
     public static int getIntOption0(FileDescriptor fd, boolean mayNeedConversion, int level, int opt) throws Throwable {
         if (remembering) {
-            Integer v = remembered(fdVal(fd), level == LibC.IPPROTO_IP && opt == LibC.IP_TOS
-                    || level == LibC.IPPROTO_IPV6 && opt == LibC.IPV6_TCLASS ? "IP_TOS" : name(level, opt));
+            Integer v = remembered(Kernel.fdVal(fd), isTrafficClass(level, opt) ? "IP_TOS" : name(level, opt));
             if (v != null) {
                 return v;
             }
@@ -108,11 +90,11 @@ public final class Options {
         try {
             return (int) Instrumenter.GET_INT_OPTION0.original.invokeExact(fd, mayNeedConversion, level, opt);
         } catch (IOException e) {
-            int s = fdVal(fd);
+            int s = Kernel.fdVal(fd);
             if (!compat() || !mptcp(s)) {
                 throw e;
             }
-            boolean tos = level == LibC.IPPROTO_IP && opt == LibC.IP_TOS || level == LibC.IPPROTO_IPV6 && opt == LibC.IPV6_TCLASS;
+            boolean tos = isTrafficClass(level, opt);
             int v4tos = tos && Sock.ipv4Only(s) == 1 ? Sock.getInt(s, LibC.IPPROTO_IP, LibC.IP_TOS) : -1;
             if (v4tos >= 0) {
                 deviation(name(level, opt), "equivalent", "read as IPv4 TOS: the socket only talks to IPv4 peers"
@@ -124,7 +106,7 @@ public final class Options {
                 throw e;
             }
             try {
-                int v = (int) Instrumenter.GET_INT_OPTION0.original.invokeExact(fdOf(tmp), mayNeedConversion, level, opt);
+                int v = (int) Instrumenter.GET_INT_OPTION0.original.invokeExact(Kernel.newFD(tmp), mayNeedConversion, level, opt);
                 deviation(name(level, opt), "default", "read as a fresh TCP socket's value (MPTCP cannot report it;"
                         + " it was never set on this socket)");
                 return v;
@@ -220,7 +202,7 @@ public final class Options {
      * the JDK's call.
      */
     public static int sendOOB(FileDescriptor fd, byte data) throws Throwable {
-        refuseUrgentOnMptcp(fdVal(fd));
+        refuseUrgentOnMptcp(Kernel.fdVal(fd));
         return (int) Instrumenter.SEND_OOB.original.invokeExact(fd, data);
     }
 
@@ -268,10 +250,6 @@ public final class Options {
         return domain < 0 ? domain : Sock.open(domain, 0, domain == LibC.AF_INET6, false);
     }
 
-    private static FileDescriptor fdOf(int fd) throws Throwable {
-        return (FileDescriptor) NEW_FD.invokeExact(fd);
-    }
-
     private static boolean remember(int fd, String option, int value) {
         long cookie = Sock.cookie(fd);
         if (cookie < 0) {
@@ -302,8 +280,9 @@ public final class Options {
         Log.once(Log.Level.INFO, "option " + option + " " + outcome, option + ": " + message);
     }
 
-    private static int fdVal(FileDescriptor fd) throws Throwable {
-        return (int) FD_VAL.invokeExact(fd);
+    /** IP_TOS or IPV6_TCLASS: the traffic class, whichever family the JDK sets it for. */
+    private static boolean isTrafficClass(int level, int opt) {
+        return level == LibC.IPPROTO_IP && opt == LibC.IP_TOS || level == LibC.IPPROTO_IPV6 && opt == LibC.IPV6_TCLASS;
     }
 
     /** The name of an option as the JDK passes it to setsockopt. */
