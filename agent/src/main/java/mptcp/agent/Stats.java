@@ -35,14 +35,6 @@ final class Stats {
         FALLBACKS.computeIfAbsent(reason, k -> new LongAdder()).increment();
     }
 
-    static long fallbacks() {
-        return FALLBACKS.values().stream().mapToLong(LongAdder::sum).sum();
-    }
-
-    static Map<String, Long> fallbacksByReason() {
-        return sums(FALLBACKS);
-    }
-
     /**
      * Hook for the socket-option compatibility layer: a socket option was converted so that it works on an MPTCP
      * socket as on TCP (e.g. "TCP_NODELAY"). Counted per option; logged at DEBUG.
@@ -65,28 +57,20 @@ final class Stats {
         }
     }
 
-    static Map<String, Long> conversions() {
-        return sums(CONVERSIONS);
-    }
-
-    static Map<String, Long> deviations() {
-        return sums(DEVIATIONS);
-    }
-
     /** All counters by their public name (status keys, JSON fields, MBean attributes), in display order. */
     static Map<String, Long> snapshot() {
         Map<String, Long> out = new LinkedHashMap<>();
         out.put("sockets_mptcp", SOCKETS_MPTCP.sum());
-        out.put("sockets_tcp_fallback", fallbacks());
-        fallbacksByReason().forEach((k, v) -> out.put("sockets_tcp_fallback_" + k, v));
+        out.put("sockets_tcp_fallback", total(FALLBACKS));
+        sums(FALLBACKS).forEach((k, v) -> out.put("sockets_tcp_fallback_" + k, v));
         out.put("connections_mptcp", CONNECTIONS_MPTCP.sum());
         out.put("connections_mptcp_accepted", CONNECTIONS_MPTCP_ACCEPTED.sum());
         out.put("connections_tcp", CONNECTIONS_TCP.sum());
         out.put("connections_tcp_accepted", CONNECTIONS_TCP_ACCEPTED.sum());
         out.put("option_conversions", total(CONVERSIONS));
-        conversions().forEach((k, v) -> out.put("option_conversions_" + name(k), v));
+        sums(CONVERSIONS).forEach((k, v) -> out.put("option_conversions_" + name(k), v));
         out.put("option_deviations", total(DEVIATIONS));
-        deviations().forEach((k, v) -> out.put("option_deviations_" + name(k), v));
+        sums(DEVIATIONS).forEach((k, v) -> out.put("option_deviations_" + name(k), v));
         return out;
     }
 
