@@ -37,6 +37,7 @@ public final class Agent {
         try {
             Interceptor.configure(config);
             Instrumenter.install(inst);
+            mptcp.agent.netty.NettyModule.install(inst); // Netty's native transports; failures stay inside
             System.setProperty(ACTIVE_PROPERTY, VERSION + "; " + config.text);
             Log.info("active (" + (attached ? "attached" : "premain") + "), " + config.text);
             warmUpNative();

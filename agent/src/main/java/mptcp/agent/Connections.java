@@ -94,8 +94,14 @@ public final class Connections {
         }
     }
 
-    /** A connection was just established on {@code fd}: outgoing ({@code listener} -1) or accepted from {@code listener}. */
-    private static void established(int fd, int listener) {
+    /**
+     * A connection was just established on {@code fd}: outgoing ({@code listener} -1) or accepted from {@code listener}.
+     * Also called by other interception modules (Netty); never throws.
+     */
+    public static void established(int fd, int listener) {
+        if (Interceptor.nativeBroken) {
+            return;
+        }
         try {
             boolean accepted = listener >= 0;
             switch (negotiated(fd)) {

@@ -27,8 +27,34 @@ public final class Interceptor {
         config = c;
     }
 
-    static Config config() {
+    public static Config config() {
         return config;
+    }
+
+    /**
+     * Socket creation for another interception module (Netty's native transports): an MPTCP socket made by
+     * {@code open} (its argument is the protocol), for a listener ({@code server}) or an outgoing socket, or -1 when
+     * the caller should make its own TCP socket. The JDK path's policy, counters and single WARN; on
+     * {@code fallback=fail} a SocketException with the same message.
+     */
+    public static int create(boolean server, String what, java.util.function.IntUnaryOperator open) throws SocketException {
+        Config c = config;
+        if (!possible || !(server ? c.convertsServers() : c.convertsClients())) {
+            return -1;
+        }
+        int fd;
+        try {
+            fd = open.applyAsInt(LibC.IPPROTO_MPTCP);
+        } catch (Throwable t) {
+            nativeFailed(c, t);
+            return -1;
+        }
+        if (fd >= 0) {
+            converted(fd, what);
+            return fd;
+        }
+        refused(c, -fd);
+        return -1;
     }
 
     /** Replaces {@code Net.socket0}; same arguments, same result: a new socket's fd (reuse is true for listeners). */

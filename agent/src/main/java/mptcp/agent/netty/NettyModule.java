@@ -1,0 +1,249 @@
+package mptcp.agent.netty;
+
+import java.lang.instrument.ClassFileTransformer;
+import java.lang.instrument.Instrumentation;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.Method;
+import java.security.ProtectionDomain;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import mptcp.agent.Log;
+import org.objectweb.asm.ClassReader;
+import org.objectweb.asm.ClassVisitor;
+import org.objectweb.asm.ClassWriter;
+import org.objectweb.asm.Label;
+import org.objectweb.asm.MethodVisitor;
+import org.objectweb.asm.Opcodes;
+
+/**
+ * Netty's native transports (epoll, io_uring, the io_uring incubator; kqueue is never on Linux) make their sockets in
+ * C, but every stream socket passes through one plain Java method: {@code io.netty.channel.unix.Socket.newSocketStream0
+ * (boolean ipv6)}. This transformer rewrites the <em>body</em> of that method, in every class whose internal name ends
+ * with {@code io/netty/channel/unix/Socket} (any class loader, any shading prefix such as gRPC's
+ * {@code io/grpc/netty/shaded/}), so that it first asks the agent for an MPTCP socket and runs Netty's own code when the
+ * answer is -1. Body-only changes: the same rewrite works when Netty is loaded later and, after an {@code attach},
+ * on the already loaded class through {@code retransformClasses}. The native {@code newSocketStreamFd} (bound by
+ * {@code RegisterNatives}) is never touched.
+ *
+ * <p>It also reports Netty's connections to the agent's connection counters: the results of {@code connect},
+ * {@code finishConnect} and {@code accept} of that class (Java wrappers of natives; epoll's path; io_uring connects
+ * and accepts through its ring and is not counted).
+ *
+ * <p>Netty's class loader cannot see the agent's classes (they live in the isolated agent loader), so the rewritten code
+ * calls a small hook class defined <em>in Netty's own package and loader</em>, {@code <prefix>io.netty.channel.unix
+ * .MptcpAgentHook}, whose private static method handles lead to {@link NettySockets}. In Java it would read:
+ * <pre>
+ * public final class MptcpAgentHook {
+ *     private static MethodHandle socket, connected, accepted;   // set once by the agent through init
+ *     public static int socket(boolean ipv6) { return (int) socket.invokeExact(ipv6); }            // fd or -1
+ *     public static void connected(boolean ok, int fd) { connected.invokeExact(ok, fd); }
+ *     public static void accepted(int fd, int listener) { accepted.invokeExact(fd, listener); }
+ *     private static void init(MethodHandle s, MethodHandle c, MethodHandle a) { ... }
+ * }
+ * </pre>
+ * The hook is defined from within the transformer with {@code ClassLoader.defineClass} (java.lang opened to the agent's
+ * module alone): with {@code -javaagent} the rewrite happens while Netty's {@code Socket} is being defined, when no
+ * class of that package may exist yet for {@code MethodHandles.privateLookupIn(...).defineClass}, and one mechanism then
+ * serves both cases.
+ */
+public final class NettyModule implements ClassFileTransformer {
+    private static final String SUFFIX = "io/netty/channel/unix/Socket";
+    private static final String HOOK_NAME = "MptcpAgentHook";
+    private static final String MH = "Ljava/lang/invoke/MethodHandle;";
+
+    private final Method defineClass;
+    private final MethodHandle socket;
+    private final MethodHandle connected;
+    private final MethodHandle accepted;
+
+    private NettyModule(Method defineClass) throws ReflectiveOperationException {
+        this.defineClass = defineClass;
+        MethodHandles.Lookup own = MethodHandles.lookup();
+        socket = own.findStatic(NettySockets.class, "socket", MethodType.methodType(int.class, Class.class, boolean.class));
+        connected = own.findStatic(NettySockets.class, "connected", MethodType.methodType(void.class, boolean.class, int.class));
+        accepted = own.findStatic(NettySockets.class, "accepted", MethodType.methodType(void.class, int.class, int.class));
+    }
+
+    /** Adds the transformer and rewrites the Netty copies already loaded (attach). Never throws into the caller's path. */
+    public static void install(Instrumentation inst) {
+        try {
+            inst.redefineModule(Object.class.getModule(), Set.of(), Map.of(),
+                    Map.of("java.lang", Set.of(NettyModule.class.getModule())), Set.of(), Map.of());
+            Method define = ClassLoader.class.getDeclaredMethod("defineClass", String.class, byte[].class, int.class,
+                    int.class, ProtectionDomain.class);
+            define.setAccessible(true);
+            NettyModule module = new NettyModule(define);
+            inst.addTransformer(module, true);
+            List<Class<?>> loaded = new ArrayList<>();
+            for (Class<?> c : inst.getAllLoadedClasses()) {
+                if (c.getName().endsWith("io.netty.channel.unix.Socket") && inst.isModifiableClass(c)) {
+                    loaded.add(c);
+                }
+            }
+            for (Class<?> c : loaded) {
+                try {
+                    inst.retransformClasses(c);
+                } catch (Throwable t) {
+                    Log.warn("could not instrument the loaded " + c.getName() + " (" + t + "); its sockets stay TCP");
+                }
+            }
+        } catch (Throwable t) {
+            Log.warn("Netty's native transports not covered (" + t + "); their sockets stay TCP");
+        }
+    }
+
+    @Override
+    public byte[] transform(Module module, ClassLoader loader, String name, Class<?> redefined, ProtectionDomain domain,
+                            byte[] bytes) {
+        if (name == null || !name.endsWith(SUFFIX) || (name.length() > SUFFIX.length()
+                && name.charAt(name.length() - SUFFIX.length() - 1) != '/')) {
+            return null; // the one check every other class of the JVM pays
+        }
+        try {
+            ClassReader reader = new ClassReader(bytes);
+            if (!hasSocketStream0(reader)) {
+                return null;
+            }
+            if (loader == null) {
+                Log.warn(name.replace('/', '.') + " is on the boot class path; its sockets stay TCP");
+                return null;
+            }
+            String hook = name.substring(0, name.length() - "Socket".length()) + HOOK_NAME;
+            hook(loader, hook, domain);
+            ClassWriter writer = new ClassWriter(reader, ClassWriter.COMPUTE_MAXS);
+            reader.accept(new Rewrite(writer, name, hook), ClassReader.EXPAND_FRAMES);
+            Log.debug("instrumented " + name.replace('/', '.') + (redefined != null ? " (already loaded)" : ""));
+            return writer.toByteArray();
+        } catch (Throwable t) {
+            Log.warn("could not instrument " + name.replace('/', '.') + " (" + t + "); its sockets stay TCP");
+            return null;
+        }
+    }
+
+    private static boolean hasSocketStream0(ClassReader reader) {
+        boolean[] found = {false};
+        reader.accept(new ClassVisitor(Opcodes.ASM9) {
+            @Override
+            public MethodVisitor visitMethod(int access, String name, String desc, String signature, String[] exceptions) {
+                if ("newSocketStream0".equals(name) && "(Z)I".equals(desc) && (access & Opcodes.ACC_STATIC) != 0
+                        && (access & Opcodes.ACC_NATIVE) == 0) {
+                    found[0] = true;
+                }
+                return null;
+            }
+        }, ClassReader.SKIP_CODE);
+        return found[0];
+    }
+
+    /** Defines the hook class in {@code loader} (or finds the one defined before) and wires it to the agent. */
+    private void hook(ClassLoader loader, String hook, ProtectionDomain domain) throws Throwable {
+        String binary = hook.replace('/', '.');
+        Class<?> c;
+        try {
+            byte[] b = hookBytes(hook);
+            c = (Class<?>) defineClass.invoke(loader, binary, b, 0, b.length, domain);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            if (!(e.getCause() instanceof LinkageError)) {
+                throw e.getCause();
+            }
+            c = Class.forName(binary, false, loader); // a second retransformation: already there, already wired
+            return;
+        }
+        Method init = c.getDeclaredMethod("init", MethodHandle.class, MethodHandle.class, MethodHandle.class);
+        init.setAccessible(true);
+        init.invoke(null, MethodHandles.insertArguments(socket, 0, c), connected, accepted);
+    }
+
+    /** Rewrites newSocketStream0(Z)I, and reports connect/finishConnect/accept results to the hook. */
+    private static final class Rewrite extends ClassVisitor {
+        private final String owner;
+        private final String hook;
+
+        Rewrite(ClassVisitor next, String owner, String hook) {
+            super(Opcodes.ASM9, next);
+            this.owner = owner;
+            this.hook = hook;
+        }
+
+        @Override
+        public MethodVisitor visitMethod(int access, String name, String desc, String signature, String[] exceptions) {
+            MethodVisitor mv = super.visitMethod(access, name, desc, signature, exceptions);
+            boolean statik = (access & Opcodes.ACC_STATIC) != 0;
+            if (statik && "newSocketStream0".equals(name) && "(Z)I".equals(desc)) {
+                return new MethodVisitor(Opcodes.ASM9, mv) {
+                    @Override
+                    public void visitCode() {
+                        super.visitCode();
+                        // int fd = MptcpAgentHook.socket(ipv6); if (fd >= 0) return fd; ...Netty's own body
+                        Label own = new Label();
+                        super.visitVarInsn(Opcodes.ILOAD, 0);
+                        super.visitMethodInsn(Opcodes.INVOKESTATIC, hook, "socket", "(Z)I", false);
+                        super.visitInsn(Opcodes.DUP);
+                        super.visitJumpInsn(Opcodes.IFLT, own);
+                        super.visitInsn(Opcodes.IRETURN);
+                        super.visitLabel(own);
+                        super.visitFrame(Opcodes.F_NEW, 1, new Object[] {Opcodes.INTEGER}, 1, new Object[] {Opcodes.INTEGER});
+                        super.visitInsn(Opcodes.POP);
+                    }
+                };
+            }
+            boolean connect = !statik && ("connect".equals(name) && "(Ljava/net/SocketAddress;)Z".equals(desc)
+                    || "finishConnect".equals(name) && "()Z".equals(desc));
+            boolean accept = !statik && "accept".equals(name) && "([B)I".equals(desc);
+            if (!connect && !accept) {
+                return mv;
+            }
+            return new MethodVisitor(Opcodes.ASM9, mv) {
+                @Override
+                public void visitInsn(int opcode) {
+                    if (opcode == Opcodes.IRETURN) {
+                        // MptcpAgentHook.connected(result, intValue()) / accepted(result, intValue()), then return
+                        super.visitInsn(Opcodes.DUP);
+                        super.visitVarInsn(Opcodes.ALOAD, 0);
+                        super.visitMethodInsn(Opcodes.INVOKEVIRTUAL, owner, "intValue", "()I", false);
+                        super.visitMethodInsn(Opcodes.INVOKESTATIC, hook, connect ? "connected" : "accepted",
+                                connect ? "(ZI)V" : "(II)V", false);
+                    }
+                    super.visitInsn(opcode);
+                }
+            };
+        }
+    }
+
+    /** The bytes of the hook class shown in the class comment. */
+    private static byte[] hookBytes(String hook) {
+        ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_MAXS);
+        cw.visit(Opcodes.V1_8, Opcodes.ACC_PUBLIC | Opcodes.ACC_FINAL | Opcodes.ACC_SUPER, hook, null, "java/lang/Object", null);
+        String[][] methods = {{"socket", "(Z)I"}, {"connected", "(ZI)V"}, {"accepted", "(II)V"}};
+        for (String[] m : methods) {
+            cw.visitField(Opcodes.ACC_PRIVATE | Opcodes.ACC_STATIC, m[0], MH, null, null).visitEnd();
+            MethodVisitor mv = cw.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC, m[0], m[1], null, null);
+            mv.visitCode();
+            mv.visitFieldInsn(Opcodes.GETSTATIC, hook, m[0], MH);
+            int arguments = org.objectweb.asm.Type.getArgumentTypes(m[1]).length; // all int or boolean
+            for (int slot = 0; slot < arguments; slot++) {
+                mv.visitVarInsn(Opcodes.ILOAD, slot);
+            }
+            mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, "java/lang/invoke/MethodHandle", "invokeExact", m[1], false);
+            mv.visitInsn(m[1].endsWith("I") ? Opcodes.IRETURN : Opcodes.RETURN);
+            mv.visitMaxs(0, 0);
+            mv.visitEnd();
+        }
+        MethodVisitor init = cw.visitMethod(Opcodes.ACC_PRIVATE | Opcodes.ACC_STATIC, "init", "(" + MH + MH + MH + ")V", null, null);
+        init.visitCode();
+        for (int i = 0; i < methods.length; i++) {
+            init.visitVarInsn(Opcodes.ALOAD, i);
+            init.visitFieldInsn(Opcodes.PUTSTATIC, hook, methods[i][0], MH);
+        }
+        init.visitInsn(Opcodes.RETURN);
+        init.visitMaxs(0, 0);
+        init.visitEnd();
+        cw.visitEnd();
+        return cw.toByteArray();
+    }
+}

@@ -1,0 +1,79 @@
+package mptcp.agent.netty;
+
+import java.lang.reflect.Constructor;
+import java.net.SocketException;
+
+import mptcp.agent.Config;
+import mptcp.agent.Connections;
+import mptcp.agent.Interceptor;
+import mptcp.agent.Log;
+import mptcp.sys.LibC;
+import mptcp.sys.Sock;
+
+/**
+ * The handlers behind Netty's hook classes (see {@link NettyModule}): the JDK path's policy applied to the sockets of
+ * Netty's native transports. Nothing here throws into Netty except, on {@code fallback=fail}, Netty's own
+ * {@code ChannelException} (of the calling copy of Netty) carrying the agent's message.
+ */
+public final class NettySockets {
+    private NettySockets() {
+    }
+
+    /**
+     * Called at the start of {@code Socket.newSocketStream0(ipv6)}: an MPTCP socket made exactly as Netty makes its TCP
+     * sockets, or -1 to let Netty's own code run.
+     *
+     * <p>The role ({@code mode=server|client}) is known here, not later: Netty registers the socket with its epoll or
+     * io_uring instance before it binds, listens or connects, and a protocol swap by dup2 afterwards would silently
+     * drop that registration. A socket is a listener when it is made by a server channel's constructor
+     * ({@code EpollServerSocketChannel}, {@code IoUringServerSocketChannel}, the incubator's
+     * {@code IOUringServerSocketChannel}: every class name ending with "ServerSocketChannel"), looked up on the
+     * stack only when the mode is not {@code all}.
+     */
+    static int socket(Class<?> hook, boolean ipv6) {
+        try {
+            Config c = Interceptor.config();
+            boolean server = c.mode == Config.Mode.ALL || madeByServerChannel();
+            int domain = ipv6 ? LibC.AF_INET6 : LibC.AF_INET;
+            return Interceptor.create(server, ipv6 ? "Netty AF_INET6 socket" : "Netty AF_INET socket",
+                    protocol -> Sock.openNonBlocking(domain, protocol));
+        } catch (SocketException refused) {
+            throw channelException(hook, refused);
+        } catch (Throwable t) {
+            Log.once(Log.Level.WARN, "netty", "Netty socket left to Netty (" + t + "); it stays TCP");
+            return -1;
+        }
+    }
+
+    /** After {@code Socket.connect} and {@code finishConnect}: {@code connected} true once the connection is up. */
+    static void connected(boolean connected, int fd) {
+        if (connected) {
+            Connections.established(fd, -1);
+        }
+    }
+
+    /** After {@code Socket.accept}: {@code fd} the accepted socket (or negative: nothing accepted). */
+    static void accepted(int fd, int listener) {
+        if (fd >= 0) {
+            Connections.established(fd, listener);
+        }
+    }
+
+    private static boolean madeByServerChannel() {
+        return StackWalker.getInstance().walk(frames -> frames.limit(32)
+                .anyMatch(f -> f.getClassName().endsWith("ServerSocketChannel")));
+    }
+
+    /** Netty's own exception type, of the copy of Netty (shading prefix, class loader) that {@code hook} belongs to. */
+    private static RuntimeException channelException(Class<?> hook, SocketException cause) {
+        String unix = hook.getPackageName();
+        String prefix = unix.substring(0, unix.length() - "io.netty.channel.unix".length());
+        try {
+            Class<?> type = Class.forName(prefix + "io.netty.channel.ChannelException", false, hook.getClassLoader());
+            Constructor<?> make = type.getConstructor(String.class, Throwable.class);
+            return (RuntimeException) make.newInstance(cause.getMessage(), cause);
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+            return new IllegalStateException(cause.getMessage(), cause);
+        }
+    }
+}
