@@ -30,9 +30,11 @@ import io.netty.channel.socket.SocketChannel;
  *   NettyEcho epoll|io_uring server BIND_ADDRESS PORT       prints LISTEN port, echoes every byte, until a line on stdin
  *   NettyEcho epoll|io_uring client HOST PORT COUNT         COUNT connections, each sends a line and prints ECHO line,
  *                                                           then READY; all stay open until a line on stdin
- *   NettyEcho epoll client-later HOST PORT COUNT            prints WAITING, waits for a line on stdin first (attach)
+ *   NettyEcho epoll client-attach HOST PORT COUNT           as client, then prints WAITING, waits for a line on stdin
+ *                                                           (the test attaches the agent) and makes COUNT more
  * </pre>
- * Every failure prints {@code EXCEPTION <throwable>} (with its cause) and the process goes on to READY.
+ * Every failure prints {@code EXCEPTION <throwable> ROOT <root cause>} and the process goes on to READY. At start it
+ * prints {@code HIDDEN name} or {@code VISIBLE name} for classes of the agent, as seen from Netty's class loader.
  */
 public final class NettyEcho {
     public static void main(String[] args) throws Exception {
@@ -56,8 +58,17 @@ public final class NettyEcho {
             clientType = (Class<? extends Channel>) u[2];
         }
         System.out.println("NETTY " + io.netty.util.Version.identify().get("netty-common").artifactVersion() + " " + transport);
+        for (String agentClass : new String[] {"mptcp.agent.Agent", "mptcp.agent.netty.NettySockets", "mptcp.sys.Sock"}) {
+            try {
+                Class.forName(agentClass, false, Channel.class.getClassLoader());
+                System.out.println("VISIBLE " + agentClass);
+            } catch (ClassNotFoundException e) {
+                System.out.println("HIDDEN " + agentClass);
+            }
+        }
         List<Channel> keep = new ArrayList<>();
         if (args[1].equals("server")) {
+          try {
             Channel server = new ServerBootstrap().group(group).channel(serverType)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
@@ -71,13 +82,17 @@ public final class NettyEcho {
                         }
                     }).bind(new InetSocketAddress(args[2], Integer.parseInt(args[3]))).sync().channel();
             System.out.println("LISTEN " + ((InetSocketAddress) server.localAddress()).getPort());
+          } catch (Throwable t) {
+            exception(t);
+          }
         } else {
-            if (args[1].equals("client-later")) {
-                System.out.println("WAITING");
-                System.out.flush();
-                in.readLine();
-            }
-            for (int i = 0; i < Integer.parseInt(args[4]); i++) {
+            int count = Integer.parseInt(args[4]);
+            for (int i = 0; i < (args[1].equals("client-attach") ? 2 * count : count); i++) {
+                if (args[1].equals("client-attach") && i == count) {
+                    System.out.println("WAITING");
+                    System.out.flush();
+                    in.readLine();
+                }
                 try {
                     BlockingQueue<String> echoes = new ArrayBlockingQueue<>(16);
                     Channel ch = new Bootstrap().group(group).channel(clientType)
@@ -101,7 +116,7 @@ public final class NettyEcho {
                     String echo = echoes.poll(20, TimeUnit.SECONDS);
                     System.out.println("ECHO " + echo + " " + ch.localAddress() + " -> " + ch.remoteAddress());
                 } catch (Throwable t) {
-                    System.out.println("EXCEPTION " + t + (t.getCause() != null ? " CAUSE " + t.getCause() : ""));
+                    exception(t);
                 }
             }
         }
@@ -113,5 +128,13 @@ public final class NettyEcho {
         }
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         System.exit(0);
+    }
+
+    private static void exception(Throwable t) {
+        Throwable root = t;
+        while (root.getCause() != null) {
+            root = root.getCause();
+        }
+        System.out.println("EXCEPTION " + t + " ROOT " + root);
     }
 }
