@@ -33,7 +33,7 @@ import io.netty.channel.socket.SocketChannel;
  *   NettyEcho epoll client-attach HOST PORT COUNT           as client, then prints WAITING, waits for a line on stdin
  *                                                           (the test attaches the agent) and makes COUNT more
  * </pre>
- * Every failure prints {@code EXCEPTION <throwable> ROOT <root cause>} and the process goes on to READY. At start it
+ * Every failure prints {@code EXCEPTION <throwable> | <cause> | ...} and the process goes on to READY. At start it
  * prints {@code HIDDEN name} or {@code VISIBLE name} for classes of the agent, as seen from Netty's class loader.
  */
 public final class NettyEcho {
@@ -131,10 +131,10 @@ public final class NettyEcho {
     }
 
     private static void exception(Throwable t) {
-        Throwable root = t;
-        while (root.getCause() != null) {
-            root = root.getCause();
+        StringBuilder line = new StringBuilder("EXCEPTION ").append(t);
+        for (Throwable c = t.getCause(); c != null; c = c.getCause()) {
+            line.append(" | ").append(c);
         }
-        System.out.println("EXCEPTION " + t + " ROOT " + root);
+        System.out.println(line);
     }
 }
