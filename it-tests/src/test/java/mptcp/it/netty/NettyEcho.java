@@ -34,7 +34,8 @@ import io.netty.channel.socket.SocketChannel;
  *                                                           (the test attaches the agent) and makes COUNT more
  * </pre>
  * Every failure prints {@code EXCEPTION <throwable> | <cause> | ...} and the process goes on to READY. At start it
- * prints {@code HIDDEN name} or {@code VISIBLE name} for classes of the agent, as seen from Netty's class loader.
+ * prints {@code HIDDEN name} or {@code VISIBLE name} for classes of the agent, as seen from Netty's class loader, and
+ * whether the agent's hook class exists in Netty's package ({@code HOOK present|absent}).
  */
 public final class NettyEcho {
     public static void main(String[] args) throws Exception {
@@ -65,6 +66,12 @@ public final class NettyEcho {
             } catch (ClassNotFoundException e) {
                 System.out.println("HIDDEN " + agentClass);
             }
+        }
+        try {
+            Class.forName("io.netty.channel.unix.MptcpAgentHook", false, Channel.class.getClassLoader());
+            System.out.println("HOOK present");
+        } catch (ClassNotFoundException e) {
+            System.out.println("HOOK absent");
         }
         List<Channel> keep = new ArrayList<>();
         if (args[1].equals("server")) {
