@@ -37,7 +37,9 @@ public final class Agent {
         try {
             Interceptor.configure(config);
             Instrumenter.install(inst);
-            mptcp.agent.netty.NettyModule.install(inst); // Netty's native transports; failures stay inside
+            if (config.netty) {
+                mptcp.agent.netty.NettyModule.install(inst); // Netty's native transports; failures stay inside
+            }
             System.setProperty(ACTIVE_PROPERTY, VERSION + "; " + config.text);
             Log.info("active (" + (attached ? "attached" : "premain") + "), " + config.text);
             warmUpNative();

@@ -49,6 +49,8 @@ public final class Config {
         key("options", "compat|strict", "compat: a socket option or urgent data MPTCP lacks gets its MPTCP equivalent, or"
                 + " (before connect) turns that socket into plain TCP with its state kept, one INFO line per option;"
                 + " strict: the error surfaces, like mptcpize");
+        key("netty", "on|off", "on: the sockets of Netty's native transports (epoll, io_uring; shaded copies such as"
+                + " grpc-netty-shaded's too) follow the same rules; off: Netty's classes are left untouched");
     }
 
     private static void key(String name, String values, String help) {
@@ -61,6 +63,8 @@ public final class Config {
     public final Fallback fallback;
     public final Log.Level log;
     public final OptionPolicy options;
+    /** Whether Netty's native transports are covered (key {@code netty}). */
+    public final boolean netty;
     /** The effective configuration as {@code key=value,...}: shown by status, JMX and the debug log. */
     public final String text;
 
@@ -70,6 +74,7 @@ public final class Config {
         fallback = Fallback.valueOf(values.get("fallback").toUpperCase(Locale.ROOT));
         log = Log.Level.valueOf(values.get("log").toUpperCase(Locale.ROOT));
         options = OptionPolicy.valueOf(values.get("options").toUpperCase(Locale.ROOT));
+        netty = "on".equals(values.get("netty"));
         StringBuilder b = new StringBuilder();
         values.forEach((k, v) -> b.append(b.length() == 0 ? "" : ",").append(k).append('=').append(v));
         text = b.toString();

@@ -20,7 +20,7 @@ class ConfigTest {
         assertEquals(Config.Mode.ALL, c.mode);
         assertEquals(Config.Fallback.TCP, c.fallback);
         assertEquals(Log.Level.WARN, c.log);
-        assertEquals("enabled=true,mode=all,fallback=tcp,log=warn,options=compat", c.text);
+        assertEquals("enabled=true,mode=all,fallback=tcp,log=warn,options=compat,netty=on", c.text);
     }
 
     @Test
@@ -37,7 +37,7 @@ class ConfigTest {
     void errorsNameKeySourceAndAllowedValues() {
         assertEquals("invalid value 'x' for option 'mode' in agent arguments; allowed: all|server|client",
                 assertThrows(IllegalArgumentException.class, () -> parse("mode=x", Map.of(), Map.of())).getMessage());
-        assertEquals("unknown option 'foo' in agent arguments; known options: enabled, mode, fallback, log, options",
+        assertEquals("unknown option 'foo' in agent arguments; known options: enabled, mode, fallback, log, options, netty",
                 assertThrows(IllegalArgumentException.class, () -> parse("foo=1", Map.of(), Map.of())).getMessage());
         assertEquals("option 'log' given twice in agent arguments",
                 assertThrows(IllegalArgumentException.class, () -> parse("log=info,log=debug", Map.of(), Map.of())).getMessage());

@@ -16,7 +16,8 @@ import mptcp.it.Ss;
 /**
  * An application with its own Netty (4.2, epoll) under the agent: the agent's classes stay invisible to it, the JVM
  * prints exactly what it prints without the agent on stderr (JDK 25 has warnings of its own about Netty's native
- * library: the same ones, no more), and {@code enabled=false} touches nothing (no hook class, TCP).
+ * library: the same ones, no more), and {@code enabled=false} or {@code netty=off} touch nothing in Netty (no hook
+ * class, TCP).
  */
 class NettyIsolationIT {
 
@@ -50,5 +51,10 @@ class NettyIsolationIT {
         List<String> off = run(jdk, List.of(ChildJvm.agentArg("enabled=false")), "tcp", offOut);
         assertTrue(offOut.contains("HOOK absent"), offOut.toString());
         assertEquals(plain, off, "stderr with enabled=false differs from stderr without the agent");
+
+        List<String> nettyOffOut = new ArrayList<>();
+        List<String> nettyOff = run(jdk, List.of(ChildJvm.agentArg("netty=off")), "tcp", nettyOffOut);
+        assertTrue(nettyOffOut.contains("HOOK absent"), nettyOffOut.toString());
+        assertEquals(plain, nettyOff, "stderr with netty=off differs from stderr without the agent");
     }
 }
