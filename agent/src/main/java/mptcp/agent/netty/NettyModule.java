@@ -12,7 +12,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import mptcp.agent.Log;
+import mptcp.agent.engine.InterceptionModule;
+import mptcp.agent.log.Log;
 import org.objectweb.asm.ClassReader;
 import org.objectweb.asm.ClassVisitor;
 import org.objectweb.asm.ClassWriter;
@@ -51,49 +52,50 @@ import org.objectweb.asm.Opcodes;
  * class of that package may exist yet for {@code MethodHandles.privateLookupIn(...).defineClass}, and one mechanism then
  * serves both cases.
  */
-public final class NettyModule implements ClassFileTransformer {
+public final class NettyModule implements InterceptionModule, ClassFileTransformer {
     private static final String SUFFIX = "io/netty/channel/unix/Socket";
     private static final String HOOK_NAME = "MptcpAgentHook";
     private static final String MH = "Ljava/lang/invoke/MethodHandle;";
 
-    private final Method defineClass;
-    private final MethodHandle socket;
-    private final MethodHandle connected;
-    private final MethodHandle accepted;
+    private Method defineClass;
+    private MethodHandle socket;
+    private MethodHandle connected;
+    private MethodHandle accepted;
 
-    private NettyModule(Method defineClass) throws ReflectiveOperationException {
-        this.defineClass = defineClass;
+    @Override
+    public String name() {
+        return "netty";
+    }
+
+    /**
+     * Wires the handlers, adds the transformer and rewrites the copies of Netty already loaded (attach). Throws, with
+     * nothing installed, when the handlers or {@code ClassLoader.defineClass} cannot be reached.
+     */
+    @Override
+    public void install(Instrumentation inst) throws Exception {
         MethodHandles.Lookup own = MethodHandles.lookup();
         socket = own.findStatic(NettySockets.class, "socket", MethodType.methodType(int.class, Class.class, boolean.class));
         connected = own.findStatic(NettySockets.class, "connected", MethodType.methodType(void.class, boolean.class, int.class));
         accepted = own.findStatic(NettySockets.class, "accepted", MethodType.methodType(void.class, int.class, int.class));
-    }
-
-    /** Adds the transformer and rewrites the Netty copies already loaded (attach). Never throws into the caller's path. */
-    public static void install(Instrumentation inst) {
-        try {
-            inst.redefineModule(Object.class.getModule(), Set.of(), Map.of(),
-                    Map.of("java.lang", Set.of(NettyModule.class.getModule())), Set.of(), Map.of());
-            Method define = ClassLoader.class.getDeclaredMethod("defineClass", String.class, byte[].class, int.class,
-                    int.class, ProtectionDomain.class);
-            define.setAccessible(true);
-            NettyModule module = new NettyModule(define);
-            inst.addTransformer(module, true);
-            List<Class<?>> loaded = new ArrayList<>();
-            for (Class<?> c : inst.getAllLoadedClasses()) {
-                if (c.getName().endsWith("io.netty.channel.unix.Socket") && inst.isModifiableClass(c)) {
-                    loaded.add(c);
-                }
+        inst.redefineModule(Object.class.getModule(), Set.of(), Map.of(),
+                Map.of("java.lang", Set.of(NettyModule.class.getModule())), Set.of(), Map.of());
+        Method define = ClassLoader.class.getDeclaredMethod("defineClass", String.class, byte[].class, int.class,
+                int.class, ProtectionDomain.class);
+        define.setAccessible(true);
+        defineClass = define;
+        inst.addTransformer(this, true);
+        List<Class<?>> loaded = new ArrayList<>();
+        for (Class<?> c : inst.getAllLoadedClasses()) {
+            if (c.getName().endsWith("io.netty.channel.unix.Socket") && inst.isModifiableClass(c)) {
+                loaded.add(c);
             }
-            for (Class<?> c : loaded) {
-                try {
-                    inst.retransformClasses(c);
-                } catch (Throwable t) {
-                    Log.warn("could not instrument the loaded " + c.getName() + " (" + t + "); its sockets stay TCP");
-                }
+        }
+        for (Class<?> c : loaded) {
+            try {
+                inst.retransformClasses(c);
+            } catch (Throwable t) {
+                Log.warn("could not instrument the loaded " + c.getName() + " (" + t + "); its sockets stay TCP");
             }
-        } catch (Throwable t) {
-            Log.warn("Netty's native transports not covered (" + t + "); their sockets stay TCP");
         }
     }
 

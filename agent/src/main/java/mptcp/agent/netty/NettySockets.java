@@ -3,10 +3,11 @@ package mptcp.agent.netty;
 import java.lang.reflect.Constructor;
 import java.net.SocketException;
 
-import mptcp.agent.Config;
-import mptcp.agent.Connections;
-import mptcp.agent.Interceptor;
-import mptcp.agent.Log;
+import mptcp.agent.config.Config;
+import mptcp.agent.log.Log;
+import mptcp.agent.policy.Connections;
+import mptcp.agent.policy.Policy;
+import mptcp.agent.policy.Sockets;
 import mptcp.sys.LibC;
 import mptcp.sys.Sock;
 
@@ -32,10 +33,10 @@ public final class NettySockets {
      */
     static int socket(Class<?> hook, boolean ipv6) {
         try {
-            Config c = Interceptor.config();
+            Config c = Policy.config();
             boolean server = c.mode == Config.Mode.ALL || madeByServerChannel();
             int domain = ipv6 ? LibC.AF_INET6 : LibC.AF_INET;
-            return Interceptor.create(server, ipv6 ? "Netty AF_INET6 socket" : "Netty AF_INET socket",
+            return Sockets.create(server, ipv6 ? "Netty AF_INET6 socket" : "Netty AF_INET socket",
                     protocol -> Sock.openNonBlocking(domain, protocol));
         } catch (SocketException refused) {
             throw channelException(hook, refused);
