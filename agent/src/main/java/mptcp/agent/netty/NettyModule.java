@@ -32,8 +32,8 @@ import org.objectweb.asm.Opcodes;
  * {@code RegisterNatives}) is never touched.
  *
  * <p>It also reports Netty's connections to the agent's connection counters: the results of {@code connect},
- * {@code finishConnect} and {@code accept} of that class (Java wrappers of natives; epoll's path; io_uring connects
- * and accepts through its ring and is not counted).
+ * {@code finishConnect} and {@code accept} of that class (Java wrappers of natives: epoll's connects and accepts;
+ * io_uring's connects and accepts go through its ring: see {@link UringAccept}).
  *
  * <p>Netty's class loader cannot see the agent's classes (they live in the isolated agent loader), so the rewritten code
  * calls a small hook class defined <em>in Netty's own package and loader</em>, {@code <prefix>io.netty.channel.unix
@@ -55,6 +55,11 @@ import org.objectweb.asm.Opcodes;
 public final class NettyModule implements InterceptionModule, ClassFileTransformer {
     private static final String SUFFIX = "io/netty/channel/unix/Socket";
     private static final String HOOK_NAME = "MptcpAgentHook";
+    /** Netty 4.2's io_uring server channel, whose accepts do not pass through {@code Socket.accept}. */
+    private static final String URING_SERVER = "io/netty/channel/uring/IoUringServerSocketChannel";
+    /** Netty 4.2's io_uring channel and its unsafe, where a connect completed through the ring is fulfilled. */
+    private static final String URING_CHANNEL = "io/netty/channel/uring/AbstractIoUringChannel";
+    private static final String URING_UNSAFE = URING_CHANNEL + "$AbstractUringUnsafe";
     private static final String MH = "Ljava/lang/invoke/MethodHandle;";
 
     private Method defineClass;
@@ -86,7 +91,10 @@ public final class NettyModule implements InterceptionModule, ClassFileTransform
         inst.addTransformer(this, true);
         List<Class<?>> loaded = new ArrayList<>();
         for (Class<?> c : inst.getAllLoadedClasses()) {
-            if (c.getName().endsWith("io.netty.channel.unix.Socket") && inst.isModifiableClass(c)) {
+            String n = c.getName();
+            if ((n.endsWith("io.netty.channel.unix.Socket") || n.endsWith("io.netty.channel.uring.IoUringServerSocketChannel")
+                    || n.endsWith("io.netty.channel.uring.AbstractIoUringChannel$AbstractUringUnsafe"))
+                    && inst.isModifiableClass(c)) {
                 loaded.add(c);
             }
         }
@@ -102,23 +110,32 @@ public final class NettyModule implements InterceptionModule, ClassFileTransform
     @Override
     public byte[] transform(Module module, ClassLoader loader, String name, Class<?> redefined, ProtectionDomain domain,
                             byte[] bytes) {
-        if (name == null || !name.endsWith(SUFFIX) || (name.length() > SUFFIX.length()
-                && name.charAt(name.length() - SUFFIX.length() - 1) != '/')) {
+        if (name == null || !(name.endsWith("Socket") || name.endsWith("Channel") || name.endsWith("Unsafe"))) {
             return null; // the one check every other class of the JVM pays
+        }
+        String suffix = isNetty(name, SUFFIX) ? SUFFIX : isNetty(name, URING_SERVER) ? URING_SERVER
+                : isNetty(name, URING_UNSAFE) ? URING_UNSAFE : null;
+        if (suffix == null) {
+            return null;
         }
         try {
             ClassReader reader = new ClassReader(bytes);
-            if (!hasSocketStream0(reader)) {
+            boolean applies = suffix == SUFFIX ? has(reader, "newSocketStream0", "(Z)I", true)
+                    : suffix == URING_SERVER ? has(reader, "newChildChannel", null, false)
+                    : has(reader, "fulfillConnectPromise", null, false);
+            if (!applies) {
                 return null;
             }
             if (loader == null) {
                 Log.warn(name.replace('/', '.') + " is on the boot class path; its sockets stay TCP");
                 return null;
             }
-            String hook = name.substring(0, name.length() - "Socket".length()) + HOOK_NAME;
-            hook(loader, hook, domain);
+            String prefix = name.substring(0, name.length() - suffix.length());
+            String hook = prefix + "io/netty/channel/unix/" + HOOK_NAME;
+            hook(loader, hook, domain); // the first class of this copy of Netty that needs it defines it
             ClassWriter writer = new ClassWriter(reader, ClassWriter.COMPUTE_MAXS);
-            reader.accept(new Rewrite(writer, name, hook), ClassReader.EXPAND_FRAMES);
+            reader.accept(suffix == SUFFIX ? new Rewrite(writer, name, hook) : new UringAccept(writer, prefix, hook, suffix),
+                    ClassReader.EXPAND_FRAMES);
             Log.debug("instrumented " + name.replace('/', '.') + (redefined != null ? " (already loaded)" : ""));
             return writer.toByteArray();
         } catch (Throwable t) {
@@ -127,13 +144,74 @@ public final class NettyModule implements InterceptionModule, ClassFileTransform
         }
     }
 
-    private static boolean hasSocketStream0(ClassReader reader) {
+    /** {@code name} is {@code suffix} itself or ends with "/" + {@code suffix} (a shading prefix). */
+    private static boolean isNetty(String name, String suffix) {
+        return name.endsWith(suffix) && (name.length() == suffix.length()
+                || name.charAt(name.length() - suffix.length() - 1) == '/');
+    }
+
+    /**
+     * io_uring accepts and connects through its ring. An accepted fd reaches Java in {@code IoUringServerSocketChannel
+     * .newChildChannel(int fd, ByteBuffer address)}, whose first instructions become
+     * {@code MptcpAgentHook.accepted(fd, fd().intValue())}; a completed connect is fulfilled in
+     * {@code AbstractIoUringChannel.AbstractUringUnsafe.fulfillConnectPromise(ChannelPromise, boolean)}, whose first
+     * instructions become {@code MptcpAgentHook.connected(true, this$0.fd().intValue())}.
+     */
+    private static final class UringAccept extends ClassVisitor {
+        private final String prefix;
+        private final String hook;
+        private final boolean accept;
+
+        UringAccept(ClassVisitor next, String prefix, String hook, String suffix) {
+            super(Opcodes.ASM9, next);
+            this.prefix = prefix;
+            this.hook = hook;
+            this.accept = suffix.equals(URING_SERVER);
+        }
+
+        @Override
+        public MethodVisitor visitMethod(int access, String name, String desc, String signature, String[] exceptions) {
+            MethodVisitor mv = super.visitMethod(access, name, desc, signature, exceptions);
+            String fd = prefix + "io/netty/channel/unix/FileDescriptor";
+            String channel = prefix + URING_CHANNEL;
+            boolean target = accept ? "newChildChannel".equals(name) && desc.startsWith("(I")
+                    : "fulfillConnectPromise".equals(name) && desc.equals("(L" + prefix + "io/netty/channel/ChannelPromise;Z)V");
+            if (!target || (access & Opcodes.ACC_STATIC) != 0) {
+                return mv;
+            }
+            return new MethodVisitor(Opcodes.ASM9, mv) {
+                @Override
+                public void visitCode() {
+                    super.visitCode();
+                    if (accept) {
+                        super.visitVarInsn(Opcodes.ILOAD, 1);
+                        super.visitVarInsn(Opcodes.ALOAD, 0);
+                        super.visitMethodInsn(Opcodes.INVOKEVIRTUAL, prefix + URING_SERVER, "fd", "()L" + fd + ";", false);
+                    } else {
+                        super.visitInsn(Opcodes.ICONST_1);
+                        super.visitVarInsn(Opcodes.ALOAD, 0);
+                        super.visitFieldInsn(Opcodes.GETFIELD, prefix + URING_UNSAFE, "this$0", "L" + channel + ";");
+                        super.visitMethodInsn(Opcodes.INVOKEVIRTUAL, channel, "fd", "()L" + fd + ";", false);
+                    }
+                    super.visitMethodInsn(Opcodes.INVOKEVIRTUAL, fd, "intValue", "()I", false);
+                    if (accept) {
+                        super.visitMethodInsn(Opcodes.INVOKESTATIC, hook, "accepted", "(II)V", false);
+                    } else {
+                        super.visitMethodInsn(Opcodes.INVOKESTATIC, hook, "connected", "(ZI)V", false);
+                    }
+                }
+            };
+        }
+    }
+
+    /** Whether the class has the method (a static, non-native one when {@code statik}); {@code desc} null: any. */
+    private static boolean has(ClassReader reader, String method, String desc, boolean statik) {
         boolean[] found = {false};
         reader.accept(new ClassVisitor(Opcodes.ASM9) {
             @Override
-            public MethodVisitor visitMethod(int access, String name, String desc, String signature, String[] exceptions) {
-                if ("newSocketStream0".equals(name) && "(Z)I".equals(desc) && (access & Opcodes.ACC_STATIC) != 0
-                        && (access & Opcodes.ACC_NATIVE) == 0) {
+            public MethodVisitor visitMethod(int access, String name, String d, String signature, String[] exceptions) {
+                if (method.equals(name) && (desc == null || desc.equals(d)) && (access & Opcodes.ACC_NATIVE) == 0
+                        && ((access & Opcodes.ACC_STATIC) != 0) == statik) {
                     found[0] = true;
                 }
                 return null;
