@@ -63,6 +63,7 @@ public final class NettyModule implements InterceptionModule, ClassFileTransform
     private static final String MH = "Ljava/lang/invoke/MethodHandle;";
 
     private Method defineClass;
+    private Instrumentation inst;
     private MethodHandle socket;
     private MethodHandle connected;
     private MethodHandle accepted;
@@ -88,6 +89,7 @@ public final class NettyModule implements InterceptionModule, ClassFileTransform
                 int.class, ProtectionDomain.class);
         define.setAccessible(true);
         defineClass = define;
+        this.inst = inst;
         inst.addTransformer(this, true);
         List<Class<?>> loaded = new ArrayList<>();
         for (Class<?> c : inst.getAllLoadedClasses()) {
@@ -233,6 +235,12 @@ public final class NettyModule implements InterceptionModule, ClassFileTransform
             }
             c = Class.forName(binary, false, loader); // a second retransformation: already there, already wired
             return;
+        }
+        Module netty = c.getModule();
+        Module self = NettyModule.class.getModule();
+        if (!netty.isOpen(c.getPackageName(), self)) {
+            // Netty on the module path (its jars are explicit modules): open the hook's package to the agent alone
+            inst.redefineModule(netty, Set.of(), Map.of(), Map.of(c.getPackageName(), Set.of(self)), Set.of(), Map.of());
         }
         Method init = c.getDeclaredMethod("init", MethodHandle.class, MethodHandle.class, MethodHandle.class);
         init.setAccessible(true);

@@ -22,7 +22,12 @@ import mptcp.it.Ss;
 class NettyIsolationIT {
 
     private static List<String> run(Jdk jdk, List<String> jvmArgs, String protocol, List<String> stdout) throws Exception {
-        try (ChildJvm app = TwoHosts.java(null, jdk, TwoHosts.NETTY42, jvmArgs, "mptcp.it.netty.NettyEcho",
+        return run(jdk, TwoHosts.NETTY42, jvmArgs, protocol, stdout);
+    }
+
+    private static List<String> run(Jdk jdk, String classpath, List<String> jvmArgs, String protocol, List<String> stdout)
+            throws Exception {
+        try (ChildJvm app = TwoHosts.java(null, jdk, classpath, jvmArgs, "mptcp.it.netty.NettyEcho",
                 "epoll", "server", "127.0.0.1", "0")) {
             app.expect("READY");
             List<Ss.Entry> s = Ss.sockets(app.pid());
@@ -56,5 +61,20 @@ class NettyIsolationIT {
         List<String> nettyOff = run(jdk, List.of(ChildJvm.agentArg("netty=off")), "tcp", nettyOffOut);
         assertTrue(nettyOffOut.contains("HOOK absent"), nettyOffOut.toString());
         assertEquals(plain, nettyOff, "stderr with netty=off differs from stderr without the agent");
+    }
+
+    /** Netty's jars are explicit JPMS modules: on the module path too, its sockets become MPTCP. */
+    @ParameterizedTest
+    @EnumSource(Jdk.class)
+    void nettyOnTheModulePath(Jdk jdk) throws Exception {
+        List<String> modules = new ArrayList<>();
+        List<String> rest = new ArrayList<>();
+        for (String e : TwoHosts.NETTY42.split(java.io.File.pathSeparator)) {
+            (e.replace('\\', '/').contains("/io/netty/") ? modules : rest).add(e);
+        }
+        List<String> out = new ArrayList<>();
+        run(jdk, String.join(java.io.File.pathSeparator, rest), List.of(ChildJvm.agentArg(""), "--module-path",
+                String.join(java.io.File.pathSeparator, modules), "--add-modules", "ALL-MODULE-PATH"), "mptcp", out);
+        assertTrue(out.contains("HOOK present"), out.toString());
     }
 }
