@@ -41,9 +41,9 @@ import org.objectweb.asm.Opcodes;
  * <pre>
  * public final class MptcpAgentHook {
  *     private static MethodHandle socket, connected, accepted;   // set once by the agent through init
- *     public static int socket(boolean ipv6) { return (int) socket.invokeExact(ipv6); }            // fd or -1
- *     public static void connected(boolean ok, int fd) { connected.invokeExact(ok, fd); }
- *     public static void accepted(int fd, int listener) { accepted.invokeExact(fd, listener); }
+ *     public static int socket(boolean ipv6) { return socket == null ? -1 : (int) socket.invokeExact(ipv6); } // fd or -1
+ *     public static void connected(boolean ok, int fd) { if (connected != null) connected.invokeExact(ok, fd); }
+ *     public static void accepted(int fd, int listener) { if (accepted != null) accepted.invokeExact(fd, listener); }
  *     private static void init(MethodHandle s, MethodHandle c, MethodHandle a) { ... }
  * }
  * </pre>
@@ -304,7 +304,7 @@ public final class NettyModule implements InterceptionModule, ClassFileTransform
     }
 
     /** The bytes of the hook class shown in the class comment. */
-    private static byte[] hookBytes(String hook) {
+    static byte[] hookBytes(String hook) {
         ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_MAXS);
         cw.visit(Opcodes.V1_8, Opcodes.ACC_PUBLIC | Opcodes.ACC_FINAL | Opcodes.ACC_SUPER, hook, null, "java/lang/Object", null);
         String[][] methods = {{"socket", "(Z)I"}, {"connected", "(ZI)V"}, {"accepted", "(II)V"}};
@@ -313,7 +313,22 @@ public final class NettyModule implements InterceptionModule, ClassFileTransform
             MethodVisitor mv = cw.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC, m[0], m[1], null, null);
             mv.visitCode();
             mv.visitFieldInsn(Opcodes.GETSTATIC, hook, m[0], MH);
+            // not wired yet (another thread is still defining this hook): Netty's own code, nothing counted
+            Label ready = new Label();
+            mv.visitInsn(Opcodes.DUP);
+            mv.visitJumpInsn(Opcodes.IFNONNULL, ready);
+            mv.visitInsn(Opcodes.POP);
+            if (m[1].endsWith("I")) {
+                mv.visitInsn(Opcodes.ICONST_M1);
+                mv.visitInsn(Opcodes.IRETURN);
+            } else {
+                mv.visitInsn(Opcodes.RETURN);
+            }
+            mv.visitLabel(ready);
             int arguments = org.objectweb.asm.Type.getArgumentTypes(m[1]).length; // all int or boolean
+            Object[] locals = new Object[arguments];
+            java.util.Arrays.fill(locals, Opcodes.INTEGER);
+            mv.visitFrame(Opcodes.F_NEW, arguments, locals, 1, new Object[] {"java/lang/invoke/MethodHandle"});
             for (int slot = 0; slot < arguments; slot++) {
                 mv.visitVarInsn(Opcodes.ILOAD, slot);
             }
