@@ -12,8 +12,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import mptcp.agent.config.Config;
 import mptcp.agent.engine.InterceptionModule;
 import mptcp.agent.log.Log;
+import mptcp.agent.policy.Policy;
 import org.objectweb.asm.ClassReader;
 import org.objectweb.asm.ClassVisitor;
 import org.objectweb.asm.ClassWriter;
@@ -61,12 +63,14 @@ public final class NettyModule implements InterceptionModule, ClassFileTransform
     private static final String URING_CHANNEL = "io/netty/channel/uring/AbstractIoUringChannel";
     private static final String URING_UNSAFE = URING_CHANNEL + "$AbstractUringUnsafe";
     private static final String MH = "Ljava/lang/invoke/MethodHandle;";
+    /** The epoll and io_uring sockets, whose option wrappers get {@link OptionGuards}. */
+    private static final String EPOLL_SOCKET = "io/netty/channel/epoll/LinuxSocket";
+    private static final String URING_SOCKET = "io/netty/channel/uring/LinuxSocket";
 
     private Method defineClass;
     private Instrumentation inst;
-    private MethodHandle socket;
-    private MethodHandle connected;
-    private MethodHandle accepted;
+    /** The handlers of {@link #HOOK_METHODS} in {@link NettySockets}; the first one takes the hook class first. */
+    private final MethodHandle[] handlers = new MethodHandle[HOOK_METHODS.length];
 
     @Override
     public String name() {
@@ -80,9 +84,10 @@ public final class NettyModule implements InterceptionModule, ClassFileTransform
     @Override
     public void install(Instrumentation inst) throws Exception {
         MethodHandles.Lookup own = MethodHandles.lookup();
-        socket = own.findStatic(NettySockets.class, "socket", MethodType.methodType(int.class, Class.class, boolean.class));
-        connected = own.findStatic(NettySockets.class, "connected", MethodType.methodType(void.class, boolean.class, int.class));
-        accepted = own.findStatic(NettySockets.class, "accepted", MethodType.methodType(void.class, int.class, int.class));
+        for (int i = 0; i < HOOK_METHODS.length; i++) {
+            MethodType type = MethodType.fromMethodDescriptorString(HOOK_METHODS[i][1], null);
+            handlers[i] = own.findStatic(NettySockets.class, HOOK_METHODS[i][0], i == 0 ? type.insertParameterTypes(0, Class.class) : type);
+        }
         inst.redefineModule(Object.class.getModule(), Set.of(), Map.of(),
                 Map.of("java.lang", Set.of(NettyModule.class.getModule())), Set.of(), Map.of());
         Method define = ClassLoader.class.getDeclaredMethod("defineClass", String.class, byte[].class, int.class,
@@ -95,7 +100,8 @@ public final class NettyModule implements InterceptionModule, ClassFileTransform
         for (Class<?> c : inst.getAllLoadedClasses()) {
             String n = c.getName();
             if ((n.endsWith("io.netty.channel.unix.Socket") || n.endsWith("io.netty.channel.uring.IoUringServerSocketChannel")
-                    || n.endsWith("io.netty.channel.uring.AbstractIoUringChannel$AbstractUringUnsafe"))
+                    || n.endsWith("io.netty.channel.uring.AbstractIoUringChannel$AbstractUringUnsafe")
+                    || n.endsWith("io.netty.channel.epoll.LinuxSocket") || n.endsWith("io.netty.channel.uring.LinuxSocket"))
                     && inst.isModifiableClass(c)) {
                 loaded.add(c);
             }
@@ -116,7 +122,8 @@ public final class NettyModule implements InterceptionModule, ClassFileTransform
             return null; // the one check every other class of the JVM pays
         }
         String suffix = isNetty(name, SUFFIX) ? SUFFIX : isNetty(name, URING_SERVER) ? URING_SERVER
-                : isNetty(name, URING_UNSAFE) ? URING_UNSAFE : null;
+                : isNetty(name, URING_UNSAFE) ? URING_UNSAFE : isNetty(name, EPOLL_SOCKET) ? EPOLL_SOCKET
+                : isNetty(name, URING_SOCKET) ? URING_SOCKET : null;
         if (suffix == null) {
             return null;
         }
@@ -124,7 +131,8 @@ public final class NettyModule implements InterceptionModule, ClassFileTransform
             ClassReader reader = new ClassReader(bytes);
             boolean applies = suffix == SUFFIX ? has(reader, "newSocketStream0", "(Z)I", true)
                     : suffix == URING_SERVER ? has(reader, "newChildChannel", null, false)
-                    : has(reader, "fulfillConnectPromise", null, false);
+                    : suffix == URING_UNSAFE ? has(reader, "fulfillConnectPromise", null, false)
+                    : has(reader, "setTcpQuickAck", "(Z)V", false);
             if (!applies) {
                 return null;
             }
@@ -136,8 +144,15 @@ public final class NettyModule implements InterceptionModule, ClassFileTransform
             String hook = prefix + "io/netty/channel/unix/" + HOOK_NAME;
             hook(loader, hook, domain); // the first class of this copy of Netty that needs it defines it
             ClassWriter writer = new ClassWriter(reader, ClassWriter.COMPUTE_MAXS);
-            reader.accept(suffix == SUFFIX ? new Rewrite(writer, name, hook) : new UringAccept(writer, prefix, hook, suffix),
-                    ClassReader.EXPAND_FRAMES);
+            boolean compat = Policy.config().options == Config.OptionPolicy.COMPAT;
+            ClassVisitor chain = suffix == SUFFIX
+                    ? new Rewrite(compat ? new OptionGuards(writer, name, hook, OptionGuards.UNIX_SOCKET) : writer, name, hook)
+                    : suffix == URING_SERVER || suffix == URING_UNSAFE ? new UringAccept(writer, prefix, hook, suffix)
+                    : compat ? new OptionGuards(writer, name, hook, OptionGuards.LINUX_SOCKET) : null;
+            if (chain == null) {
+                return null;
+            }
+            reader.accept(chain, ClassReader.EXPAND_FRAMES);
             Log.debug("instrumented " + name.replace('/', '.') + (redefined != null ? " (already loaded)" : ""));
             return writer.toByteArray();
         } catch (Throwable t) {
@@ -242,9 +257,11 @@ public final class NettyModule implements InterceptionModule, ClassFileTransform
             // Netty on the module path (its jars are explicit modules): open the hook's package to the agent alone
             inst.redefineModule(netty, Set.of(), Map.of(), Map.of(c.getPackageName(), Set.of(self)), Set.of(), Map.of());
         }
-        Method init = c.getDeclaredMethod("init", MethodHandle.class, MethodHandle.class, MethodHandle.class);
+        Method init = c.getDeclaredMethod("init", MethodHandle[].class);
         init.setAccessible(true);
-        init.invoke(null, MethodHandles.insertArguments(socket, 0, c), connected, accepted);
+        MethodHandle[] wired = handlers.clone();
+        wired[0] = MethodHandles.insertArguments(handlers[0], 0, c); // socket(ipv6) knows its copy of Netty
+        init.invoke(null, (Object) wired);
     }
 
     /** Rewrites newSocketStream0(Z)I, and reports connect/finishConnect/accept results to the hook. */
@@ -304,11 +321,16 @@ public final class NettyModule implements InterceptionModule, ClassFileTransform
     }
 
     /** The bytes of the hook class shown in the class comment. */
+    /** The hook's methods, in init order: name, descriptor, what it answers before it is wired (-1, 0 or void). */
+    static final String[][] HOOK_METHODS = {
+        {"socket", "(Z)I", "-1"}, {"connected", "(ZI)V", ""}, {"accepted", "(II)V", ""},
+        {"setFailed", "(IIII)Z", "0"}, {"getFailed", "(III)I", "-1"}, {"remembered", "(III)I", "-1"},
+    };
+
     static byte[] hookBytes(String hook) {
         ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_MAXS);
         cw.visit(Opcodes.V1_8, Opcodes.ACC_PUBLIC | Opcodes.ACC_FINAL | Opcodes.ACC_SUPER, hook, null, "java/lang/Object", null);
-        String[][] methods = {{"socket", "(Z)I"}, {"connected", "(ZI)V"}, {"accepted", "(II)V"}};
-        for (String[] m : methods) {
+        for (String[] m : HOOK_METHODS) {
             cw.visitField(Opcodes.ACC_PRIVATE | Opcodes.ACC_STATIC, m[0], MH, null, null).visitEnd();
             MethodVisitor mv = cw.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC, m[0], m[1], null, null);
             mv.visitCode();
@@ -318,11 +340,11 @@ public final class NettyModule implements InterceptionModule, ClassFileTransform
             mv.visitInsn(Opcodes.DUP);
             mv.visitJumpInsn(Opcodes.IFNONNULL, ready);
             mv.visitInsn(Opcodes.POP);
-            if (m[1].endsWith("I")) {
-                mv.visitInsn(Opcodes.ICONST_M1);
-                mv.visitInsn(Opcodes.IRETURN);
-            } else {
+            if (m[2].isEmpty()) {
                 mv.visitInsn(Opcodes.RETURN);
+            } else {
+                mv.visitInsn(m[2].equals("-1") ? Opcodes.ICONST_M1 : Opcodes.ICONST_0);
+                mv.visitInsn(Opcodes.IRETURN);
             }
             mv.visitLabel(ready);
             int arguments = org.objectweb.asm.Type.getArgumentTypes(m[1]).length; // all int or boolean
@@ -333,15 +355,17 @@ public final class NettyModule implements InterceptionModule, ClassFileTransform
                 mv.visitVarInsn(Opcodes.ILOAD, slot);
             }
             mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, "java/lang/invoke/MethodHandle", "invokeExact", m[1], false);
-            mv.visitInsn(m[1].endsWith("I") ? Opcodes.IRETURN : Opcodes.RETURN);
+            mv.visitInsn(m[2].isEmpty() ? Opcodes.RETURN : Opcodes.IRETURN);
             mv.visitMaxs(0, 0);
             mv.visitEnd();
         }
-        MethodVisitor init = cw.visitMethod(Opcodes.ACC_PRIVATE | Opcodes.ACC_STATIC, "init", "(" + MH + MH + MH + ")V", null, null);
+        MethodVisitor init = cw.visitMethod(Opcodes.ACC_PRIVATE | Opcodes.ACC_STATIC, "init", "([" + MH + ")V", null, null);
         init.visitCode();
-        for (int i = 0; i < methods.length; i++) {
-            init.visitVarInsn(Opcodes.ALOAD, i);
-            init.visitFieldInsn(Opcodes.PUTSTATIC, hook, methods[i][0], MH);
+        for (int i = 0; i < HOOK_METHODS.length; i++) {
+            init.visitVarInsn(Opcodes.ALOAD, 0);
+            init.visitIntInsn(Opcodes.BIPUSH, i);
+            init.visitInsn(Opcodes.AALOAD);
+            init.visitFieldInsn(Opcodes.PUTSTATIC, hook, HOOK_METHODS[i][0], MH);
         }
         init.visitInsn(Opcodes.RETURN);
         init.visitMaxs(0, 0);

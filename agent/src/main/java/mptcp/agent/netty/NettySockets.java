@@ -7,6 +7,7 @@ import mptcp.agent.config.Config;
 import mptcp.agent.log.Log;
 import mptcp.agent.policy.Connections;
 import mptcp.agent.policy.Policy;
+import mptcp.agent.policy.SocketOptions;
 import mptcp.agent.policy.Sockets;
 import mptcp.sys.LibC;
 import mptcp.sys.Sock;
@@ -57,6 +58,54 @@ public final class NettySockets {
     static void accepted(int fd, int listener) {
         if (fd >= 0) {
             Connections.established(fd, listener);
+        }
+    }
+
+    /**
+     * Netty's call setting option {@code level}/{@code opt} to {@code value} on {@code fd} failed: true when the policy
+     * stood in for it ({@code options=compat}: the IPv4 equivalent, or accepted and remembered), false to let Netty's
+     * exception through. Never turns the socket into plain TCP (it is registered with Netty's epoll instance).
+     */
+    static boolean setFailed(int fd, int level, int opt, int value) {
+        try {
+            return SocketOptions.afterSetFailed(fd, level, opt, value, null, false) == SocketOptions.DONE;
+        } catch (Throwable t) {
+            return false;
+        }
+    }
+
+    /** Netty's call reading option {@code level}/{@code opt} failed: the value to answer (&ge; 0), or -1 to let it fail. */
+    static int getFailed(int fd, int level, int opt) {
+        try {
+            int v = SocketOptions.afterGetFailed(fd, level, opt);
+            if (v != -1) {
+                return v < 0 ? -1 : v;
+            }
+            int fresh = SocketOptions.freshTcp(fd); // what a TCP socket answers when never set
+            if (fresh < 0) {
+                return -1;
+            }
+            try {
+                int value = Sock.getInt(fresh, level, opt);
+                if (value >= 0) {
+                    SocketOptions.answeredAsFresh(level, opt);
+                }
+                return value < 0 ? -1 : value;
+            } finally {
+                Sock.close(fresh);
+            }
+        } catch (Throwable t) {
+            return -1;
+        }
+    }
+
+    /** Before Netty reads option {@code level}/{@code opt}: a value the policy accepted in its place (&ge; 0), or -1. */
+    static int remembered(int fd, int level, int opt) {
+        try {
+            Integer v = SocketOptions.remembered(fd, level, opt);
+            return v == null ? -1 : v;
+        } catch (Throwable t) {
+            return -1;
         }
     }
 

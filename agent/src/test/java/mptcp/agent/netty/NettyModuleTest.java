@@ -47,9 +47,13 @@ class NettyModuleTest {
         MethodHandle s = l.findStatic(NettyModuleTest.class, "socket", MethodType.methodType(int.class, boolean.class));
         MethodHandle c = l.findStatic(NettyModuleTest.class, "connected", MethodType.methodType(void.class, boolean.class, int.class));
         MethodHandle a = l.findStatic(NettyModuleTest.class, "accepted", MethodType.methodType(void.class, int.class, int.class));
-        Method init = hook.getDeclaredMethod("init", MethodHandle.class, MethodHandle.class, MethodHandle.class);
+        Method init = hook.getDeclaredMethod("init", MethodHandle[].class);
         init.setAccessible(true);
-        init.invoke(null, s, c, a);
+        MethodHandle[] all = new MethodHandle[NettyModule.HOOK_METHODS.length];
+        all[0] = s;
+        all[1] = c;
+        all[2] = a;
+        init.invoke(null, (Object) all);
         assertEquals(6, socket.invoke(null, true));
         assertEquals(4, socket.invoke(null, false));
         connected.invoke(null, true, 5);
