@@ -42,11 +42,12 @@ import org.objectweb.asm.Opcodes;
  * .MptcpAgentHook}, whose private static method handles lead to {@link NettySockets}. In Java it would read:
  * <pre>
  * public final class MptcpAgentHook {
- *     private static MethodHandle socket, connected, accepted;   // set once by the agent through init
+ *     private static MethodHandle socket, connected, accepted, ...;   // set once by the agent through init
  *     public static int socket(boolean ipv6) { return socket == null ? -1 : (int) socket.invokeExact(ipv6); } // fd or -1
  *     public static void connected(boolean ok, int fd) { if (connected != null) connected.invokeExact(ok, fd); }
  *     public static void accepted(int fd, int listener) { if (accepted != null) accepted.invokeExact(fd, listener); }
- *     private static void init(MethodHandle s, MethodHandle c, MethodHandle a) { ... }
+ *     // and setFailed(fd, level, option, value), getFailed(fd, level, option), remembered(fd, level, option): OptionGuards
+ *     private static void init(MethodHandle[] handles) { ... }
  * }
  * </pre>
  * The hook is defined from within the transformer with {@code ClassLoader.defineClass} (java.lang opened to the agent's
