@@ -7,6 +7,7 @@ import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
@@ -31,8 +32,18 @@ public final class ChildJvm implements AutoCloseable {
     private final List<String> stderr = Collections.synchronizedList(new ArrayList<>());
     private final Writer stdin;
     private final List<Thread> pumps = new ArrayList<>();
+    /** The JDK a Java child must report running on (null: not a Java child); checked by the first {@link #expect}. */
+    private Jdk jdk;
+    /** -Xlog:class+load output of a child on JDK 17's legacy PlainSocketImpl, or null. */
+    private final Path classLog;
 
     private ChildJvm(List<String> command, Map<String, String> env) throws IOException {
+        this(command, env, null, null);
+    }
+
+    private ChildJvm(List<String> command, Map<String, String> env, Jdk jdk, Path classLog) throws IOException {
+        this.jdk = jdk;
+        this.classLog = classLog;
         ProcessBuilder pb = new ProcessBuilder(command);
         pb.environment().keySet().removeIf(k -> k.startsWith("MPTCP_AGENT_") || k.equals("JAVA_TOOL_OPTIONS"));
         pb.environment().putAll(env);
@@ -52,14 +63,55 @@ public final class ChildJvm implements AutoCloseable {
 
     public static ChildJvm java(Jdk jdk, List<String> jvmArgs, Map<String, String> env, String mainClass, String... args)
             throws IOException {
+        Path classLog = legacy(jvmArgs) ? Files.createTempFile("mptcp-it-classes", ".log") : null;
+        return new ChildJvm(javaCommand(jdk, jvmArgs, classLog, mainClass, args), env, jdk, classLog);
+    }
+
+    /** The same inside network namespace {@code ns} ({@code ip netns exec}). */
+    public static ChildJvm javaIn(Netns ns, Jdk jdk, List<String> jvmArgs, String mainClass, String... args) throws IOException {
+        return new ChildJvm(ns.wrap(javaCommand(jdk, jvmArgs, null, mainClass, args)), Map.of(), jdk, null);
+    }
+
+    /**
+     * {@code java [jvmArgs] -cp <test classpath> mptcp.it.apps.Launch mainClass args}: Launch prints the child's
+     * Runtime.version() first, which {@link #expect} checks against {@code jdk}.
+     */
+    private static List<String> javaCommand(Jdk jdk, List<String> jvmArgs, Path classLog, String mainClass, String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(jdk.java());
         cmd.addAll(jvmArgs);
+        if (classLog != null) {
+            // the JVM's own record of the classes it loaded: proves the legacy implementation really ran
+            cmd.add("-Xlog:class+load=info:file=" + classLog);
+        }
         cmd.add("-cp");
         cmd.add(CLASSPATH);
+        cmd.add("mptcp.it.apps.Launch");
         cmd.add(mainClass);
         cmd.addAll(List.of(args));
-        return new ChildJvm(cmd, env);
+        return cmd;
+    }
+
+    private static boolean legacy(List<String> jvmArgs) {
+        return jvmArgs.contains("-Djdk.net.usePlainSocketImpl=true");
+    }
+
+    /**
+     * For a child started with {@code -Djdk.net.usePlainSocketImpl=true}: fails unless it runs on JDK 17 (JDK 18+
+     * ignore the property) and the JVM loaded java.net.PlainSocketImpl, i.e. the sockets so far really went through
+     * the legacy implementation. Call after the child made its sockets.
+     */
+    public void assertLegacySocketImpl() throws IOException {
+        if (classLog == null) {
+            throw new AssertionError("not started with -Djdk.net.usePlainSocketImpl=true");
+        }
+        if (jdk != Jdk.JDK17 && jdk != null) {
+            throw new AssertionError("the legacy PlainSocketImpl exists on JDK 17 only, not " + jdk);
+        }
+        String log = Files.readString(classLog);
+        if (!log.contains(" java.net.PlainSocketImpl ")) {
+            throw new AssertionError("the JVM never loaded java.net.PlainSocketImpl: the sockets were not legacy ones\n" + output());
+        }
     }
 
     /** Any command, e.g. {@code ip netns exec NS java ...}. */
@@ -77,6 +129,15 @@ public final class ChildJvm implements AutoCloseable {
 
     /** Waits for a stdout line starting with {@code prefix}; fails with all output so far if none comes. */
     public String expect(String prefix) throws InterruptedException {
+        if (jdk != null) {
+            Jdk expected = jdk;
+            jdk = null;
+            String version = expect("JVM ");
+            if (!version.startsWith("JVM " + expected.feature + " ")) {
+                throw new AssertionError("the " + expected + " child runs on another JDK: " + version + " ("
+                        + expected.java() + ")");
+            }
+        }
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (true) {
             String line = stdout.poll(Math.max(1, end - System.nanoTime()), TimeUnit.NANOSECONDS);
@@ -103,6 +164,9 @@ public final class ChildJvm implements AutoCloseable {
         }
         for (Thread pump : pumps) {
             pump.join(10_000); // all output read
+        }
+        if (jdk != null) {
+            expect("JVM "); // checks the version line
         }
         return process.exitValue();
     }
@@ -145,6 +209,13 @@ public final class ChildJvm implements AutoCloseable {
 
     @Override
     public void close() {
+        if (classLog != null) {
+            try {
+                Files.deleteIfExists(classLog);
+            } catch (IOException ignored) {
+                // a temp file
+            }
+        }
         process.destroyForcibly();
         try {
             process.waitFor(10, TimeUnit.SECONDS);

@@ -235,8 +235,7 @@ class StatusIT {
     void mptcpDisabledInTheNamespace(Jdk jdk) throws Exception {
         try (Netns ns = new Netns()) {
             ns.exec("sysctl", "-qw", "net.mptcp.enabled=0");
-            try (ChildJvm app = ChildJvm.command(ns.wrap(List.of(jdk.java(), ChildJvm.agentArg(""), "-cp",
-                    ChildJvm.CLASSPATH, "mptcp.it.apps.PeerApp")), Map.of())) {
+            try (ChildJvm app = ChildJvm.javaIn(ns, jdk, List.of(ChildJvm.agentArg("")), "mptcp.it.apps.PeerApp")) {
                 app.expect("STARTED");
                 app.send("listen");
                 String port = app.expect("LISTEN ").split(" ")[1];
