@@ -15,14 +15,14 @@ public final class Netns implements AutoCloseable {
 
     public Netns() throws IOException, InterruptedException {
         requireRoot();
-        Ss.run(List.of("ip", "netns", "add", name));
+        Proc.check(List.of("ip", "netns", "add", name));
         Runtime.getRuntime().addShutdownHook(cleanup);
         exec("ip", "link", "set", "lo", "up");
     }
 
     /** Network namespaces need root: outside CI a non-root run skips these tests; with CI=true it fails them. */
     public static void requireRoot() throws IOException, InterruptedException {
-        boolean root = Ss.run(List.of("id", "-u")).trim().equals("0");
+        boolean root = Proc.check(List.of("id", "-u")).trim().equals("0");
         if (!root && !"true".equals(System.getenv("CI"))) {
             org.junit.jupiter.api.Assumptions.abort("needs root for network namespaces (run as root; with CI=true this fails)");
         }
@@ -33,7 +33,7 @@ public final class Netns implements AutoCloseable {
 
     /** Runs a command inside the namespace; fails on a non-zero exit. */
     public String exec(String... command) throws IOException, InterruptedException {
-        return Ss.run(wrap(List.of(command)));
+        return Proc.check(wrap(List.of(command)));
     }
 
     public List<String> wrap(List<String> command) {

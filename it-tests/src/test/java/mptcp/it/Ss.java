@@ -1,10 +1,8 @@
 package mptcp.it;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -73,20 +71,11 @@ public final class Ss {
             cmd.addAll(List.of("ip", "netns", "exec", netns));
         }
         cmd.addAll(List.of("ss", "-H", "-n", "-a", "-p", flag));
-        for (String line : run(cmd).split("\n")) {
+        for (String line : Proc.check(cmd).split("\n")) {
             Matcher m = LINE.matcher(line.trim());
             if (m.find() && m.group(4).contains("pid=" + pid + ",")) {
                 out.add(new Entry(protocol, m.group(1), m.group(2), m.group(3)));
             }
         }
-    }
-
-    public static String run(List<String> cmd) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        byte[] bytes = p.getInputStream().readAllBytes();
-        if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IOException(String.join(" ", cmd) + " failed: " + new String(bytes, StandardCharsets.UTF_8));
-        }
-        return new String(bytes, StandardCharsets.UTF_8);
     }
 }

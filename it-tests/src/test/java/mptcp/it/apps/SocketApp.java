@@ -131,15 +131,41 @@ public final class SocketApp {
             exchange.getResponseBody().write(body);
             exchange.close();
         });
+        // "/hold": the body's first bytes, then the response stays unfinished until the app ends, so the client's
+        // connection stays in use (not in HttpURLConnection's keep-alive cache, which closes idle ones after ~5 s)
+        // until the test has read the sockets from the kernel
+        java.util.concurrent.CountDownLatch end = new java.util.concurrent.CountDownLatch(1);
+        server.createContext("/hold", exchange -> {
+            exchange.sendResponseHeaders(200, 0);
+            OutputStream out = exchange.getResponseBody();
+            out.write("pong".getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            try {
+                end.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            exchange.close();
+        });
+        java.util.concurrent.ExecutorService handlers = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "http-handler");
+            t.setDaemon(true);
+            return t;
+        });
+        server.setExecutor(handlers);
         server.start();
-        KEEP.add(() -> server.stop(0));
+        KEEP.add(() -> {
+            end.countDown();
+            server.stop(0);
+            handlers.shutdownNow();
+        });
         URI uri = URI.create("http://" + LOOPBACK.getHostAddress() + ":" + server.getAddress().getPort() + "/");
         String body;
         if (urlConnection) {
-            HttpURLConnection c = (HttpURLConnection) uri.toURL().openConnection();
-            try (InputStream s = c.getInputStream()) {
-                body = new String(s.readAllBytes(), StandardCharsets.UTF_8);
-            }
+            HttpURLConnection c = (HttpURLConnection) uri.resolve("/hold").toURL().openConnection();
+            InputStream s = c.getInputStream();
+            body = new String(s.readNBytes(4), StandardCharsets.UTF_8);
+            KEEP.add(c::disconnect); // closed at the end (before the server, KEEP closes in order)
         } else {
             HttpClient client = HttpClient.newHttpClient();
             body = client.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString()).body();
