@@ -69,7 +69,15 @@ public final class ChildJvm implements AutoCloseable {
 
     /** The same inside network namespace {@code ns} ({@code ip netns exec}). */
     public static ChildJvm javaIn(Netns ns, Jdk jdk, List<String> jvmArgs, String mainClass, String... args) throws IOException {
-        return new ChildJvm(ns.wrap(javaCommand(jdk, jvmArgs, null, mainClass, args)), Map.of(), jdk, null);
+        return javaUnder(ns.wrap(List.of()), jdk, jvmArgs, mainClass, args);
+    }
+
+    /** The same, run by a wrapper command that ends by exec'ing its arguments (e.g. ip netns exec NS, unshare). */
+    public static ChildJvm javaUnder(List<String> wrapper, Jdk jdk, List<String> jvmArgs, String mainClass, String... args)
+            throws IOException {
+        List<String> cmd = new ArrayList<>(wrapper);
+        cmd.addAll(javaCommand(jdk, jvmArgs, null, mainClass, args));
+        return new ChildJvm(cmd, Map.of(), jdk, null);
     }
 
     /**

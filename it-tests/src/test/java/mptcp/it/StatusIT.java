@@ -187,6 +187,17 @@ class StatusIT {
                 assertTrue(json.output.contains("\"connections_tcp\": 2,"), json.toString());
                 assertTrue(json.output.contains("\"local\": \"" + fallbackLocal + "\", \"remote\": \"" + plainRemote
                         + "\", \"protocol\": \"mptcp→tcp\""), json.toString());
+                // MPTCP_INFO fields of an MPTCP connection, the token checked against the kernel's (ss -M -i)
+                String conn = json.output.lines().filter(l -> l.contains("\"local\": \"" + mptcpLocal + "\", \"remote\": \""
+                        + listener + "\"")).findFirst().orElseThrow(() -> new AssertionError("no JSON row " + mptcpLocal + "\n" + json));
+                for (String field : new String[] {"subflows_max", "add_addr_signal", "add_addr_accepted", "local_addr_used",
+                        "csum_enabled", "retransmits", "bytes_sent", "bytes_received", "bytes_acked"}) {
+                    assertTrue(conn.matches(".*\"" + field + "\": \\d+.*"), field + " in " + conn);
+                }
+                java.util.regex.Matcher token = java.util.regex.Pattern.compile("\"token\": \"([0-9a-f]+)\"").matcher(conn);
+                assertTrue(token.find(), conn);
+                String kernelConn = ss("-M", mptcpLocal, listener);
+                assertTrue(kernelConn.contains("token:" + token.group(1) + " "), "token " + token.group(1) + " vs ss -M -i: " + kernelConn);
 
                 // INFO: one line per destination without MPTCP, not repeated
                 app.send("connect 127.0.0.1 " + plainServer.getLocalPort());
@@ -226,7 +237,18 @@ class StatusIT {
             app.send("jmx");
             String jmx = app.expect("JMX");
             assertTrue(jmx.contains("connections_mptcp=2 connections_tcp=0 sockets_mptcp=2 mptcp_available=yes"), jmx);
-            assertEquals("registered mptcp.agent:type=Agent", status(jdk, app.pid()).items.get("jmx"));
+            app.expect("JMXEND");
+            // the status() operation answers what status <pid> prints; an unknown attribute is an error, not 0
+            List<String> op = app.stdoutLines().stream().filter(l -> l.startsWith("JMXSTATUS "))
+                    .map(l -> l.substring("JMXSTATUS ".length())).collect(java.util.stream.Collectors.toList());
+            Status cli = status(jdk, app.pid());
+            for (String key : new String[] {"sockets_mptcp", "connections_mptcp", "connections_mptcp_accepted", "connections_tcp"}) {
+                assertTrue(op.contains(key + ": " + cli.counter(key)), key + " in status():\n" + String.join("\n", op) + "\nCLI:\n" + cli.cli);
+            }
+            assertEquals(cli.rows.size(), op.stream().filter(l -> l.matches("\\s*(LISTEN|ESTAB)\\s.*")).count(),
+                    "the socket table in status():\n" + String.join("\n", op) + "\nCLI:\n" + cli.cli);
+            assertTrue(app.stdoutLines().contains("JMXUNKNOWN AttributeNotFoundException"), app.output());
+            assertEquals("registered mptcp.agent:type=Agent", cli.items.get("jmx"));
         }
     }
 

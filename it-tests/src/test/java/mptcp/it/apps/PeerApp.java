@@ -18,7 +18,9 @@ import java.util.List;
  *   <li>{@code connect <host> <port>} → connects a Socket (kept), exchanges nothing, prints
  *       {@code CONNECTED <local port>} or {@code EXCEPTION ...};</li>
  *   <li>{@code jmx} → creates the platform MBean server, waits up to 20 s for {@code mptcp.agent:type=Agent} and
- *       prints {@code JMX name=value ...} of its counters (or {@code JMX missing});</li>
+ *       prints {@code JMX name=value ...} of its counters (or {@code JMX missing}), then {@code JMXSTATUS <line>}
+ *       per line of its {@code status()} operation, {@code JMXUNKNOWN <what reading an unknown attribute gave>} and
+ *       {@code JMXEND};</li>
  *   <li>{@code exit} → closes everything and exits.</li>
  * </ul>
  */
@@ -96,6 +98,16 @@ public final class PeerApp {
             b.append(' ').append(a).append('=').append(server.getAttribute(name, a));
         }
         System.out.println(b);
+        // the operation status(): the text of "status <pid>", one line per output line
+        for (String l : String.valueOf(server.invoke(name, "status", new Object[0], new String[0])).split("\n")) {
+            System.out.println("JMXSTATUS " + l);
+        }
+        try {
+            System.out.println("JMXUNKNOWN " + server.getAttribute(name, "no_such_counter"));
+        } catch (javax.management.AttributeNotFoundException e) {
+            System.out.println("JMXUNKNOWN " + e.getClass().getSimpleName());
+        }
+        System.out.println("JMXEND");
     }
 
     private static <T extends AutoCloseable> T keep(T c) {

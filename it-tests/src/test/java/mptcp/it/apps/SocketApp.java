@@ -31,8 +31,9 @@ import com.sun.net.httpserver.HttpServer;
  * prints {@code OK <api>} (or {@code EXCEPTION <class>: <message>}), then {@code READY} and keeps every socket open
  * until a line or EOF arrives on stdin. The test reads the sockets' protocol from the kernel meanwhile.
  *
- * <p>Usage: {@code SocketApp [--pre-listener] <api>...}; with --pre-listener it first opens a ServerSocket, prints
- * {@code PRELISTEN <port>} and waits for a line on stdin before going on (for attach tests).
+ * <p>Usage: {@code SocketApp [--deny-mptcp] [--pre-listener] <api>...}; with --deny-mptcp it first installs a
+ * seccomp filter that fails MPTCP socket creation with EPERM ({@link Seccomp}); with --pre-listener it first opens a
+ * ServerSocket, prints {@code PRELISTEN <port>} and waits for a line on stdin before going on (for attach tests).
  */
 public final class SocketApp {
     private static final List<AutoCloseable> KEEP = new ArrayList<>();
@@ -41,13 +42,18 @@ public final class SocketApp {
     public static void main(String[] args) throws Exception {
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         int first = 0;
-        if (args[0].equals("--pre-listener")) {
+        if (args[0].equals("--deny-mptcp")) {
+            Seccomp.denyMptcpSockets();
+            System.out.println("SECCOMP socket(IPPROTO_MPTCP) -> EPERM");
+            first = 1;
+        }
+        if (args[first].equals("--pre-listener")) {
             ServerSocket pre = new ServerSocket(0, 50, LOOPBACK);
             KEEP.add(pre);
             System.out.println("PRELISTEN " + pre.getLocalPort());
             System.out.flush();
             in.readLine();
-            first = 1;
+            first++;
         }
         for (int i = first; i < args.length; i++) {
             try {
@@ -76,6 +82,7 @@ public final class SocketApp {
             case "http": http(false); break;
             case "urlconnection": http(true); break;
             case "virtual": virtual(); break;
+            case "options": options(); break;
             default: throw new IllegalArgumentException("unknown api " + api);
         }
     }
@@ -195,6 +202,26 @@ public final class SocketApp {
         if (failure[0] != null) {
             throw new Exception(failure[0]);
         }
+    }
+
+    /**
+     * Two connections to one listener: the first client calls setOOBInline(true) before connecting (compat turns it
+     * into plain TCP: an option conversion), the second after connecting (emulated on the MPTCP connection: an option
+     * deviation). Prints {@code OPTIONS <converted client's local port> <emulated client's local port>}.
+     */
+    static void options() throws Exception {
+        ServerSocket server = keep(new ServerSocket(0, 50, LOOPBACK));
+        Socket converted = keep(new Socket());
+        converted.setOOBInline(true);
+        converted.connect(server.getLocalSocketAddress());
+        keep(server.accept());
+        Socket emulated = keep(new Socket(LOOPBACK, server.getLocalPort()));
+        keep(server.accept());
+        emulated.setOOBInline(true);
+        if (!converted.getOOBInline() || !emulated.getOOBInline()) {
+            throw new IllegalStateException("SO_OOBINLINE does not read back");
+        }
+        System.out.println("OPTIONS " + converted.getLocalPort() + " " + emulated.getLocalPort());
     }
 
     private static void pingPong(OutputStream out, InputStream in) throws Exception {
