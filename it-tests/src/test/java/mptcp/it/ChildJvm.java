@@ -1,6 +1,7 @@
 package mptcp.it;
 
 import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -18,12 +19,16 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
-/** A child process (normally a JVM running one of the apps in mptcp.it.apps) with line-based stdout/stdin. */
+/**
+ * A child process of a test (normally a JVM running one of the apps in mptcp.it.apps through apps.Launch, whose version
+ * it checks; also ncat, nc, ip mptcp monitor) with its stdout (lines, or bytes) and stderr read by threads, and stdin.
+ * Killed by {@link #close}.
+ */
 public final class ChildJvm implements AutoCloseable {
     public static final Path AGENT = Paths.get(System.getProperty("agent.jar", "../agent/target/mptcp-agent.jar")).toAbsolutePath().normalize();
     /** The test class path minus the agent's and native module's classes: child JVMs get those only from the jar. */
     public static final String CLASSPATH = java.util.Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
-            .filter(e -> !e.replace('\\', '/').matches(".*/(agent|native)/target/.*"))
+            .filter(e -> !e.replace('\\', '/').matches(".*/(agent|native)/target/.*|.*/io/github/mptcp-agent/.*"))
             .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
 
     private final Process process;
@@ -37,23 +42,44 @@ public final class ChildJvm implements AutoCloseable {
     /** -Xlog:class+load output of a child on JDK 17's legacy PlainSocketImpl, or null. */
     private final Path classLog;
 
+    /** Binary stdout (a peer receiving the dual-path pattern), or null: stdout is read as lines. */
+    private final ByteArrayOutputStream bytes;
+    private String name;
+
     private ChildJvm(List<String> command, Map<String, String> env) throws IOException {
-        this(command, env, null, null);
+        this(command, env, null, null, false);
     }
 
     private ChildJvm(List<String> command, Map<String, String> env, Jdk jdk, Path classLog) throws IOException {
+        this(command, env, jdk, classLog, false);
+    }
+
+    private ChildJvm(List<String> command, Map<String, String> env, Jdk jdk, Path classLog, boolean binary) throws IOException {
         this.jdk = jdk;
         this.classLog = classLog;
+        this.name = jdk != null ? "java" : Paths.get(command.get(0)).getFileName().toString();
         ProcessBuilder pb = new ProcessBuilder(command);
         pb.environment().keySet().removeIf(k -> k.startsWith("MPTCP_AGENT_") || k.equals("JAVA_TOOL_OPTIONS"));
         pb.environment().putAll(env);
         process = pb.start();
-        pumps.add(pump(process.getInputStream(), line -> {
+        bytes = binary ? new ByteArrayOutputStream() : null;
+        pumps.add(binary ? copy(process.getInputStream(), bytes) : pump(process.getInputStream(), line -> {
             stdoutSeen.add(line);
             stdout.add(line);
         }));
         pumps.add(pump(process.getErrorStream(), stderr::add));
         stdin = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
+    }
+
+    /** A command whose stdout is kept as bytes (nc/ncat receiving the pattern); stderr as lines. */
+    public static ChildJvm binary(List<String> command) throws IOException {
+        return new ChildJvm(command, Map.of(), null, null, true);
+    }
+
+    /** Names this child in failure messages (e.g. "java@client"). */
+    public ChildJvm named(String name) {
+        this.name = name;
+        return this;
     }
 
     /** {@code java [jvmArgs] -cp <test classpath> mainClass args} on {@code jdk}. */
@@ -137,15 +163,7 @@ public final class ChildJvm implements AutoCloseable {
 
     /** Waits for a stdout line starting with {@code prefix}; fails with all output so far if none comes. */
     public String expect(String prefix) throws InterruptedException {
-        if (jdk != null) {
-            Jdk expected = jdk;
-            jdk = null;
-            String version = expect("JVM ");
-            if (!version.startsWith("JVM " + expected.feature + " ")) {
-                throw new AssertionError("the " + expected + " child runs on another JDK: " + version + " ("
-                        + expected.java() + ")");
-            }
-        }
+        checkVersion();
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (true) {
             String line = stdout.poll(Math.max(1, end - System.nanoTime()), TimeUnit.NANOSECONDS);
@@ -155,6 +173,70 @@ public final class ChildJvm implements AutoCloseable {
             }
             if (line.startsWith(prefix)) {
                 return line;
+            }
+        }
+    }
+
+    /**
+     * Waits until some stdout line seen so far (also one already returned by {@link #expect}) matches {@code p};
+     * fails after {@code timeoutMs}, or as soon as the child ended without printing it.
+     */
+    public String await(java.util.function.Predicate<String> p, long timeoutMs) throws InterruptedException {
+        checkVersion();
+        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (System.nanoTime() - end < 0) {
+            boolean ended = !process.isAlive() && !pumps.get(0).isAlive();
+            for (String l : stdoutLines()) {
+                if (p.test(l)) {
+                    return l;
+                }
+            }
+            if (ended) {
+                break;
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError(name + ": no expected line within " + timeoutMs + " ms (alive=" + process.isAlive() + ")" + this);
+    }
+
+    /** Waits for the exit (fails after {@code timeoutMs}) and for all output; returns the exit code. */
+    public int exit(long timeoutMs) throws InterruptedException {
+        if (!process.waitFor(timeoutMs, TimeUnit.MILLISECONDS)) {
+            throw new AssertionError(name + ": still running after " + timeoutMs + " ms" + this);
+        }
+        for (Thread pump : pumps) {
+            pump.join(10_000);
+        }
+        checkVersion();
+        return process.exitValue();
+    }
+
+    /** What the child wrote to stdout so far, for a {@link #binary} child. */
+    public byte[] bytes() {
+        synchronized (bytes) {
+            return bytes.toByteArray();
+        }
+    }
+
+    /** The child's stdin as bytes (e.g. to stream the dual-path pattern into nc). */
+    public java.io.OutputStream stdinStream() {
+        return process.getOutputStream();
+    }
+
+    /** EOF on the child's stdin. */
+    public void closeStdin() throws IOException {
+        process.getOutputStream().close();
+    }
+
+    /** The first stdout line of a Java child is Launch's "JVM <feature> <version>": fails unless it is {@link #jdk}. */
+    private void checkVersion() throws InterruptedException {
+        if (jdk != null) {
+            Jdk expected = jdk;
+            jdk = null;
+            String version = expect("JVM ");
+            if (!version.startsWith("JVM " + expected.feature + " ")) {
+                throw new AssertionError("the " + expected + " child runs on another JDK: " + version + " ("
+                        + expected.java() + ")");
             }
         }
     }
@@ -173,9 +255,7 @@ public final class ChildJvm implements AutoCloseable {
         for (Thread pump : pumps) {
             pump.join(10_000); // all output read
         }
-        if (jdk != null) {
-            expect("JVM "); // checks the version line
-        }
+        checkVersion();
         return process.exitValue();
     }
 
@@ -212,7 +292,13 @@ public final class ChildJvm implements AutoCloseable {
     }
 
     public String output() {
-        return "--- stdout\n" + String.join("\n", stdoutLines()) + "\n--- stderr\n" + String.join("\n", stderrLines());
+        String out = bytes != null ? bytes().length + " bytes" : String.join("\n", stdoutLines());
+        return "--- " + name + " stdout\n" + out + "\n--- " + name + " stderr\n" + String.join("\n", stderrLines());
+    }
+
+    @Override
+    public String toString() {
+        return "\n" + output();
     }
 
     @Override
@@ -224,12 +310,31 @@ public final class ChildJvm implements AutoCloseable {
                 // a temp file
             }
         }
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
         process.destroyForcibly();
         try {
             process.waitFor(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    private static Thread copy(InputStream in, ByteArrayOutputStream into) {
+        Thread t = new Thread(() -> {
+            byte[] b = new byte[65536];
+            try {
+                for (int n; (n = in.read(b)) >= 0; ) {
+                    synchronized (into) {
+                        into.write(b, 0, n);
+                    }
+                }
+            } catch (IOException ignored) {
+                // process ended
+            }
+        }, "child-bytes");
+        t.setDaemon(true);
+        t.start();
+        return t;
     }
 
     private static Thread pump(InputStream in, java.util.function.Consumer<String> sink) {

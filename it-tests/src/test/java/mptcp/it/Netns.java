@@ -20,15 +20,9 @@ public final class Netns implements AutoCloseable {
         exec("ip", "link", "set", "lo", "up");
     }
 
-    /** Network namespaces need root: outside CI a non-root run skips these tests; with CI=true it fails them. */
+    /** Network namespaces need root and iproute2 ({@link Prerequisites}: a failure with CI=true, else a skip). */
     public static void requireRoot() throws IOException, InterruptedException {
-        boolean root = Proc.check(List.of("id", "-u")).trim().equals("0");
-        if (!root && !"true".equals(System.getenv("CI"))) {
-            org.junit.jupiter.api.Assumptions.abort("needs root for network namespaces (run as root; with CI=true this fails)");
-        }
-        if (!root) {
-            throw new IllegalStateException("CI=true but not root: network namespace tests need root");
-        }
+        Prerequisites.require("network namespace test", Prerequisites.missing(List.of("ip")));
     }
 
     /** Runs a command inside the namespace; fails on a non-zero exit. */

@@ -70,7 +70,7 @@ class ReadmeClaimsIT {
     @ParameterizedTest
     @EnumSource(Jdk.class)
     void jffiStubOnNoexecTmpdir(Jdk jdk) throws Exception {
-        Netns.requireRoot(); // mount
+        Prerequisites.require("noexec tmpdir test", Prerequisites.missing(List.of("unshare", "mount")));
         Path dir = Files.createTempDirectory("mptcp-it-noexec");
         try {
             // a private mount namespace: the noexec tmpfs exists for this JVM only and vanishes with it
