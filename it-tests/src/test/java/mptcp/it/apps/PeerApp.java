@@ -17,6 +17,8 @@ import java.util.List;
  *       and prints {@code ACCEPTED <remote port>} per connection (the accepted socket is kept);</li>
  *   <li>{@code connect <host> <port>} → connects a Socket (kept), exchanges nothing, prints
  *       {@code CONNECTED <local port>} or {@code EXCEPTION ...};</li>
+ *   <li>{@code oob} → setOOBInline(true) on the socket connected last, prints {@code OOB ok <read back>} or
+ *       {@code OOB EXCEPTION ...};</li>
  *   <li>{@code jmx} → creates the platform MBean server, waits up to 20 s for {@code mptcp.agent:type=Agent} and
  *       prints {@code JMX name=value ...} of its counters (or {@code JMX missing}), then {@code JMXSTATUS <line>}
  *       per line of its {@code status()} operation, {@code JMXUNKNOWN <what reading an unknown attribute gave>} and
@@ -42,6 +44,18 @@ public final class PeerApp {
                         s.connect(new InetSocketAddress(InetAddress.getByName(w[1]), Integer.parseInt(w[2])), 10_000);
                         keep(s);
                         System.out.println("CONNECTED " + s.getLocalPort());
+                        break;
+                    case "oob": // setOOBInline(true) on the socket connected last
+                        Socket last;
+                        synchronized (KEEP) {
+                            last = (Socket) KEEP.get(KEEP.size() - 1);
+                        }
+                        try {
+                            last.setOOBInline(true);
+                            System.out.println("OOB ok " + last.getOOBInline());
+                        } catch (java.io.IOException e) {
+                            System.out.println("OOB EXCEPTION " + e);
+                        }
                         break;
                     case "jmx":
                         jmx();
