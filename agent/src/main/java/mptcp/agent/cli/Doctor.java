@@ -37,6 +37,8 @@ public final class Doctor {
         public String ipError;
         /** Addresses configured on this namespace's interfaces: address → device (from {@code ip -o addr show}). */
         public Map<String, String> addresses = new LinkedHashMap<>();
+        /** Put before each `sysctl`/`ip` fix, e.g. "nsenter -t 42 -n " for doctor <pid>; empty for this namespace. */
+        public String fixPrefix = "";
         /** Pids of mptcpd processes in this network namespace. */
         public List<Long> mptcpd = new ArrayList<>();
     }
@@ -176,6 +178,23 @@ public final class Doctor {
     }
 
     public static Result evaluate(Facts f) {
+        Result r = check(f);
+        if (r.exit == UNUSABLE) {
+            r.client = "plain TCP only (MPTCP unusable)";
+            r.server = r.client;
+        }
+        if (!f.fixPrefix.isEmpty()) {
+            for (int i = 0; i < r.checks.size(); i++) {
+                Check c = r.checks.get(i);
+                List<String> fix = new ArrayList<>();
+                c.fix.forEach(x -> fix.add(x.startsWith("sysctl ") || x.startsWith("ip ") ? f.fixPrefix + x : x));
+                r.checks.set(i, new Check(c.name, c.status, c.detail, fix));
+            }
+        }
+        return r;
+    }
+
+    private static Result check(Facts f) {
         Result r = new Result();
         String enabled = f.sysctl.get("enabled");
         boolean noKernel = f.probeErrno == 93 || f.probeErrno == 22 || (!f.sysctlDir && f.probeErrno != 0);
@@ -296,8 +315,14 @@ public final class Doctor {
             List<String> fixes = new ArrayList<>();
             fixes.add("ip mptcp limits set subflow 2 add_addr_accepted 2");
             List<String[]> candidates = candidates(f.addresses, r.endpoints);
-            // the first address is usually the one peers already use; a second one makes the second path
-            String[] candidate = candidates.size() >= 2 ? candidates.get(1) : new String[] {"<SECOND_ADDR>", "<DEV>"};
+            // the first address is usually the one peers already use; one on another interface makes a second path
+            String[] candidate = {"<SECOND_ADDR>", "<DEV>"};
+            for (String[] c : candidates) {
+                if (!c[1].equals(candidates.get(0)[1]) && c[0].contains(":") == candidates.get(0)[0].contains(":")) {
+                    candidate = c;
+                    break;
+                }
+            }
             fixes.add("ip mptcp endpoint add " + candidate[0] + " dev " + candidate[1]
                     + " signal    # server: announce a second address to clients");
             fixes.add("ip mptcp endpoint add " + candidate[0] + " dev " + candidate[1]
@@ -305,11 +330,11 @@ public final class Doctor {
             r.add("paths", "warn", "single-path: " + (subflows == 0 ? "the subflows limit is 0" : "no signal or subflow"
                     + " endpoint and add_addr_accepted 0") + "; MPTCP connections keep one path",
                     fixes.toArray(new String[0]));
-            if (candidates.size() < 2) {
-                r.add("addresses", "info", candidates.isEmpty() ? "no non-loopback address here"
-                        : "one non-loopback address (" + candidates.get(0)[0] + " on " + candidates.get(0)[1] + "): a second"
-                        + " path needs a second address on this host (subflow endpoint) or on the peer (its signal endpoint"
-                        + " and add_addr_accepted here)");
+            if (candidate[0].startsWith("<")) {
+                r.add("interfaces", "info", (candidates.isEmpty() ? "no non-loopback address here"
+                        : "one interface with addresses (" + candidates.get(0)[1] + ")") + ": a second path needs a second"
+                        + " interface on this host (a subflow endpoint) or on the peer (its signal endpoint, and"
+                        + " add_addr_accepted here)");
             }
             r.exit = SINGLE_PATH;
         } else {

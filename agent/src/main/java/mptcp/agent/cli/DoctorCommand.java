@@ -54,6 +54,7 @@ public final class DoctorCommand {
         String myNs = link(Paths.get("/proc/self/ns/net"));
         if (inside != null) {
             facts.namespace = "pid " + inside + " (" + comm(inside) + "), network namespace " + myNs;
+            facts.fixPrefix = "nsenter -t " + inside + " -n ";
         } else if (pid != null) {
             if (!Files.isDirectory(Paths.get("/proc", pid))) {
                 return usage("no such process: " + pid);
@@ -89,8 +90,8 @@ public final class DoctorCommand {
                     + " sudo java -jar mptcp-agent.jar doctor " + pid);
         }
         List<String> cmd = new ArrayList<>(List.of("nsenter", "-t", pid, "-n", "--",
-                Paths.get(System.getProperty("java.home"), "bin", "java").toString(), "-cp", jar(),
-                "mptcp.agent.boot.Launcher", "doctor", "--inside", pid));
+                Paths.get(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar(),
+                "doctor", "--inside", pid)); // -jar: the manifest's Enable-Native-Access applies (JDK 24+ warns otherwise)
         if (json) {
             cmd.add("--json");
         }
@@ -191,9 +192,18 @@ public final class DoctorCommand {
         return false;
     }
 
-    private static String read(Path p) {
-        try {
-            return new String(Files.readAllBytes(p), StandardCharsets.UTF_8).trim();
+    /**
+     * Reads a /proc file in one read of a large buffer: the kernel's integer sysctl handlers answer only a read at
+     * offset 0 (Files.readAllBytes, seeing size 0, starts with a 1-byte read and gets "1" of "120").
+     */
+    static String read(Path p) {
+        try (java.io.InputStream in = Files.newInputStream(p)) {
+            byte[] buf = new byte[65536];
+            int n = 0;
+            for (int r; n < buf.length && (r = in.read(buf, n, buf.length - n)) > 0; ) {
+                n += r;
+            }
+            return new String(buf, 0, n, StandardCharsets.UTF_8).trim();
         } catch (IOException | RuntimeException e) {
             return null;
         }
