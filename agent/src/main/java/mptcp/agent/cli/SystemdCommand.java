@@ -105,7 +105,12 @@ public final class SystemdCommand {
             System.err.println("mptcp-agent: WARNING: " + jar + " does not exist under " + base + "; put the jar there"
                     + " (or give its path in the image with --jar)");
         }
-        String commandLine = "java -jar " + jar + " enable " + String.join(" ", args);
+        List<String> recorded = new ArrayList<>(args);
+        int r = recorded.indexOf("--root");
+        if (r >= 0) {
+            recorded.subList(r, r + 2).clear(); // the image's path, meaningless inside it
+        }
+        String commandLine = "java -jar " + jar + " enable " + String.join(" ", recorded);
         Path dir = base.resolve("etc/systemd/system").resolve(name + ".d");
         Path file = dir.resolve(DropIn.FILE);
         String text = DropIn.content(u, jar, options, commandLine);
