@@ -25,6 +25,9 @@ public final class Agent {
             return;
         }
         Log.setLevel(config.log);
+        if (config.logOutput == Config.LogOutput.SLF4J) {
+            Log.setOutput(new mptcp.agent.log.Slf4jOutput(mptcp.agent.log.StderrOutput.INSTANCE));
+        }
         if (!config.enabled) {
             Log.info("disabled (enabled=false): no socket is converted");
             return;

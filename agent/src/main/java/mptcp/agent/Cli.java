@@ -70,7 +70,7 @@ public final class Cli {
         out.println();
         out.println("Options (agent arguments > -Dmptcp.agent.<key> > env MPTCP_AGENT_<KEY>; first value is the default):");
         for (Map.Entry<String, String> e : Config.HELP.entrySet()) {
-            out.printf("  %-9s %-24s %s%n", e.getKey(), String.join("|", Config.KEYS.get(e.getKey())), e.getValue());
+            out.printf("  %-10s %-24s %s%n", e.getKey(), String.join("|", Config.KEYS.get(e.getKey())), e.getValue());
         }
     }
 }

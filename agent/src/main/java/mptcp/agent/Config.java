@@ -32,6 +32,9 @@ public final class Config {
     /** What happens when the kernel cannot make an MPTCP socket. */
     public enum Fallback { TCP, FAIL }
 
+    /** Where the agent's log lines go. */
+    public enum LogOutput { STDERR, SLF4J }
+
     /** What happens when the application uses a socket option MPTCP does not offer. */
     public enum OptionPolicy { COMPAT, STRICT }
 
@@ -49,6 +52,8 @@ public final class Config {
         key("options", "compat|strict", "compat: a socket option or urgent data MPTCP lacks gets its MPTCP equivalent, or"
                 + " (before connect) turns that socket into plain TCP with its state kept, one INFO line per option;"
                 + " strict: the error surfaces, like mptcpize");
+        key("log_output", "stderr|slf4j", "where the agent's log lines go: stderr, or the application's own slf4j (logger"
+                + " mptcp.agent) once the application has initialised it; earlier lines go to stderr");
     }
 
     private static void key(String name, String values, String help) {
@@ -61,6 +66,7 @@ public final class Config {
     public final Fallback fallback;
     public final Log.Level log;
     public final OptionPolicy options;
+    public final LogOutput logOutput;
     /** The effective configuration as {@code key=value,...}: shown by status, JMX and the debug log. */
     public final String text;
 
@@ -70,6 +76,7 @@ public final class Config {
         fallback = Fallback.valueOf(values.get("fallback").toUpperCase(Locale.ROOT));
         log = Log.Level.valueOf(values.get("log").toUpperCase(Locale.ROOT));
         options = OptionPolicy.valueOf(values.get("options").toUpperCase(Locale.ROOT));
+        logOutput = LogOutput.valueOf(values.get("log_output").toUpperCase(Locale.ROOT));
         StringBuilder b = new StringBuilder();
         values.forEach((k, v) -> b.append(b.length() == 0 ? "" : ",").append(k).append('=').append(v));
         text = b.toString();

@@ -20,7 +20,8 @@ class ConfigTest {
         assertEquals(Config.Mode.ALL, c.mode);
         assertEquals(Config.Fallback.TCP, c.fallback);
         assertEquals(Log.Level.WARN, c.log);
-        assertEquals("enabled=true,mode=all,fallback=tcp,log=warn,options=compat", c.text);
+        assertEquals("enabled=true,mode=all,fallback=tcp,log=warn,options=compat,log_output=stderr", c.text);
+        assertEquals(Config.LogOutput.STDERR, c.logOutput);
     }
 
     @Test
@@ -37,7 +38,7 @@ class ConfigTest {
     void errorsNameKeySourceAndAllowedValues() {
         assertEquals("invalid value 'x' for option 'mode' in agent arguments; allowed: all|server|client",
                 assertThrows(IllegalArgumentException.class, () -> parse("mode=x", Map.of(), Map.of())).getMessage());
-        assertEquals("unknown option 'foo' in agent arguments; known options: enabled, mode, fallback, log, options",
+        assertEquals("unknown option 'foo' in agent arguments; known options: enabled, mode, fallback, log, options, log_output",
                 assertThrows(IllegalArgumentException.class, () -> parse("foo=1", Map.of(), Map.of())).getMessage());
         assertEquals("option 'log' given twice in agent arguments",
                 assertThrows(IllegalArgumentException.class, () -> parse("log=info,log=debug", Map.of(), Map.of())).getMessage());
@@ -45,5 +46,14 @@ class ConfigTest {
                 .getMessage().startsWith("invalid option '' in agent arguments: expected key=value"));
         assertEquals("invalid value 'TRUE' for option 'enabled' in environment variable MPTCP_AGENT_ENABLED; allowed: true|false",
                 assertThrows(IllegalArgumentException.class, () -> parse("", Map.of(), Map.of("MPTCP_AGENT_ENABLED", "TRUE"))).getMessage());
+    }
+
+    @Test
+    void logOutputFromEachSource() {
+        assertEquals(Config.LogOutput.SLF4J, parse("log_output=slf4j", Map.of(), Map.of()).logOutput);
+        assertEquals(Config.LogOutput.SLF4J, parse(null, Map.of("mptcp.agent.log_output", "slf4j"), Map.of()).logOutput);
+        assertEquals(Config.LogOutput.SLF4J, parse(null, Map.of(), Map.of("MPTCP_AGENT_LOG_OUTPUT", "slf4j")).logOutput);
+        assertEquals("invalid value 'logback' for option 'log_output' in agent arguments; allowed: stderr|slf4j",
+                assertThrows(IllegalArgumentException.class, () -> parse("log_output=logback", Map.of(), Map.of())).getMessage());
     }
 }
