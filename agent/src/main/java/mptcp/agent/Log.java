@@ -56,7 +56,8 @@ public final class Log {
 
     private static void log(Level l, String message) {
         if (enabled(l)) {
-            output.write(l, message);
+            // one line per message, whatever the exception texts inside contain (JDK 25's UnsatisfiedLinkError ends in \n)
+            output.write(l, message.indexOf('\n') < 0 ? message : message.replaceAll("\\s*\\R\\s*", " ").trim());
         }
     }
 }
