@@ -1,6 +1,5 @@
 package mptcp.agent.cli;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -79,8 +78,7 @@ public final class DoctorCommand {
     }
 
     private static int usage(String message) {
-        System.err.println("mptcp-agent: " + message + "; " + USAGE);
-        return 2;
+        throw new UsageException(message + "; " + USAGE);
     }
 
     /** Runs this command again inside the network namespace of {@code pid} (nsenter needs root). */
@@ -222,11 +220,9 @@ public final class DoctorCommand {
         return c == null ? "?" : c;
     }
 
-    /** Path of the agent jar this command runs from. */
     static String jar() {
         try {
-            Class<?> launcher = Class.forName("mptcp.agent.boot.Launcher", false, ClassLoader.getSystemClassLoader());
-            return new File(launcher.getProtectionDomain().getCodeSource().getLocation().toURI()).getPath();
+            return AttachSession.jar();
         } catch (Exception e) {
             throw new IllegalStateException("cannot locate the agent jar: " + e, e);
         }

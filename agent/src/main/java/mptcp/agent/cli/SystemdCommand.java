@@ -11,7 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import mptcp.agent.Config;
+import mptcp.agent.config.Config;
 
 /**
  * {@code enable <unit> [key=value,...] [--now] [--root DIR]} and {@code disable <unit> [--root DIR]}: a systemd
@@ -241,7 +241,6 @@ public final class SystemdCommand {
     }
 
     private static int usage(String message, String usage) {
-        System.err.println("mptcp-agent: " + message + "; " + usage);
-        return 2;
+        throw new UsageException(message + "; " + usage);
     }
 }

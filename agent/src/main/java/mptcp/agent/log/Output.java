@@ -1,7 +1,5 @@
 package mptcp.agent.log;
 
-import mptcp.agent.Log;
-
 /**
  * Where the agent's log lines go (key {@code log_output}). One implementation per destination: {@link StderrOutput}
  * (default) and {@link Slf4jOutput} (the application's own slf4j, once the application has initialised it). Lines

@@ -3,8 +3,6 @@ package mptcp.agent.log;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 
-import mptcp.agent.Log;
-
 /**
  * {@code log_output=slf4j}: the agent's lines go through the application's own slf4j, logger {@code mptcp.agent},
  * so they end up where the application's logs go (its appenders, format, files).

@@ -1,7 +1,5 @@
 package mptcp.agent.log;
 
-import mptcp.agent.Log;
-
 /** The default: one line per message on the JVM's stderr, {@code mptcp-agent: LEVEL: message}. */
 public final class StderrOutput implements Output {
     public static final StderrOutput INSTANCE = new StderrOutput();
