@@ -62,16 +62,19 @@ class SystemdIT {
         Path heap = write("etc/systemd/system/demo.service.d/10-heap.conf",
                 "[Service]\nEnvironment=\"JAVA_TOOL_OPTIONS=-Xmx96m -Dgreeting=\\\"hi there\\\"\"\n");
         assertEquals("", verify().output, "the test unit itself is clean");
+        // the jar in a directory with a space: the option must be quoted for the JVM's JAVA_TOOL_OPTIONS parser
+        Path jar = root.resolve("opt/mptcp agent/mptcp-agent.jar");
+        Files.createDirectories(jar.getParent());
+        Files.copy(ChildJvm.AGENT, jar);
 
         DoctorIT.Run enable = cli(jdk, "enable", "demo", "log=info,mode=server", "--root", root.toString(),
-                "--jar", ChildJvm.AGENT.toString());
+                "--jar", jar.toString());
         assertEquals(0, enable.exit, enable.toString());
         Path dropIn = root.resolve("etc/systemd/system/demo.service.d/99-mptcp-agent.conf");
         String text = Files.readString(dropIn);
-        String expected = "Environment=\"JAVA_TOOL_OPTIONS=-Xmx96m -Dgreeting=\\\"hi there\\\" -javaagent:" + ChildJvm.AGENT
-                + "=log=info,mode=server\"\n";
-        assertTrue(text.startsWith("# Written by: java -jar " + ChildJvm.AGENT + " enable demo log=info,mode=server --jar "),
-                text);
+        String expected = "Environment=\"JAVA_TOOL_OPTIONS=-Xmx96m -Dgreeting=\\\"hi there\\\" '-javaagent:" + jar
+                + "=mode=server,log=info'\"\n";
+        assertTrue(text.startsWith("# Written by: java -jar " + jar + " enable demo log=info,mode=server --jar "), text);
         assertTrue(text.endsWith("[Service]\n" + expected), text);
         assertEquals(UNIT, Files.readString(unit), "the unit file is never edited");
         DoctorIT.Run verify = verify();
@@ -79,7 +82,7 @@ class SystemdIT {
         assertEquals("", verify.output, "systemd-analyze verify: no warning about the drop-in");
 
         // the value systemd exports (after its unquoting: \" -> "), in a real JVM
-        String value = "-Xmx96m -Dgreeting=\"hi there\" -javaagent:" + ChildJvm.AGENT + "=log=info,mode=server";
+        String value = "-Xmx96m -Dgreeting=\"hi there\" '-javaagent:" + jar + "=mode=server,log=info'";
         try (ChildJvm app = ChildJvm.command(List.of(jdk.java(), "-cp", ChildJvm.CLASSPATH, "-XshowSettings:properties",
                 "mptcp.it.apps.PeerApp"), java.util.Map.of("JAVA_TOOL_OPTIONS", value))) {
             app.expect("STARTED");
@@ -96,7 +99,7 @@ class SystemdIT {
 
         // enable again: the same file, the agent not appended twice
         DoctorIT.Run again = cli(jdk, "enable", "demo", "log=info,mode=server", "--root", root.toString(),
-                "--jar", ChildJvm.AGENT.toString());
+                "--jar", jar.toString());
         assertEquals(0, again.exit, again.toString());
         assertEquals(text, Files.readString(dropIn));
 

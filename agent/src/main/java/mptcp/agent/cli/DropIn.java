@@ -215,9 +215,20 @@ public final class DropIn {
         return out;
     }
 
-    /** The -javaagent option for {@code jar} with {@code options} (may be empty). */
+    /**
+     * The -javaagent option for {@code jar} with {@code options} (may be empty), single-quoted when it contains
+     * whitespace (the JVM splits JAVA_TOOL_OPTIONS at whitespace outside quotes).
+     */
     public static String agentOption(String jar, String options) {
-        return "-javaagent:" + jar + (options == null || options.isEmpty() ? "" : "=" + options);
+        String option = "-javaagent:" + jar + (options == null || options.isEmpty() ? "" : "=" + options);
+        if (!option.matches(".*\\s.*")) {
+            return option;
+        }
+        if (option.contains("'")) {
+            throw new IllegalArgumentException("the jar path " + jar + " has both whitespace and a single quote, which"
+                    + " JAVA_TOOL_OPTIONS cannot carry; use a path without them");
+        }
+        return "'" + option + "'";
     }
 
     /** JAVA_TOOL_OPTIONS with the agent appended to what the unit set ({@code existing}, may be null). */
@@ -232,7 +243,8 @@ public final class DropIn {
             return false;
         }
         for (String w : javaToolOptions.split("\\s+")) {
-            if (w.startsWith("-javaagent:") && w.replaceFirst("=.*", "").matches(".*mptcp-agent[^/]*\\.jar")) {
+            w = w.startsWith("'") || w.startsWith("\"") ? w.substring(1) : w;
+            if (w.startsWith("-javaagent:") && w.replaceFirst("=.*", "").matches(".*mptcp-agent[^/]*\\.jar['\"]?")) {
                 return true;
             }
         }

@@ -61,7 +61,7 @@ public final class SystemdCommand {
             return usage("'" + unit + "' is not a service unit name (e.g. app or app.service)", ENABLE);
         }
         try {
-            Config.parse(options, k -> null, k -> null);
+            options = Config.arguments(options);
         } catch (IllegalArgumentException e) {
             return usage(e.getMessage(), ENABLE);
         }
@@ -113,7 +113,12 @@ public final class SystemdCommand {
         String commandLine = "java -jar " + jar + " enable " + String.join(" ", recorded);
         Path dir = base.resolve("etc/systemd/system").resolve(name + ".d");
         Path file = dir.resolve(DropIn.FILE);
-        String text = DropIn.content(u, jar, options, commandLine);
+        String text;
+        try {
+            text = DropIn.content(u, jar, options, commandLine);
+        } catch (IllegalArgumentException e) {
+            return usage(e.getMessage(), ENABLE);
+        }
         try {
             Files.createDirectories(dir);
             Files.write(file, text.getBytes(StandardCharsets.UTF_8));

@@ -124,6 +124,29 @@ public final class Config {
         return parse(null, k -> null, k -> null);
     }
 
+    /**
+     * Writes agent arguments: {@code agentArgs} checked (the same errors as {@link #parse}) and rewritten with its keys
+     * in documentation order. Keys given with their default value are kept: as agent arguments they still win over
+     * a property or variable the application's environment may set. Used by {@code enable} for its drop-in.
+     */
+    public static String arguments(String agentArgs) {
+        parse(agentArgs, k -> null, k -> null);
+        if (agentArgs == null || agentArgs.isEmpty()) {
+            return "";
+        }
+        Map<String, String> given = new LinkedHashMap<>();
+        for (String option : agentArgs.split(",", -1)) {
+            given.put(option.substring(0, option.indexOf('=')), option);
+        }
+        StringBuilder b = new StringBuilder();
+        for (String key : KEYS.keySet()) {
+            if (given.containsKey(key)) {
+                b.append(b.length() == 0 ? "" : ",").append(given.get(key));
+            }
+        }
+        return b.toString();
+    }
+
     /** Reads the three sources of this JVM; a property or variable with our prefix but an unknown key is an error. */
     public static Config fromJvm(String agentArgs) {
         for (String name : System.getProperties().stringPropertyNames()) {

@@ -101,4 +101,14 @@ class DropInTest {
         assertTrue(DropIn.setsJavaToolOptions("# x\nexport JAVA_TOOL_OPTIONS=-Xmx1g\n"));
         assertFalse(DropIn.setsJavaToolOptions("JAVA_OPTS=-Xmx1g\n"));
     }
+
+    @Test
+    void agentOptionQuotedWhenThePathHasSpaces() {
+        assertEquals("-javaagent:/opt/mptcp-agent.jar", DropIn.agentOption("/opt/mptcp-agent.jar", ""));
+        assertEquals("'-javaagent:/opt/my apps/mptcp-agent.jar=mode=server'",
+                DropIn.agentOption("/opt/my apps/mptcp-agent.jar", "mode=server"));
+        assertTrue(DropIn.loadsAgent("-Xmx1g '-javaagent:/opt/my apps/mptcp-agent.jar=mode=server'".replace("my apps", "apps")));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> DropIn.agentOption("/opt/it's here/mptcp-agent.jar", ""));
+    }
 }

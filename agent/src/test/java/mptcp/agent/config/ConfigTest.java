@@ -58,4 +58,16 @@ class ConfigTest {
         assertEquals("invalid value 'logback' for option 'log_output' in agent arguments; allowed: stderr|slf4j",
                 assertThrows(IllegalArgumentException.class, () -> parse("log_output=logback", Map.of(), Map.of())).getMessage());
     }
+
+    @Test
+    void writesAgentArgumentsInKeyOrderKeepingExplicitDefaults() {
+        assertEquals("mode=server,log=info,log_output=slf4j", Config.arguments("log_output=slf4j,log=info,mode=server"));
+        assertEquals("mode=all", Config.arguments("mode=all"));
+        assertEquals("", Config.arguments(""));
+        assertEquals("invalid value 'x' for option 'mode' in agent arguments; allowed: all|server|client",
+                assertThrows(IllegalArgumentException.class, () -> Config.arguments("mode=x")).getMessage());
+        String written = Config.arguments("options=strict,fallback=fail");
+        assertEquals(Config.parse("options=strict,fallback=fail", k -> null, k -> null).text,
+                Config.parse(written, k -> null, k -> null).text);
+    }
 }
