@@ -109,6 +109,7 @@ class DoctorIT {
                 assertTrue(inside.output.startsWith("mptcp-agent doctor: pid " + pid + " (java), network namespace net:["),
                         inside.toString());
                 assertTrue(inside.output.contains("fix: nsenter -t " + pid + " -n sysctl -w net.mptcp.enabled=1"), inside.toString());
+                assertTrue(inside.output.contains("securityContext.sysctls"), inside.toString());
 
                 Run json = run(doctor(jdk, "--json", pid));
                 assertEquals(1, json.exit, json.toString());

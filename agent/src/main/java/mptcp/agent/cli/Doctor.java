@@ -187,7 +187,15 @@ public final class Doctor {
             for (int i = 0; i < r.checks.size(); i++) {
                 Check c = r.checks.get(i);
                 List<String> fix = new ArrayList<>();
-                c.fix.forEach(x -> fix.add(x.startsWith("sysctl ") || x.startsWith("ip ") ? f.fixPrefix + x : x));
+                for (String x : c.fix) {
+                    if (x.startsWith("echo net.mptcp.enabled=1 > /etc/sysctl.d")) {
+                        // a container's namespace is set up by its runtime, not by the host's sysctl.d
+                        fix.add("in Kubernetes: the pod's securityContext.sysctls [{name: net.mptcp.enabled, value: \"1\"}]"
+                                + " (an unsafe sysctl: kubelet --allowed-unsafe-sysctls='net.mptcp.*')");
+                    } else {
+                        fix.add(x.startsWith("sysctl ") || x.startsWith("ip ") ? f.fixPrefix + x : x);
+                    }
+                }
                 r.checks.set(i, new Check(c.name, c.status, c.detail, fix));
             }
         }

@@ -68,7 +68,9 @@ public final class DoctorCommand {
             }
             facts.namespace = "pid " + pid + " (" + comm(pid) + "), network namespace " + myNs + " (the same as this command's)";
         } else {
-            facts.namespace = "this host, network namespace " + myNs;
+            String init = link(Paths.get("/proc/1/ns/net"));
+            facts.namespace = "this command's network namespace " + myNs + (myNs != null && myNs.equals(init)
+                    ? " (the host's: the same as pid 1)" : "");
         }
         read(facts, myNs);
         Doctor.Result result = Doctor.evaluate(facts);

@@ -176,4 +176,18 @@ class DoctorTest {
         assertEquals(Doctor.SINGLE_PATH, r.exit);
         assertTrue(Doctor.text(f, r).contains("apt-get install iproute2"));
     }
+
+    @Test
+    void fixesForAnotherNamespaceRunInsideIt() {
+        Doctor.Facts f = facts("0", "add_addr_accepted 0 subflows 2", "");
+        f.fixPrefix = "nsenter -t 42 -n ";
+        String text = Doctor.text(f, Doctor.evaluate(f));
+        assertTrue(text.contains("fix: nsenter -t 42 -n sysctl -w net.mptcp.enabled=1"), text);
+        assertTrue(text.contains("--allowed-unsafe-sysctls='net.mptcp.*'"), text);
+        assertTrue(!text.contains("/etc/sysctl.d"), text);
+        f = facts("1", "add_addr_accepted 0 subflows 2", "");
+        f.fixPrefix = "nsenter -t 42 -n ";
+        text = Doctor.text(f, Doctor.evaluate(f));
+        assertTrue(text.contains("fix: nsenter -t 42 -n ip mptcp limits set subflow 2 add_addr_accepted 2"), text);
+    }
 }
