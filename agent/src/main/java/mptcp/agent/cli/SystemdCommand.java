@@ -68,6 +68,9 @@ public final class SystemdCommand {
         if (now && root != null) {
             return usage("--now attaches to the running service: not with --root", ENABLE);
         }
+        if (root == null && !systemdRunning()) {
+            return 1;
+        }
         Path base = Paths.get(root == null ? "/" : root).toAbsolutePath().normalize();
         if (root != null && !Files.isDirectory(base)) {
             return usage("--root " + root + ": no such directory", ENABLE);
@@ -163,6 +166,9 @@ public final class SystemdCommand {
         if (name == null) {
             return usage(unit == null ? "no unit given" : "'" + unit + "' is not a service unit name", DISABLE);
         }
+        if (root == null && !systemdRunning()) {
+            return 1;
+        }
         Path base = Paths.get(root == null ? "/" : root).toAbsolutePath().normalize();
         Path dir = base.resolve("etc/systemd/system").resolve(name + ".d");
         Path file = dir.resolve(DropIn.FILE);
@@ -218,7 +224,7 @@ public final class SystemdCommand {
         cmd.addAll(List.of(args));
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim().replaceAll("\\s*\\n\\s*", "; ");
             if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
                 System.err.println("mptcp-agent: `" + String.join(" ", cmd) + "` failed: " + text
                         + " (is systemd running here? for an image or a chroot use --root DIR)");
@@ -230,6 +236,16 @@ public final class SystemdCommand {
             System.err.println("mptcp-agent: systemctl not found (" + e.getMessage() + "); for an image or a chroot use --root DIR");
             return 1;
         }
+    }
+
+    /** sd_booted()'s test: without a running systemd, nothing is written (use --root for images and chroots). */
+    private static boolean systemdRunning() {
+        if (Files.isDirectory(Paths.get("/run/systemd/system"))) {
+            return true;
+        }
+        System.err.println("mptcp-agent: systemd is not running here (no /run/systemd/system); nothing written. For an"
+                + " image or a chroot, use --root DIR");
+        return false;
     }
 
     private static String capture(String... cmd) throws IOException, InterruptedException {
