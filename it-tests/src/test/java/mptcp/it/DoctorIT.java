@@ -125,6 +125,28 @@ class DoctorIT {
         assertTrue(bad.output.contains("no such process: 999999999"), bad.toString());
     }
 
+    @org.junit.jupiter.api.Test
+    void userspacePathManagerNeedsMptcpdInThatNamespace() throws Exception {
+        try (Netns ns = new Netns()) {
+            ns.exec("sysctl", "-qw", "net.mptcp.path_manager=userspace");
+            Run without = run(ns.wrap(doctor(Jdk.JDK17)));
+            assertEquals(3, without.exit, without.toString());
+            assertTrue(without.output.contains("no mptcpd runs in this network namespace"), without.toString());
+            assertTrue(without.output.contains("fix: systemctl start mptcpd"), without.toString());
+            // mptcpd on the host does not count: it must run in the namespace
+            try (ChildJvm mptcpd = ChildJvm.command(ns.wrap(List.of("/usr/libexec/mptcpd", "--log=stderr")), Map.of())) {
+                Run with = null;
+                for (int i = 0; i < 50 && (with == null || with.exit != 0); i++) {
+                    Thread.sleep(100); // until mptcpd is up
+                    with = run(ns.wrap(doctor(Jdk.JDK17)));
+                }
+                assertEquals(0, with.exit, with.toString());
+                assertTrue(with.output.contains("mptcpd running (pid " + mptcpd.pid() + ")"), with.toString());
+                assertTrue(with.output.contains("As a client: as mptcpd's plug-ins decide"), with.toString());
+            }
+        }
+    }
+
     private static String field(String json, String name) {
         for (String line : json.split("\n")) {
             if (line.trim().startsWith("\"" + name + "\": ")) {

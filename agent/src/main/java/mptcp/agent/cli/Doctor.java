@@ -244,7 +244,7 @@ public final class Doctor {
                 : "net.mptcp.pm_type = " + f.sysctl.getOrDefault("pm_type", "0 (assumed)");
         if (pm.equals("userspace")) {
             if (f.mptcpd.isEmpty()) {
-                r.add("path manager", "fail", "userspace (" + pmSource + ") and no mptcpd runs in this network namespace:"
+                r.add("path manager", "warn", "userspace (" + pmSource + ") and no mptcpd runs in this network namespace:"
                         + " nothing opens or accepts additional subflows",
                         "systemctl start mptcpd   # or run mptcpd in this namespace",
                         f.sysctl.containsKey("path_manager") ? "sysctl -w net.mptcp.path_manager=kernel   # or use the in-kernel path manager"
