@@ -46,6 +46,42 @@ class LogOutputIT {
         }
     }
 
+    /**
+     * An appender that opens a TCP connection on the logging thread: the agent's lines about those sockets come while
+     * the application's logging runs; they go to stderr (logback's own re-entry guard would drop them silently), and
+     * the application neither recurses nor blocks.
+     */
+    @Test
+    void linesFromInsideTheApplicationsAppenderGoToStderr() throws Exception {
+        try (java.net.ServerSocket collector = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            List<String> received = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+            Thread t = new Thread(() -> {
+                while (!collector.isClosed()) {
+                    try (java.net.Socket s = collector.accept()) {
+                        received.add(new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim());
+                    } catch (java.io.IOException e) {
+                        return;
+                    }
+                }
+            }, "collector");
+            t.setDaemon(true);
+            t.start();
+            String config = "-Dlogback.configurationFile=" + Paths.get("src/test/resources/logback-connecting.xml").toAbsolutePath();
+            try (ChildJvm app = ChildJvm.java(Jdk.JDK17, List.of(config, "-Dcollector.port=" + collector.getLocalPort(),
+                    ChildJvm.agentArg("log=debug,log_output=slf4j")), "mptcp.it.apps.Slf4jApp")) {
+                app.expect("READY");
+                app.finish();
+                assertTrue(app.stdoutLines().contains("MARKED set-in-main INFO mptcp.it.apps.Slf4jApp app started"), app.output());
+                List<String> err = app.agentLines();
+                assertTrue(err.stream().anyMatch(l -> l.matches("mptcp-agent: DEBUG: fd \\d+: .*socket created as MPTCP")),
+                        "the agent's line about the appender's own socket goes to stderr:\n" + app.output());
+                assertTrue(received.contains("mptcp.it.apps.Slf4jApp app started"), received.toString());
+                assertTrue(received.stream().anyMatch(r -> r.startsWith("mptcp.agent fd ")), "agent lines logged outside"
+                        + " the appender still reach it: " + received);
+            }
+        }
+    }
+
     @Test
     void defaultIsStderrAndAnAppThatNeverInitialisesSlf4jKeepsStderr() throws Exception {
         for (String options : new String[] {"log=debug", "log=debug,log_output=slf4j"}) {
