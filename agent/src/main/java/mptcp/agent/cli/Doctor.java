@@ -263,8 +263,9 @@ public final class Doctor {
         }
         r.add("path manager", "ok", "in-kernel (" + pmSource + ")");
         if (f.limits == null || f.endpoints == null) {
+            boolean missing = f.ipError != null && f.ipError.contains("not installed");
             r.add("limits", "warn", "cannot read the path manager's limits and endpoints: " + f.ipError,
-                    "apt-get install iproute2   # doctor reads them with `ip mptcp`");
+                    missing ? new String[] {"apt-get install iproute2   # doctor reads them with `ip mptcp`"} : new String[0]);
             settings(f, r);
             r.exit = SINGLE_PATH;
             r.client = "unknown (limits and endpoints not readable)";
