@@ -36,6 +36,7 @@ public final class Agent {
         enableNativeAccess(inst);
         try {
             Interceptor.configure(config);
+            Decisions.configure(config.rules);
             Instrumenter.install(inst);
             System.setProperty(ACTIVE_PROPERTY, VERSION + "; " + config.text);
             Log.info("active (" + (attached ? "attached" : "premain") + "), " + config.text);

@@ -6,7 +6,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
+
+import mptcp.agent.config.Rules;
 
 /**
  * The agent's one configuration grammar.
@@ -22,7 +25,8 @@ import java.util.function.Function;
  *   <li>environment variable {@code MPTCP_AGENT_<KEY>=<value>}</li>
  * </ol>
  * An unknown key or a bad value makes {@link #parse} throw {@link IllegalArgumentException} with one line naming the
- * key, where it came from, and what is allowed.
+ * key, where it came from, and what is allowed; a bad rule of {@code rules} names the rule, its place and the rule
+ * syntax ({@link Rules}).
  */
 public final class Config {
 
@@ -49,7 +53,16 @@ public final class Config {
         key("options", "compat|strict", "compat: a socket option or urgent data MPTCP lacks gets its MPTCP equivalent, or"
                 + " (before connect) turns that socket into plain TCP with its state kept, one INFO line per option;"
                 + " strict: the error surfaces, like mptcpize");
+        key("loopback", "tcp|mptcp", "tcp: connections to loopback (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104) and"
+                + " listeners bound to a loopback address stay plain TCP (MPTCP gains nothing on one path and costs);"
+                + " mptcp: they become MPTCP too");
+        key("rules", "RULE;RULE...|@FILE", "which sockets stay TCP, first match wins: ACTION SCOPE ADDRESS[/PREFIX]"
+                + " [PORT[-PORT]] with ACTION tcp|mptcp, SCOPE connect (by destination) | bind (by local address),"
+                + " e.g. 'tcp connect 10.0.0.0/8 5432;tcp bind * 9090'; @FILE: one rule per line, # comments");
     }
+
+    /** Keys whose value is free text, checked by their own parser; their default is empty. */
+    private static final Set<String> FREE = Set.of("rules");
 
     private static void key(String name, String values, String help) {
         KEYS.put(name, Arrays.asList(values.split("\\|")));
@@ -61,17 +74,27 @@ public final class Config {
     public final Fallback fallback;
     public final Log.Level log;
     public final OptionPolicy options;
+    /** loopback=tcp. */
+    public final boolean loopbackTcp;
+    /** The rules of the {@code rules} key followed by those of {@code loopback=tcp}. */
+    public final Rules rules;
     /** The effective configuration as {@code key=value,...}: shown by status, JMX and the debug log. */
     public final String text;
 
-    private Config(Map<String, String> values) {
+    private Config(Map<String, String> values, Map<String, String> sources) {
         enabled = Boolean.parseBoolean(values.get("enabled"));
         mode = Mode.valueOf(values.get("mode").toUpperCase(Locale.ROOT));
         fallback = Fallback.valueOf(values.get("fallback").toUpperCase(Locale.ROOT));
         log = Log.Level.valueOf(values.get("log").toUpperCase(Locale.ROOT));
         options = OptionPolicy.valueOf(values.get("options").toUpperCase(Locale.ROOT));
+        loopbackTcp = values.get("loopback").equals("tcp");
+        rules = Rules.parse(values.get("rules"), sources.getOrDefault("rules", "defaults"), loopbackTcp);
         StringBuilder b = new StringBuilder();
-        values.forEach((k, v) -> b.append(b.length() == 0 ? "" : ",").append(k).append('=').append(v));
+        values.forEach((k, v) -> {
+            if (!v.isEmpty()) {
+                b.append(b.length() == 0 ? "" : ",").append(k).append('=').append(v);
+            }
+        });
         text = b.toString();
     }
 
@@ -110,6 +133,7 @@ public final class Config {
      */
     public static Config parse(String agentArgs, Function<String, String> properties, Function<String, String> environment) {
         Map<String, String> values = new LinkedHashMap<>();
+        Map<String, String> sources = new java.util.HashMap<>();
         if (agentArgs != null && !agentArgs.isEmpty()) {
             for (String option : agentArgs.split(",", -1)) {
                 int eq = option.indexOf('=');
@@ -122,6 +146,7 @@ public final class Config {
                 if (values.putIfAbsent(key, option.substring(eq + 1)) != null) {
                     throw new IllegalArgumentException("option '" + key + "' given twice in agent arguments");
                 }
+                sources.put(key, "agent arguments");
             }
         }
         for (String key : KEYS.keySet()) {
@@ -129,15 +154,17 @@ public final class Config {
             String env = "MPTCP_AGENT_" + key.toUpperCase(Locale.ROOT);
             if (!values.containsKey(key) && properties.apply(property) != null) {
                 values.put(key, check(key, properties.apply(property), "system property " + property));
+                sources.put(key, "system property " + property);
             }
             if (!values.containsKey(key) && environment.apply(env) != null) {
                 values.put(key, check(key, environment.apply(env), "environment variable " + env));
+                sources.put(key, "environment variable " + env);
             }
-            values.putIfAbsent(key, KEYS.get(key).get(0));
+            values.putIfAbsent(key, FREE.contains(key) ? "" : KEYS.get(key).get(0));
         }
         Map<String, String> ordered = new LinkedHashMap<>();
         KEYS.keySet().forEach(k -> ordered.put(k, values.get(k)));
-        return new Config(ordered);
+        return new Config(ordered, sources);
     }
 
     private static String check(String key, String value, String source) {
@@ -147,7 +174,7 @@ public final class Config {
             throw new IllegalArgumentException("unknown option '" + key + "' in " + source + "; known options: "
                     + String.join(", ", known));
         }
-        if (!allowed.contains(value)) {
+        if (!FREE.contains(key) && !allowed.contains(value)) {
             throw new IllegalArgumentException("invalid value '" + value + "' for option '" + key + "' in " + source
                     + "; allowed: " + String.join("|", allowed));
         }

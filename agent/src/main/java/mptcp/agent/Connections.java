@@ -50,6 +50,7 @@ public final class Connections {
     }
 
     public static int connect0(boolean preferIPv6, FileDescriptor fd, InetAddress remote, int port) throws Throwable {
+        Decisions.beforeConnect(fd, remote, port);
         int n = (int) Instrumenter.CONNECT0.original.invokeExact(preferIPv6, fd, remote, port);
         if (n == 1) {
             established(fd, null);

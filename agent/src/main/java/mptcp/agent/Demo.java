@@ -21,6 +21,9 @@ import mptcp.sys.Sock;
  * prints what the kernel says about its end of the connection (getsockopt SO_PROTOCOL and TCP_IS_MPTCP). No root needed.
  */
 final class Demo {
+    /** The demo runs on loopback, which stays TCP by default. */
+    static final String OPTIONS = "loopback=mptcp";
+
     private Demo() {
     }
 
@@ -29,7 +32,9 @@ final class Demo {
             throw new Cli.UsageException("usage: demo (no arguments)");
         }
         String jar = Attach.jar();
-        out.println("Starting a server and a client JVM, each with -javaagent:" + jar);
+        out.println("Starting a server and a client JVM, each with -javaagent:" + jar + "=" + OPTIONS);
+        out.println("(" + OPTIONS + ": loopback connections stay plain TCP by default; this demo runs on loopback, so it"
+                + " asks for MPTCP there)");
         Process server = peer(jar, "server", "0");
         try {
             BufferedReader serverOut = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
@@ -65,7 +70,7 @@ final class Demo {
 
     private static Process peer(String jar, String role, String port) throws Exception {
         String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-        return new ProcessBuilder(java, "-javaagent:" + jar, "-cp", jar, "mptcp.agent.boot.Launcher", "demo-peer", role, port)
+        return new ProcessBuilder(java, "-javaagent:" + jar + "=" + OPTIONS, "-cp", jar, "mptcp.agent.boot.Launcher", "demo-peer", role, port)
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
     }
 

@@ -88,6 +88,8 @@ final class Instrumenter implements ClassFileTransformer {
     static final Redirect SOCKET0 = new Redirect(NET, "socket0", "(ZZZZ)I", Interceptor.class, NET);
     /** Outgoing connections: connected at once (returns 1), or later via pollConnect / the async checkConnect. */
     static final Redirect CONNECT0 = new Redirect(NET, "connect0", "(Z" + FD + "Ljava/net/InetAddress;I)I", Connections.class, NET);
+    /** Binding (listeners, and clients that bind first): the rules decide before the JDK binds. */
+    static final Redirect BIND0 = new Redirect(NET, "bind0", "(" + FD + "ZZLjava/net/InetAddress;I)V", Decisions.class, NET);
     static final Redirect POLL_CONNECT = new Redirect(NET, "pollConnect", "(" + FD + "J)Z", Connections.class, NET, NIO_SOCKET);
     static final Redirect CHECK_CONNECT = new Redirect(ASYNC_CHANNEL, "checkConnect", "(I)V", Connections.class, ASYNC_CHANNEL);
     /** Accepted connections. */
@@ -104,7 +106,7 @@ final class Instrumenter implements ClassFileTransformer {
     static final Redirect SET_IP_DONT_FRAGMENT0 = new Redirect(LINUX_OPTIONS, "setIpDontFragment0", "(IZZ)V", Options.class, LINUX_OPTIONS);
     static final Redirect GET_IP_DONT_FRAGMENT0 = new Redirect(LINUX_OPTIONS, "getIpDontFragment0", "(IZ)Z", Options.class, LINUX_OPTIONS);
 
-    static final List<Redirect> REDIRECTS = List.of(SOCKET0, CONNECT0, POLL_CONNECT, CHECK_CONNECT, ACCEPT,
+    static final List<Redirect> REDIRECTS = List.of(SOCKET0, CONNECT0, BIND0, POLL_CONNECT, CHECK_CONNECT, ACCEPT,
             SET_INT_OPTION0, SEND_OOB, GET_INT_OPTION0, SET_QUICK_ACK0, GET_QUICK_ACK0, SET_IP_DONT_FRAGMENT0,
             GET_IP_DONT_FRAGMENT0);
 
@@ -140,6 +142,8 @@ final class Instrumenter implements ClassFileTransformer {
         Module agent = Instrumenter.class.getModule();
         Map<Module, Map<String, Set<Module>>> opens = new java.util.HashMap<>();
         opens.computeIfAbsent(Object.class.getModule(), m -> new java.util.HashMap<>()).put("sun.nio.ch", Set.of(agent));
+        // java.net: Decisions reads an Inet6Address's bytes without copying them
+        opens.get(Object.class.getModule()).put("java.net", Set.of(agent));
         Map<Redirect, Class<?>> owners = new java.util.HashMap<>();
         for (Redirect r : REDIRECTS) {
             try {

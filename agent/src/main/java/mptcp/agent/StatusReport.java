@@ -60,6 +60,11 @@ final class StatusReport {
         String active = System.getProperty(Agent.ACTIVE_PROPERTY, "");
         out.put("config", active.substring(active.indexOf(';') + 1).trim());
         out.put("mptcp_available", mptcpAvailable());
+        mptcp.agent.config.Rules rules = Decisions.rules();
+        for (int i = 0; i < rules.list().size(); i++) {
+            mptcp.agent.config.Rules.Rule r = rules.get(i);
+            out.put("rule_" + (i + 1), r + "  (" + r.origin + ")" + (r.tcp ? "  kept_tcp=" + Decisions.count(i) : ""));
+        }
         Stats.snapshot().forEach((k, v) -> out.put(k, String.valueOf(v)));
         out.put("jmx", Jmx.state());
         return out;

@@ -1,0 +1,169 @@
+package mptcp.agent;
+
+import java.io.FileDescriptor;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+import mptcp.agent.config.Rules;
+import mptcp.sys.Errno;
+import mptcp.sys.LibC;
+import mptcp.sys.Sock;
+
+/**
+ * Applies the {@link Rules} ({@code rules}, {@code loopback}) to a socket just before the JDK connects or binds it: when
+ * the first matching rule says {@code tcp} and the socket is MPTCP, it becomes plain TCP with its state kept
+ * ({@link Sock#convert}: fd number, options, blocking mode, bound address), then the JDK's call proceeds.
+ *
+ * <p>Cost: when no rule says tcp for the scope, nothing; otherwise a few comparisons on the address as primitives (an
+ * IPv4 address is its {@code Inet4Address.hashCode()}; an IPv6 one is read from the {@code Inet6Address}'s own bytes,
+ * not copied), no allocation; a socket kept TCP costs one getsockopt plus the conversion. Never throws into the
+ * application: a failure leaves the socket as it was.
+ */
+public final class Decisions {
+    /** Connections and listeners kept TCP by a rule, in total and per rule (index in the active rules). */
+    static final LongAdder CONNECTIONS_TCP_RULE = new LongAdder();
+    static final LongAdder LISTENERS_TCP_RULE = new LongAdder();
+    private static volatile LongAdder[] perRule = new LongAdder[0];
+    private static volatile Rules rules = Rules.loopback(true);
+
+    /** Destinations (rule + address + port) already named in an INFO line; bounded. */
+    private static final Set<String> NAMED = ConcurrentHashMap.newKeySet();
+    private static final int MAX_NAMED = 1024;
+
+
+    private Decisions() {
+    }
+
+    static void configure(Rules r) {
+        LongAdder[] counts = new LongAdder[r.list().size()];
+        for (int i = 0; i < counts.length; i++) {
+            counts[i] = new LongAdder();
+        }
+        perRule = counts;
+        rules = r;
+    }
+
+    static Rules rules() {
+        return rules;
+    }
+
+    /** How many sockets rule {@code index} kept TCP. */
+    static long count(int index) {
+        LongAdder[] c = perRule;
+        return index < c.length ? c[index].sum() : 0;
+    }
+
+    /** Before {@code Net.connect0}: the destination decides. */
+    static void beforeConnect(FileDescriptor fd, InetAddress remote, int port) {
+        Rules r = rules;
+        if (r.decidesConnect()) {
+            decide(r, false, fd, remote, port);
+        }
+    }
+
+    /** Before {@code Net.bind0}: the local address and port decide. */
+    static void beforeBind(FileDescriptor fd, InetAddress local, int port) {
+        Rules r = rules;
+        if (r.decidesBind()) {
+            decide(r, true, fd, local, port);
+        }
+    }
+
+    private static void decide(Rules r, boolean bind, FileDescriptor fd, InetAddress address, int port) {
+        try {
+            int i = match(r, bind, address, port);
+            if (i == Rules.NONE) {
+                return;
+            }
+            if (!r.tcp(i)) {
+                named(r, i, address, port, "MPTCP");
+                return;
+            }
+            int s = Kernel.fdVal(fd);
+            if (Sock.protocol(s) != LibC.IPPROTO_MPTCP) {
+                return; // already TCP (mode, fallback, an earlier bind rule)
+            }
+            int rc = Sock.convert(s, 0);
+            if (rc != 0) {
+                Log.once(Log.Level.WARN, "rule-convert", "could not keep a socket TCP as rule '" + r.get(i) + "' says ("
+                        + Errno.describe(-rc) + "); it stays MPTCP");
+                return;
+            }
+            (bind ? LISTENERS_TCP_RULE : CONNECTIONS_TCP_RULE).increment();
+            LongAdder[] c = perRule;
+            if (i < c.length) {
+                c[i].increment();
+            }
+            if (Log.enabled(Log.Level.DEBUG)) {
+                Log.debug("fd " + s + ": " + (bind ? "bind to " : "connect to ") + where(address, port)
+                        + ": plain TCP by rule '" + r.get(i) + "'");
+            }
+            named(r, i, address, port, "plain TCP");
+        } catch (Throwable t) {
+            Log.once(Log.Level.WARN, "rule-decide", "cannot apply the rules (" + t + "); sockets stay as they are");
+        }
+    }
+
+    /** The first rule matching; allocates nothing. */
+    static int match(Rules r, boolean bind, InetAddress address, int port) throws Throwable {
+        if (address instanceof Inet4Address) {
+            return r.match4(bind, address.hashCode(), port); // Inet4Address.hashCode() is the address
+        }
+        MethodHandle bytes = V6.BYTES;
+        byte[] b = bytes != null ? (byte[]) bytes.invokeExact((Inet6Address) address) : address.getAddress();
+        return r.match(bind, Rules.longAt(b, 0), Rules.longAt(b, 8), port);
+    }
+
+    /** One INFO line per rule and destination (connect) or local address and port (bind). */
+    private static void named(Rules r, int i, InetAddress address, int port, String outcome) {
+        if (!Log.enabled(Log.Level.INFO) || NAMED.size() >= MAX_NAMED) {
+            return;
+        }
+        boolean bind = r.get(i).bind;
+        String what = (bind ? "sockets bound to " : "connections to ") + where(address, port);
+        if (NAMED.add(i + " " + what)) {
+            Log.info(what + ": " + outcome + " by rule '" + r.get(i) + "' (" + r.get(i).origin + "); once per "
+                    + (bind ? "address" : "destination"));
+        }
+    }
+
+    private static String where(InetAddress a, int port) {
+        String host = a.getHostAddress();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+    }
+
+    /** Replaces {@code Net.bind0}: the rules first, then the JDK's bind. */
+    public static void bind0(FileDescriptor fd, boolean preferIPv6, boolean useExclBind, InetAddress addr, int port)
+            throws Throwable {
+        beforeBind(fd, addr, port);
+        Instrumenter.BIND0.original.invokeExact(fd, preferIPv6, useExclBind, addr, port);
+    }
+
+    /**
+     * (Inet6Address) -> its address bytes, not a copy; null when the JDK does not let us read them (then
+     * getAddress(), which copies). Initialised at the first IPv6 match, after java.net was opened to the agent.
+     */
+    private static final class V6 {
+        static final MethodHandle BYTES = ipv6Bytes();
+    }
+
+    private static MethodHandle ipv6Bytes() {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.privateLookupIn(Inet6Address.class, MethodHandles.lookup());
+            Class<?> holder = Class.forName("java.net.Inet6Address$Inet6AddressHolder");
+            MethodHandle h = lookup.findGetter(Inet6Address.class, "holder6", holder);
+            MethodHandle a = MethodHandles.privateLookupIn(holder, MethodHandles.lookup()).findGetter(holder, "ipaddress", byte[].class);
+            return MethodHandles.filterReturnValue(h, a).asType(MethodType.methodType(byte[].class, Inet6Address.class));
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            Log.debug("IPv6 addresses are matched through getAddress() (a copy): " + e);
+            return null;
+        }
+    }
+}
