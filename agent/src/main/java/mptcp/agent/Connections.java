@@ -97,6 +97,12 @@ public final class Connections {
 
     /** A connection was just established on {@code fd}: outgoing ({@code listener} -1) or accepted from {@code listener}. */
     private static void established(int fd, int listener) {
+        if (listener >= 0) {
+            Decisions.unknown(fd);
+        }
+        if (Decisions.keptTcp(listener >= 0 ? listener : fd)) {
+            return; // a rule made it (or its listener) plain TCP: nothing to ask the kernel
+        }
         try {
             boolean accepted = listener >= 0;
             switch (negotiated(fd)) {

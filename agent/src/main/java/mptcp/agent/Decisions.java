@@ -33,6 +33,21 @@ public final class Decisions {
     private static volatile LongAdder[] perRule = new LongAdder[0];
     private static volatile Rules rules = Rules.loopback(true);
 
+    /**
+     * What the agent knows of each socket the JDK made, by fd number: {@link #FRESH} (made MPTCP by the agent, and since
+     * then no option set and not bound, as far as the JDK's own calls show), {@link #KEPT_TCP} (made TCP by a rule) or
+     * 0 (nothing known). Every way the JDK gets a socket fd (socket0, accept) resets its entry, so a reused fd number
+     * never inherits an old state. A fresh socket is turned into TCP without reading its options (there are none to
+     * carry): about 10 syscalls instead of 30. fds beyond {@link #MAX_TRACKED} are not tracked (always the full way).
+     */
+    private static volatile byte[] state = new byte[1024];
+    static final byte KEPT_TCP = 1;
+    /** Fresh: bit 2, plus bit 3 for AF_INET6 (dual stack) and bit 4 for SO_REUSEADDR (listeners), as made. */
+    static final byte FRESH = 4;
+    static final byte FRESH_INET6 = 8;
+    static final byte FRESH_REUSE = 16;
+    private static final int MAX_TRACKED = 1 << 22;
+
     /** Destinations (rule + address + port) already named in an INFO line; bounded. */
     private static final Set<String> NAMED = ConcurrentHashMap.newKeySet();
     private static final int MAX_NAMED = 1024;
@@ -58,6 +73,58 @@ public final class Decisions {
     static long count(int index) {
         LongAdder[] c = perRule;
         return index < c.length ? c[index].sum() : 0;
+    }
+
+    /** The JDK got socket {@code fd} (made by the JDK itself, or accepted): nothing known about it. */
+    static void unknown(int fd) {
+        set(fd, (byte) 0);
+    }
+
+    /** The agent made {@code fd} an MPTCP socket of this domain (AF_INET6 dual stack or AF_INET), with SO_REUSEADDR or not. */
+    static void createdMptcp(int fd, boolean inet6, boolean reuse) {
+        set(fd, (byte) (FRESH | (inet6 ? FRESH_INET6 : 0) | (reuse ? FRESH_REUSE : 0)));
+    }
+
+    /** An option was set on {@code fd}, or it is being bound: it is no longer fresh. */
+    static void touched(int fd) {
+        byte[] s = state;
+        if (fd >= 0 && fd < s.length && (s[fd] & FRESH) != 0) {
+            s[fd] = 0;
+        }
+    }
+
+    /**
+     * True when a rule made {@code fd} TCP just before it connected or was bound: no need to ask the kernel what it
+     * (or a connection accepted from it) negotiated.
+     */
+    static boolean keptTcp(int fd) {
+        byte[] s = state;
+        return fd >= 0 && fd < s.length && s[fd] == KEPT_TCP;
+    }
+
+    private static void set(int fd, byte value) {
+        byte[] s = state;
+        if (fd < 0 || fd >= MAX_TRACKED) {
+            return;
+        }
+        if (fd >= s.length) {
+            if (value == 0) {
+                return;
+            }
+            synchronized (Decisions.class) {
+                s = state;
+                if (fd >= s.length) {
+                    s = java.util.Arrays.copyOf(s, Math.min(MAX_TRACKED, Math.max(fd + 1, s.length * 2)));
+                    state = s;
+                }
+            }
+        }
+        s[fd] = value;
+    }
+
+    private static byte get(int fd) {
+        byte[] s = state;
+        return fd >= 0 && fd < s.length ? s[fd] : 0;
     }
 
     /** Before {@code Net.connect0}: the destination decides. */
@@ -87,15 +154,23 @@ public final class Decisions {
                 return;
             }
             int s = Kernel.fdVal(fd);
-            if (Sock.protocol(s) != LibC.IPPROTO_MPTCP) {
+            int rc;
+            byte known = get(s);
+            if ((known & FRESH) != 0) {
+                // nothing set on it yet: no options or address to carry
+                boolean inet6 = (known & FRESH_INET6) != 0;
+                rc = Sock.replaceFresh(s, inet6 ? LibC.AF_INET6 : LibC.AF_INET, 0, inet6, (known & FRESH_REUSE) != 0);
+            } else if (Sock.protocol(s) != LibC.IPPROTO_MPTCP) {
                 return; // already TCP (mode, fallback, an earlier bind rule)
+            } else {
+                rc = Sock.convert(s, 0);
             }
-            int rc = Sock.convert(s, 0);
             if (rc != 0) {
                 Log.once(Log.Level.WARN, "rule-convert", "could not keep a socket TCP as rule '" + r.get(i) + "' says ("
                         + Errno.describe(-rc) + "); it stays MPTCP");
                 return;
             }
+            set(s, KEPT_TCP);
             (bind ? LISTENERS_TCP_RULE : CONNECTIONS_TCP_RULE).increment();
             LongAdder[] c = perRule;
             if (i < c.length) {
@@ -144,6 +219,26 @@ public final class Decisions {
             throws Throwable {
         beforeBind(fd, addr, port);
         Instrumenter.BIND0.original.invokeExact(fd, preferIPv6, useExclBind, addr, port);
+        int s = Kernel.fdVal(fd);
+        if (!keptTcp(s)) {
+            touched(s); // bound: from now on converted the full way, keeping the address
+        }
+    }
+
+    /** jdk.net's keepalive options (Linux), which do not pass through Net.setIntOption0: the socket is not fresh. */
+    public static void setTcpKeepAliveProbes0(int fd, int value) throws Throwable {
+        touched(fd);
+        Instrumenter.SET_KEEPALIVE_PROBES0.original.invokeExact(fd, value);
+    }
+
+    public static void setTcpKeepAliveTime0(int fd, int value) throws Throwable {
+        touched(fd);
+        Instrumenter.SET_KEEPALIVE_TIME0.original.invokeExact(fd, value);
+    }
+
+    public static void setTcpKeepAliveIntvl0(int fd, int value) throws Throwable {
+        touched(fd);
+        Instrumenter.SET_KEEPALIVE_INTVL0.original.invokeExact(fd, value);
     }
 
     /**

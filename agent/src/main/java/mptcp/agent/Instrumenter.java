@@ -102,13 +102,16 @@ final class Instrumenter implements ClassFileTransformer {
     /** jdk.net's extended options (module jdk.net, platform loader); IP_DONTFRAGMENT's natives exist on JDK 19+ only. */
     private static final String LINUX_OPTIONS = "jdk/net/LinuxSocketOptions";
     static final Redirect SET_QUICK_ACK0 = new Redirect(LINUX_OPTIONS, "setQuickAck0", "(IZ)V", Options.class, LINUX_OPTIONS);
+    static final Redirect SET_KEEPALIVE_PROBES0 = new Redirect(LINUX_OPTIONS, "setTcpKeepAliveProbes0", "(II)V", Decisions.class, LINUX_OPTIONS);
+    static final Redirect SET_KEEPALIVE_TIME0 = new Redirect(LINUX_OPTIONS, "setTcpKeepAliveTime0", "(II)V", Decisions.class, LINUX_OPTIONS);
+    static final Redirect SET_KEEPALIVE_INTVL0 = new Redirect(LINUX_OPTIONS, "setTcpKeepAliveIntvl0", "(II)V", Decisions.class, LINUX_OPTIONS);
     static final Redirect GET_QUICK_ACK0 = new Redirect(LINUX_OPTIONS, "getQuickAck0", "(I)Z", Options.class, LINUX_OPTIONS);
     static final Redirect SET_IP_DONT_FRAGMENT0 = new Redirect(LINUX_OPTIONS, "setIpDontFragment0", "(IZZ)V", Options.class, LINUX_OPTIONS);
     static final Redirect GET_IP_DONT_FRAGMENT0 = new Redirect(LINUX_OPTIONS, "getIpDontFragment0", "(IZ)Z", Options.class, LINUX_OPTIONS);
 
     static final List<Redirect> REDIRECTS = List.of(SOCKET0, CONNECT0, BIND0, POLL_CONNECT, CHECK_CONNECT, ACCEPT,
             SET_INT_OPTION0, SEND_OOB, GET_INT_OPTION0, SET_QUICK_ACK0, GET_QUICK_ACK0, SET_IP_DONT_FRAGMENT0,
-            GET_IP_DONT_FRAGMENT0);
+            GET_IP_DONT_FRAGMENT0, SET_KEEPALIVE_PROBES0, SET_KEEPALIVE_TIME0, SET_KEEPALIVE_INTVL0);
 
     /** Internal names of the classes to rewrite. */
     private static final Set<String> TARGETS = targets();

@@ -41,11 +41,14 @@ public final class Interceptor {
                 int domain = preferIPv6 ? LibC.AF_INET6 : LibC.AF_INET;
                 int fd = create(c, domain, reuse);
                 if (fd >= 0) {
+                    Decisions.createdMptcp(fd, domain == LibC.AF_INET6, reuse);
                     return fd;
                 }
             }
         }
-        return (int) Instrumenter.SOCKET0.original.invokeExact(preferIPv6, stream, reuse, fastLoopback);
+        int fd = (int) Instrumenter.SOCKET0.original.invokeExact(preferIPv6, stream, reuse, fastLoopback);
+        Decisions.unknown(fd);
+        return fd;
     }
 
     /** After the legacy PlainSocketImpl made socket {@code fd}: give it the MPTCP protocol, keeping the fd number. */

@@ -49,6 +49,7 @@ public final class Options {
 
     public static void setIntOption0(FileDescriptor fd, boolean mayNeedConversion, int level, int opt, int arg,
                                      boolean isIPv6) throws Throwable {
+        Decisions.touched(Kernel.fdVal(fd));
         try {
             Instrumenter.SET_INT_OPTION0.original.invokeExact(fd, mayNeedConversion, level, opt, arg, isIPv6);
         } catch (IOException e) {
@@ -117,6 +118,7 @@ public final class Options {
     }
 
     public static void setQuickAck0(int fd, boolean on) throws Throwable {
+        Decisions.touched(fd);
         try {
             Instrumenter.SET_QUICK_ACK0.original.invokeExact(fd, on);
         } catch (IOException | UnsupportedOperationException e) {
@@ -161,6 +163,7 @@ public final class Options {
     }
 
     public static void setIpDontFragment0(int fd, boolean on, boolean isIPv6) throws Throwable {
+        Decisions.touched(fd);
         try {
             Instrumenter.SET_IP_DONT_FRAGMENT0.original.invokeExact(fd, on, isIPv6);
         } catch (IOException | UnsupportedOperationException e) {
