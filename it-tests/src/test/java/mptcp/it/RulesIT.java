@@ -56,7 +56,7 @@ class RulesIT {
             assertEquals(7, lines.stream().filter(l -> l.contains(": plain TCP by rule '")).count(), app.output());
             assertTrue(lines.stream().anyMatch(l -> l.matches("mptcp-agent: INFO: connections to 127\\.0\\.0\\.1:\\d+: plain TCP by rule"
                     + " 'tcp connect 127\\.0\\.0\\.0/8' \\(loopback=tcp\\); once per destination")), app.output());
-            assertTrue(lines.stream().anyMatch(l -> l.matches("mptcp-agent: INFO: connections to \\[0:0:0:0:0:0:0:1\\]:\\d+: plain TCP"
+            assertTrue(lines.stream().anyMatch(l -> l.matches("mptcp-agent: INFO: connections to \\[::1\\]:\\d+: plain TCP"
                     + " by rule 'tcp connect ::1' \\(loopback=tcp\\); once per destination")), app.output());
             assertTrue(lines.stream().anyMatch(l -> l.matches("mptcp-agent: INFO: sockets bound to 127\\.0\\.0\\.1:0: plain TCP by rule"
                     + " 'tcp bind 127\\.0\\.0\\.0/8' \\(loopback=tcp\\); once per address")), app.output());
@@ -200,7 +200,7 @@ class RulesIT {
                     assertEquals(List.of(
                             "mptcp-agent: INFO: connections to " + tcp4 + ": plain TCP by rule 'tcp connect " + v4 + "0/24 7000' ("
                                     + rules + ", line 2); once per destination",
-                            "mptcp-agent: INFO: connections to [fd00:213:" + Integer.toHexString(net) + ":0:0:0:0:1]:7001: plain TCP"
+                            "mptcp-agent: INFO: connections to " + tcp6 + ": plain TCP"
                                     + " by rule 'tcp connect " + v6 + "/64' (" + rules + ", line 3); once per destination"),
                             lines.stream().filter(l -> l.contains(" by rule ")).collect(Collectors.toList()), client.output());
                 }

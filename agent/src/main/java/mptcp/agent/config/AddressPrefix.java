@@ -1,7 +1,5 @@
 package mptcp.agent.config;
 
-import java.util.Locale;
-
 /**
  * An IP address prefix ({@code 10.0.0.0/8}, {@code fd00::/8}, {@code ::1}), held as a 128-bit IPv6 value and mask in
  * two longs each. IPv4 is held in its IPv4-mapped IPv6 form ({@code ::ffff:a.b.c.d}, so {@code 10.0.0.0/8} is
@@ -200,16 +198,25 @@ public final class AddressPrefix {
         if (bits == 0) {
             return "*";
         }
-        StringBuilder b = new StringBuilder();
-        if (ipv4) {
-            int v = (int) lo;
-            b.append(v >>> 24).append('.').append(v >>> 16 & 0xFF).append('.').append(v >>> 8 & 0xFF).append('.').append(v & 0xFF);
-            if (bits != 128) {
-                b.append('/').append(bits - 96);
-            }
-            return b.toString();
-        }
-        // RFC 5952: lower case, the longest run (2+) of zero groups as ::
+        String a = ipv4 ? format4((int) lo) : format6(hi, lo);
+        int shown = ipv4 ? bits - 96 : bits;
+        return bits == 128 ? a : a + "/" + shown;
+    }
+
+    /**
+     * The address {@code hi:lo} as text: IPv4-mapped ones as {@code a.b.c.d}, others in RFC 5952 form ({@code ::1},
+     * {@code fd00::1}), for logs.
+     */
+    public static String format(long hi, long lo) {
+        return hi == 0 && (lo >>> 32) == 0xFFFF ? format4((int) lo) : format6(hi, lo);
+    }
+
+    private static String format4(int v) {
+        return (v >>> 24) + "." + (v >>> 16 & 0xFF) + "." + (v >>> 8 & 0xFF) + "." + (v & 0xFF);
+    }
+
+    /** RFC 5952: lower case, the longest run (2+) of zero groups as ::. */
+    private static String format6(long hi, long lo) {
         int[] g = new int[8];
         for (int i = 0; i < 4; i++) {
             g[i] = (int) (hi >>> (48 - 16 * i)) & 0xFFFF;
@@ -228,6 +235,7 @@ public final class AddressPrefix {
             }
             i = j == i ? i + 1 : j;
         }
+        StringBuilder b = new StringBuilder();
         for (int i = 0; i < 8; i++) {
             if (i == bestStart) {
                 b.append("::");
@@ -239,9 +247,6 @@ public final class AddressPrefix {
             }
             b.append(Integer.toHexString(g[i]));
         }
-        if (bits != 128) {
-            b.append('/').append(bits);
-        }
-        return b.toString().toLowerCase(Locale.ROOT);
+        return b.toString();
     }
 }

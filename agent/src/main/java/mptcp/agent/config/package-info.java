@@ -1,7 +1,7 @@
 /**
- * The agent's configuration: the {@code key=value} grammar and its keys (Config), and the connection rules
- * ({@link mptcp.agent.config.Rules}, {@link mptcp.agent.config.AddressPrefix}) deciding which sockets stay plain TCP.
- * Pure code: parses text and matches addresses; imports only {@code java.*} (and the agent's logger for levels).
- * Nothing here touches a socket.
+ * The configuration: the one {@code key=value} grammar (agent arguments, system properties, environment) and what
+ * this build is; the connection rules ({@code Rules}, {@code AddressPrefix}: which sockets stay plain TCP, matched on
+ * raw address values without allocating). Pure code: parses text and matches numbers, touches no socket. Imports only
+ * {@code log}.
  */
 package mptcp.agent.config;

@@ -1,0 +1,71 @@
+package mptcp.agent.config;
+
+import mptcp.agent.log.Log;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+class ConfigTest {
+    private static Config parse(String args, Map<String, String> props, Map<String, String> env) {
+        return Config.parse(args, props::get, env::get);
+    }
+
+    @Test
+    void defaults() {
+        Config c = parse(null, Map.of(), Map.of());
+        assertTrue(c.enabled);
+        assertEquals(Config.Mode.ALL, c.mode);
+        assertEquals(Config.Fallback.TCP, c.fallback);
+        assertEquals(Log.Level.WARN, c.log);
+        assertEquals("enabled=true,mode=all,fallback=tcp,log=warn,options=compat,loopback=tcp,jdk=on", c.text);
+        assertTrue(c.loopbackTcp);
+        assertEquals(4, c.rules.list().size()); // the loopback rules
+    }
+
+    @Test
+    void agentArgumentsBeatPropertiesBeatEnvironment() {
+        Map<String, String> env = Map.of("MPTCP_AGENT_MODE", "server", "MPTCP_AGENT_LOG", "debug", "MPTCP_AGENT_FALLBACK", "fail");
+        Map<String, String> props = Map.of("mptcp.agent.mode", "client", "mptcp.agent.log", "info");
+        Config c = parse("mode=all", props, env);
+        assertEquals(Config.Mode.ALL, c.mode);
+        assertEquals(Log.Level.INFO, c.log);
+        assertEquals(Config.Fallback.FAIL, c.fallback);
+    }
+
+    @Test
+    void errorsNameKeySourceAndAllowedValues() {
+        assertEquals("invalid value 'x' for option 'mode' in agent arguments; allowed: all|server|client",
+                assertThrows(IllegalArgumentException.class, () -> parse("mode=x", Map.of(), Map.of())).getMessage());
+        assertEquals("unknown option 'foo' in agent arguments; known options: enabled, mode, fallback, log, options, loopback, rules, jdk",
+                assertThrows(IllegalArgumentException.class, () -> parse("foo=1", Map.of(), Map.of())).getMessage());
+        assertEquals("option 'log' given twice in agent arguments",
+                assertThrows(IllegalArgumentException.class, () -> parse("log=info,log=debug", Map.of(), Map.of())).getMessage());
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> parse("mode=server,", Map.of(), Map.of()))
+                .getMessage().startsWith("invalid option '' in agent arguments: expected key=value"));
+        assertEquals("invalid value 'TRUE' for option 'enabled' in environment variable MPTCP_AGENT_ENABLED; allowed: true|false",
+                assertThrows(IllegalArgumentException.class, () -> parse("", Map.of(), Map.of("MPTCP_AGENT_ENABLED", "TRUE"))).getMessage());
+    }
+
+    @Test
+    void loopbackAndRules() {
+        Config c = parse("loopback=mptcp,rules=tcp connect 10.0.0.0/8 5432;mptcp bind * 8080", Map.of(), Map.of());
+        assertEquals("enabled=true,mode=all,fallback=tcp,log=warn,options=compat,loopback=mptcp,"
+                + "rules=tcp connect 10.0.0.0/8 5432;mptcp bind * 8080,jdk=on", c.text);
+        assertEquals(2, c.rules.list().size());
+        assertEquals("agent arguments, rule 1", c.rules.get(0).origin);
+        Config p = parse("", Map.of("mptcp.agent.rules", "tcp bind ::1 80"), Map.of("MPTCP_AGENT_LOOPBACK", "mptcp"));
+        assertEquals(1, p.rules.list().size());
+        assertEquals("system property mptcp.agent.rules, rule 1", p.rules.get(0).origin);
+        assertEquals("invalid value 'yes' for option 'loopback' in agent arguments; allowed: tcp|mptcp",
+                assertThrows(IllegalArgumentException.class, () -> parse("loopback=yes", Map.of(), Map.of())).getMessage());
+        String e = assertThrows(IllegalArgumentException.class,
+                () -> parse("", Map.of(), Map.of("MPTCP_AGENT_RULES", "tcp connect 10.0.0.0/8;tcp listen *"))).getMessage();
+        assertTrue(e.startsWith("invalid rule 'tcp listen *' (environment variable MPTCP_AGENT_RULES, rule 2): unknown scope"
+                + " 'listen'; a rule is ACTION SCOPE"), e);
+    }
+}
