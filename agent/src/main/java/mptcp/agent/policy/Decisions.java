@@ -158,7 +158,17 @@ public final class Decisions {
             if ((known & FRESH) != 0) {
                 // made by the agent and untouched since: no options or address to carry
                 boolean inet6 = (known & FRESH_INET6) != 0;
-                rc = Swap.replaceFresh(fd, inet6 ? LibC.AF_INET6 : LibC.AF_INET, 0, inet6, (known & FRESH_REUSE) != 0);
+                int domain = inet6 ? LibC.AF_INET6 : LibC.AF_INET;
+                if ((known & FRESH_REUSE) != 0) {
+                    rc = Swap.replaceFresh(fd, domain, 0, inet6, true);
+                } else {
+                    // the MPTCP socket, still fresh, serves the next client socket instead of being closed
+                    int spare = Swap.replaceFreshKeeping(fd, domain, 0, inet6);
+                    rc = spare < 0 ? spare : 0;
+                    if (spare >= 0) {
+                        Spares.give(spare, inet6);
+                    }
+                }
             } else if (known == KEPT_TCP || Sock.protocol(fd) != LibC.IPPROTO_MPTCP) {
                 return; // already TCP (mode, fallback, an earlier rule)
             } else {

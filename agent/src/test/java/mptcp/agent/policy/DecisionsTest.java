@@ -55,6 +55,27 @@ class DecisionsTest {
         }
     }
 
+    /** The MPTCP socket a rule turned away serves the next client socket: MPTCP, blocking, unbound, dual stack. */
+    @Test
+    void turnedAwaySocketServesAgain() throws Exception {
+        configure("");
+        int first = mptcpSocket(false);
+        int next = -1;
+        try {
+            Decisions.beforeConnect(first, 0, LOOPBACK4, 80);
+            assertEquals(LibC.IPPROTO_TCP, Sock.protocol(first));
+            next = mptcpSocket(false); // a spare, or a new socket if another test took it
+            assertEquals(0, Sock.statusFlags(next) & LibC.O_NONBLOCK);
+            assertEquals(0, Sock.getInt(next, LibC.IPPROTO_IPV6, LibC.IPV6_V6ONLY));
+            assertEquals(LibC.TCP_CLOSE, Sock.tcpState(next));
+            Decisions.beforeConnect(next, 0, OTHER4, 80);
+            assertEquals(LibC.IPPROTO_MPTCP, Sock.protocol(next));
+        } finally {
+            Sock.close(first);
+            Sock.close(next);
+        }
+    }
+
     @Test
     void touchedSocketIsConvertedWithItsOptions() throws Exception {
         configure("");
