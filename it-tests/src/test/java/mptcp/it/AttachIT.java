@@ -19,7 +19,7 @@ class AttachIT {
     void attachConvertsSocketsCreatedAfterwards(Jdk jdk) throws Exception {
         try (ChildJvm app = ChildJvm.java(jdk, List.of(), "mptcp.it.apps.SocketApp", "--pre-listener", "socket", "channel", "async")) {
             String port = app.expect("PRELISTEN ").split(" ")[1];
-            AgentCli attach = AgentCli.run(jdk, "attach", String.valueOf(app.pid()));
+            AgentCli attach = AgentCli.run(jdk, "attach", String.valueOf(app.pid()), ChildJvm.LOOPBACK_MPTCP);
             assertEquals(0, attach.exit, attach.toString());
             assertTrue(attach.output.contains("active in JVM " + app.pid()), attach.toString());
             assertTrue(attach.output.contains("stay TCP until the application reopens them: 127.0.0.1:" + port), attach.toString());
@@ -42,7 +42,7 @@ class AttachIT {
 
     @Test
     void attachToJvmStartedWithAgentSaysAlreadyActive() throws Exception {
-        try (ChildJvm app = ChildJvm.java(Jdk.JDK17, List.of(ChildJvm.agentArg("")), "mptcp.it.apps.SocketApp", "socket")) {
+        try (ChildJvm app = ChildJvm.java(Jdk.JDK17, List.of(ChildJvm.loopbackAgentArg("")), "mptcp.it.apps.SocketApp", "socket")) {
             app.expect("READY");
             AgentCli attach = AgentCli.run(Jdk.JDK17, "attach", String.valueOf(app.pid()));
             assertEquals(0, attach.exit, attach.toString());

@@ -153,6 +153,17 @@ public final class ChildJvm implements AutoCloseable {
         return new ChildJvm(command, env);
     }
 
+    /**
+     * The agent with {@code loopback=mptcp} before {@code options}: for tests whose peers talk over loopback and
+     * expect MPTCP there (the default, loopback=tcp, keeps loopback plain TCP; RulesIT tests that default).
+     */
+    public static String loopbackAgentArg(String options) {
+        return agentArg(LOOPBACK_MPTCP + (options == null || options.isEmpty() ? "" : "," + options));
+    }
+
+    /** The agent option that makes loopback sockets MPTCP like any others. */
+    public static final String LOOPBACK_MPTCP = "loopback=mptcp";
+
     public static String agentArg(String options) {
         return "-javaagent:" + AGENT + (options == null || options.isEmpty() ? "" : "=" + options);
     }

@@ -33,7 +33,7 @@ class CountersIT {
                 assertTrue(System.nanoTime() < end, "ncat does not listen\n" + ncat.output());
                 Thread.sleep(50);
             }
-            try (ChildJvm app = ChildJvm.javaIn(ns, jdk, List.of(ChildJvm.agentArg("")), "mptcp.it.apps.CountersApp",
+            try (ChildJvm app = ChildJvm.javaIn(ns, jdk, List.of(ChildJvm.loopbackAgentArg("")), "mptcp.it.apps.CountersApp",
                     String.valueOf(PLAIN_PORT), String.valueOf(THREADS), String.valueOf(ITERATIONS))) {
                 String done = app.expect("D");
                 assertTrue(done.startsWith("DONE "), app.output());

@@ -35,7 +35,7 @@ class CoverageIT {
     @MethodSource("apis")
     void everySocketIsMptcp(Jdk jdk, String api, List<String> jvmArgs) throws Exception {
         List<String> args = new ArrayList<>(jvmArgs);
-        args.add(ChildJvm.agentArg(""));
+        args.add(ChildJvm.loopbackAgentArg(""));
         try (ChildJvm app = ChildJvm.java(jdk, args, "mptcp.it.apps.SocketApp", api)) {
             app.expect("READY");
             if (jvmArgs.contains("-Djdk.net.usePlainSocketImpl=true")) {

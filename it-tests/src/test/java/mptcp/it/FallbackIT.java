@@ -15,7 +15,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 class FallbackIT {
 
     private static ChildJvm app(Netns ns, Jdk jdk, String options, String... apis) throws Exception {
-        return ChildJvm.javaIn(ns, jdk, List.of(ChildJvm.agentArg(options)), "mptcp.it.apps.SocketApp", apis);
+        return ChildJvm.javaIn(ns, jdk, List.of(ChildJvm.loopbackAgentArg(options)), "mptcp.it.apps.SocketApp", apis);
     }
 
     @ParameterizedTest

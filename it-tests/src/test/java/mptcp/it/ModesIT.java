@@ -26,19 +26,19 @@ class ModesIT {
     @ParameterizedTest
     @EnumSource(Jdk.class)
     void serverMode(Jdk jdk) throws Exception {
-        assertServerMode(run(jdk, List.of(ChildJvm.agentArg("mode=server")), Map.of()), "mode=server");
+        assertServerMode(run(jdk, List.of(ChildJvm.loopbackAgentArg("mode=server")), Map.of()), "mode=server");
     }
 
     @ParameterizedTest
     @EnumSource(Jdk.class)
     void clientMode(Jdk jdk) throws Exception {
-        assertClientMode(run(jdk, List.of(ChildJvm.agentArg("mode=client")), Map.of()), "mode=client");
+        assertClientMode(run(jdk, List.of(ChildJvm.loopbackAgentArg("mode=client")), Map.of()), "mode=client");
     }
 
     @ParameterizedTest
     @EnumSource(Jdk.class)
     void disabledConvertsNothing(Jdk jdk) throws Exception {
-        List<Ss.Entry> s = run(jdk, List.of(ChildJvm.agentArg("enabled=false")), Map.of());
+        List<Ss.Entry> s = run(jdk, List.of(ChildJvm.loopbackAgentArg("enabled=false")), Map.of());
         assertEquals(0, s.stream().filter(e -> e.protocol.equals("mptcp")).count(), s.toString());
         assertEquals(1, Ss.count(s, "tcp", "LISTEN"), s.toString());
     }
@@ -51,17 +51,17 @@ class ModesIT {
     @ParameterizedTest
     @EnumSource(Jdk.class)
     void optionSourcesAndPrecedence(Jdk jdk) throws Exception {
-        assertServerMode(run(jdk, List.of(ChildJvm.agentArg("")), Map.of("MPTCP_AGENT_MODE", "server")),
+        assertServerMode(run(jdk, List.of(ChildJvm.loopbackAgentArg("")), Map.of("MPTCP_AGENT_MODE", "server")),
                 "environment mode=server");
-        assertClientMode(run(jdk, List.of("-Dmptcp.agent.mode=client", ChildJvm.agentArg("")), Map.of("MPTCP_AGENT_MODE", "server")),
+        assertClientMode(run(jdk, List.of("-Dmptcp.agent.mode=client", ChildJvm.loopbackAgentArg("")), Map.of("MPTCP_AGENT_MODE", "server")),
                 "property mode=client beats environment mode=server");
-        assertServerMode(run(jdk, List.of("-Dmptcp.agent.mode=client", ChildJvm.agentArg("mode=server")), Map.of()),
+        assertServerMode(run(jdk, List.of("-Dmptcp.agent.mode=client", ChildJvm.loopbackAgentArg("mode=server")), Map.of()),
                 "agent argument mode=server beats property mode=client");
-        List<Ss.Entry> off = run(jdk, List.of(ChildJvm.agentArg("")), Map.of("MPTCP_AGENT_ENABLED", "false"));
+        List<Ss.Entry> off = run(jdk, List.of(ChildJvm.loopbackAgentArg("")), Map.of("MPTCP_AGENT_ENABLED", "false"));
         assertEquals(0, off.stream().filter(e -> e.protocol.equals("mptcp")).count(), "environment enabled=false: " + off);
         assertEquals(1, Ss.count(off, "tcp", "LISTEN"), "environment enabled=false: " + off);
         assertEquals(2, Ss.count(off, "tcp", "ESTAB"), "environment enabled=false: " + off);
-        assertBothMptcp(run(jdk, List.of("-Dmptcp.agent.enabled=true", ChildJvm.agentArg("")), Map.of("MPTCP_AGENT_ENABLED", "false")),
+        assertBothMptcp(run(jdk, List.of("-Dmptcp.agent.enabled=true", ChildJvm.loopbackAgentArg("")), Map.of("MPTCP_AGENT_ENABLED", "false")),
                 "property enabled=true beats environment enabled=false");
     }
 

@@ -127,7 +127,7 @@ class OptionMatrixIT {
     }
 
     private static Map<String, String> run(Jdk jdk, String agentOptions, ChildJvm... keep) throws Exception {
-        List<String> jvm = agentOptions == null ? List.of() : List.of(ChildJvm.agentArg(agentOptions));
+        List<String> jvm = agentOptions == null ? List.of() : List.of(ChildJvm.loopbackAgentArg(agentOptions));
         try (ChildJvm app = ChildJvm.java(jdk, jvm, "mptcp.it.apps.OptionMatrix")) {
             app.expect("DONE");
             assertEquals(0, app.waitFor(), app.output());

@@ -26,7 +26,7 @@ class ReadmeClaimsIT {
     @ParameterizedTest
     @EnumSource(Jdk.class)
     void optionCounters(Jdk jdk) throws Exception {
-        try (ChildJvm app = ChildJvm.java(jdk, List.of(ChildJvm.agentArg("log=info")), "mptcp.it.apps.SocketApp", "options")) {
+        try (ChildJvm app = ChildJvm.java(jdk, List.of(ChildJvm.loopbackAgentArg("log=info")), "mptcp.it.apps.SocketApp", "options")) {
             String[] ports = app.expect("OPTIONS ").split(" ");
             app.expect("READY");
             assertTrue(app.stdoutLines().contains("OK options"), app.output());
@@ -53,7 +53,7 @@ class ReadmeClaimsIT {
     void oobInlineAfterFallback(Jdk jdk) throws Exception {
         try (ServerSocket plain = new ServerSocket(0, 5, InetAddress.getByName("127.0.0.1"))) { // no agent here: TCP
             for (boolean agent : new boolean[] {false, true}) {
-                try (ChildJvm app = ChildJvm.java(jdk, agent ? List.of(ChildJvm.agentArg("log=info")) : List.of(), "mptcp.it.apps.PeerApp")) {
+                try (ChildJvm app = ChildJvm.java(jdk, agent ? List.of(ChildJvm.loopbackAgentArg("log=info")) : List.of(), "mptcp.it.apps.PeerApp")) {
                     app.expect("STARTED");
                     app.send("connect 127.0.0.1 " + plain.getLocalPort());
                     String local = "127.0.0.1:" + app.expect("CONNECTED ").split(" ")[1];
@@ -83,7 +83,7 @@ class ReadmeClaimsIT {
     @org.junit.jupiter.api.Disabled("needs the agent to classify connections made by PlainSocketImpl's connect and accept (issue 15)")
     @Test
     void legacyPlainSocketImplConnectionsAreCounted() throws Exception {
-        try (ChildJvm app = ChildJvm.java(Jdk.JDK17, List.of("-Djdk.net.usePlainSocketImpl=true", ChildJvm.agentArg("")),
+        try (ChildJvm app = ChildJvm.java(Jdk.JDK17, List.of("-Djdk.net.usePlainSocketImpl=true", ChildJvm.loopbackAgentArg("")),
                 "mptcp.it.apps.SocketApp", "socket")) {
             app.expect("READY");
             app.assertLegacySocketImpl();
@@ -98,7 +98,7 @@ class ReadmeClaimsIT {
     @ParameterizedTest
     @EnumSource(Jdk.class)
     void refusedWithEperm(Jdk jdk) throws Exception {
-        try (ChildJvm app = ChildJvm.java(jdk, List.of(ChildJvm.agentArg("")), "mptcp.it.apps.SocketApp", "--deny-mptcp", "socket", "channel")) {
+        try (ChildJvm app = ChildJvm.java(jdk, List.of(ChildJvm.loopbackAgentArg("")), "mptcp.it.apps.SocketApp", "--deny-mptcp", "socket", "channel")) {
             app.expect("SECCOMP ");
             app.expect("READY");
             assertTrue(app.stdoutLines().containsAll(List.of("OK socket", "OK channel")), app.output());
@@ -126,7 +126,7 @@ class ReadmeClaimsIT {
             // a private mount namespace: the noexec tmpfs exists for this JVM only and vanishes with it
             List<String> wrapper = List.of("unshare", "-m", "--propagation", "private", "sh", "-c",
                     "mount -t tmpfs -o noexec,mode=1777 mptcp-it-noexec \"$0\" && exec \"$@\"", dir.toString());
-            try (ChildJvm app = ChildJvm.javaUnder(wrapper, jdk, List.of("-Djava.io.tmpdir=" + dir, ChildJvm.agentArg("")),
+            try (ChildJvm app = ChildJvm.javaUnder(wrapper, jdk, List.of("-Djava.io.tmpdir=" + dir, ChildJvm.loopbackAgentArg("")),
                     "mptcp.it.apps.SocketApp", "socket")) {
                 app.expect("READY");
                 assertTrue(app.stdoutLines().contains("OK socket"), app.output());
@@ -151,7 +151,7 @@ class ReadmeClaimsIT {
         try (Netns ns = new Netns()) {
             ns.exec("sysctl", "-qw", "net.mptcp.enabled=0");
             for (String level : new String[] {"off", "error", "warn"}) {
-                try (ChildJvm app = ChildJvm.javaIn(ns, Jdk.JDK17, List.of(ChildJvm.agentArg("log=" + level)),
+                try (ChildJvm app = ChildJvm.javaIn(ns, Jdk.JDK17, List.of(ChildJvm.loopbackAgentArg("log=" + level)),
                         "mptcp.it.apps.SocketApp", "socket")) {
                     app.expect("READY");
                     assertTrue(app.stdoutLines().contains("OK socket"), app.output());
@@ -168,7 +168,7 @@ class ReadmeClaimsIT {
     void infoLinesAreRateLimited() throws Exception {
         int destinations = 45; // > 2 x 20: even if the connections straddle a minute boundary, some lines are dropped
         List<ServerSocket> plain = new ArrayList<>(); // this JVM runs without the agent: plain TCP servers
-        try (ChildJvm app = ChildJvm.java(Jdk.JDK17, List.of(ChildJvm.agentArg("log=info")), "mptcp.it.apps.PeerApp")) {
+        try (ChildJvm app = ChildJvm.java(Jdk.JDK17, List.of(ChildJvm.loopbackAgentArg("log=info")), "mptcp.it.apps.PeerApp")) {
             for (int i = 0; i < destinations; i++) {
                 plain.add(new ServerSocket(0, 5, InetAddress.getByName("127.0.0.1")));
             }

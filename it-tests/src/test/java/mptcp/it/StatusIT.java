@@ -109,7 +109,7 @@ class StatusIT {
     @EnumSource(Jdk.class)
     void mptcpPeerPlainServerAndPlainClient(Jdk jdk) throws Exception {
         InetAddress lo = InetAddress.getByName("127.0.0.1");
-        try (ChildJvm app = ChildJvm.java(jdk, List.of(ChildJvm.agentArg("log=info")), "mptcp.it.apps.PeerApp");
+        try (ChildJvm app = ChildJvm.java(jdk, List.of(ChildJvm.loopbackAgentArg("log=info")), "mptcp.it.apps.PeerApp");
              ServerSocket plainServer = new ServerSocket(0, 50, lo)) { // this JVM runs without the agent: plain TCP
             app.expect("STARTED");
             Status before = status(jdk, app.pid());
@@ -224,7 +224,7 @@ class StatusIT {
     @ParameterizedTest
     @EnumSource(Jdk.class)
     void mbeanAppearsOnceTheApplicationCreatesThePlatformServer(Jdk jdk) throws Exception {
-        try (ChildJvm app = ChildJvm.java(jdk, List.of(ChildJvm.agentArg("")), "mptcp.it.apps.PeerApp")) {
+        try (ChildJvm app = ChildJvm.java(jdk, List.of(ChildJvm.loopbackAgentArg("")), "mptcp.it.apps.PeerApp")) {
             app.expect("STARTED");
             app.send("listen");
             String port = app.expect("LISTEN ").split(" ")[1];
@@ -257,7 +257,7 @@ class StatusIT {
     void mptcpDisabledInTheNamespace(Jdk jdk) throws Exception {
         try (Netns ns = new Netns()) {
             ns.exec("sysctl", "-qw", "net.mptcp.enabled=0");
-            try (ChildJvm app = ChildJvm.javaIn(ns, jdk, List.of(ChildJvm.agentArg("")), "mptcp.it.apps.PeerApp")) {
+            try (ChildJvm app = ChildJvm.javaIn(ns, jdk, List.of(ChildJvm.loopbackAgentArg("")), "mptcp.it.apps.PeerApp")) {
                 app.expect("STARTED");
                 app.send("listen");
                 String port = app.expect("LISTEN ").split(" ")[1];

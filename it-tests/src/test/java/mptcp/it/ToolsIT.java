@@ -16,7 +16,7 @@ class ToolsIT {
 
     /** Runs {@code cmd} with the agent in JAVA_TOOL_OPTIONS and EOF on stdin (the apps exit after READY). */
     private static String run(List<String> cmd) throws Exception {
-        Proc p = Proc.run(cmd, Map.of("JAVA_TOOL_OPTIONS", ChildJvm.agentArg("log=debug")), 60);
+        Proc p = Proc.run(cmd, Map.of("JAVA_TOOL_OPTIONS", ChildJvm.loopbackAgentArg("log=debug")), 60);
         assertEquals(0, p.exit, p.toString());
         return p.output;
     }

@@ -66,8 +66,8 @@ class UrgentDataIT {
     /** null: no agent; "legacy:" + options: the agent on JDK 17's legacy PlainSocketImpl. */
     private static List<String> agent(String options) {
         if (options != null && options.startsWith("legacy:")) {
-            return List.of("-Djdk.net.usePlainSocketImpl=true", ChildJvm.agentArg(options.substring("legacy:".length())));
+            return List.of("-Djdk.net.usePlainSocketImpl=true", ChildJvm.loopbackAgentArg(options.substring("legacy:".length())));
         }
-        return options == null ? List.of() : List.of(ChildJvm.agentArg(options));
+        return options == null ? List.of() : List.of(ChildJvm.loopbackAgentArg(options));
     }
 }
