@@ -33,7 +33,12 @@ public final class Seccomp {
         C c = LibraryLoader.create(C.class).load("c");
         Runtime runtime = Runtime.getRuntime(c);
         // struct sock_filter {u16 code; u8 jt; u8 jf; u32 k}: on socket() with protocol (args[2]) 262: EPERM
+        if (!"amd64".equals(System.getProperty("os.arch"))) {
+            throw new IllegalStateException("the seccomp filter is written for x86_64, not " + System.getProperty("os.arch"));
+        }
         int[][] program = {
+            {0x20, 0, 0, 4},                        // A = seccomp_data.arch
+            {0x15, 0, 5, 0xC000003E},               // if A != AUDIT_ARCH_X86_64 goto allow
             {0x20, 0, 0, 0},                        // A = seccomp_data.nr
             {0x15, 0, 3, NR_SOCKET},                // if A != socket goto allow
             {0x20, 0, 0, 32},                       // A = low 32 bits of args[2] (offset 16 + 2 * 8)
