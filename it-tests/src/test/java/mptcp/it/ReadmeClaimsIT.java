@@ -76,11 +76,9 @@ class ReadmeClaimsIT {
     }
 
     /**
-     * README: the agent classifies and counts every connection after connect and accept. On JDK 17's legacy
-     * PlainSocketImpl the sockets are MPTCP (CoverageIT) but today neither connection is counted (0 and 0): the agent
-     * hooks only the legacy socket creation and sendUrgentData. Enable with the agent change (issue 15).
+     * README: the agent classifies and counts every connection after connect and accept, also on JDK 17's legacy
+     * PlainSocketImpl (its socketConnect and socketAccept are in the JDK module's table).
      */
-    @org.junit.jupiter.api.Disabled("needs the agent to classify connections made by PlainSocketImpl's connect and accept (issue 15)")
     @Test
     void legacyPlainSocketImplConnectionsAreCounted() throws Exception {
         try (ChildJvm app = ChildJvm.java(Jdk.JDK17, List.of("-Djdk.net.usePlainSocketImpl=true", ChildJvm.loopbackAgentArg("")),

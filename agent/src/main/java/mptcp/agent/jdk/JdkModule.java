@@ -18,7 +18,8 @@ import mptcp.agent.engine.Redirect;
  *       the asynchronous channels.</li>
  *   <li>JDK 17's legacy {@code java.net.PlainSocketImpl} ({@code -Djdk.net.usePlainSocketImpl=true}): its native
  *       {@code socketCreate(stream, isServer)}, after which the fresh socket's protocol is swapped, and
- *       {@code socketSendUrgentData}, refused on MPTCP sockets.</li>
+ *       {@code socketSendUrgentData}, refused on MPTCP sockets; its {@code socketConnect} and {@code socketAccept},
+ *       after which the connection is classified and counted as on the NIO path.</li>
  *   <li>connections: {@code connect0} (connected at once), {@code pollConnect}, the async {@code checkConnect},
  *       {@code accept}; options: {@code setIntOption0}, {@code getIntOption0}, {@code sendOOB} and jdk.net's
  *       {@code LinuxSocketOptions} quick-ack and don't-fragment natives (the latter JDK 19+), and its keepalive
@@ -53,6 +54,11 @@ public final class JdkModule implements InterceptionModule {
             NET, NIO_SOCKET);
     static final Redirect CHECK_CONNECT = Redirect.ofStatic(ASYNC_CHANNEL, "checkConnect", "(I)V", JdkSockets.class,
             ASYNC_CHANNEL);
+    /** JDK 17's legacy PlainSocketImpl: its connect and accept natives, for counting those connections. */
+    static final Redirect SOCKET_CONNECT = Redirect.ofInstance(LEGACY_BASE, "socketConnect", "(Ljava/net/InetAddress;II)V",
+            JdkSockets.class, LEGACY_BASE);
+    static final Redirect SOCKET_ACCEPT = Redirect.ofInstance(LEGACY_BASE, "socketAccept", "(Ljava/net/SocketImpl;)V",
+            JdkSockets.class, LEGACY_BASE);
     /** Accepted connections. */
     static final Redirect ACCEPT = Redirect.ofStatic(NET, "accept", "(" + FD + FD + "[Ljava/net/InetSocketAddress;)I",
             JdkSockets.class, NIO_SOCKET, SERVER_CHANNEL, ASYNC_SERVER_CHANNEL);
@@ -83,7 +89,7 @@ public final class JdkModule implements InterceptionModule {
             JdkOptions.class, LINUX_OPTIONS);
 
     static final List<Redirect> REDIRECTS = List.of(SOCKET0, SOCKET_CREATE, CONNECT0, POLL_CONNECT, CHECK_CONNECT,
-            ACCEPT, SET_INT_OPTION0, GET_INT_OPTION0, SEND_OOB, SOCKET_SEND_URGENT_DATA, SET_QUICK_ACK0, GET_QUICK_ACK0,
+            SOCKET_CONNECT, SOCKET_ACCEPT, ACCEPT, SET_INT_OPTION0, GET_INT_OPTION0, SEND_OOB, SOCKET_SEND_URGENT_DATA, SET_QUICK_ACK0, GET_QUICK_ACK0,
             SET_IP_DONT_FRAGMENT0, GET_IP_DONT_FRAGMENT0, BIND0, SET_KEEPALIVE_PROBES0, SET_KEEPALIVE_TIME0,
             SET_KEEPALIVE_INTVL0);
 

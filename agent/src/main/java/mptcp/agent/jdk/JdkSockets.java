@@ -133,6 +133,18 @@ public final class JdkSockets {
         Connections.established(fd, -1);
     }
 
+    /** JDK 17's legacy {@code PlainSocketImpl.socketConnect}. */
+    public static void socketConnect(Object impl, InetAddress address, int port, int timeout) throws Throwable {
+        JdkModule.SOCKET_CONNECT.original().invokeExact(impl, address, port, timeout);
+        established(JdkFds.ofSocketImpl(impl), null);
+    }
+
+    /** JDK 17's legacy {@code PlainSocketImpl.socketAccept}: {@code accepted} receives the new connection. */
+    public static void socketAccept(Object impl, java.net.SocketImpl accepted) throws Throwable {
+        JdkModule.SOCKET_ACCEPT.original().invokeExact(impl, accepted);
+        established(JdkFds.ofSocketImpl(accepted), JdkFds.ofSocketImpl(impl));
+    }
+
     public static int accept(FileDescriptor fd, FileDescriptor newfd, InetSocketAddress[] isaa) throws Throwable {
         int n = (int) JdkModule.ACCEPT.original().invokeExact(fd, newfd, isaa);
         if (n == 1) {
