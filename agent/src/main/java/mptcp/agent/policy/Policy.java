@@ -20,6 +20,7 @@ public final class Policy {
 
     public static void configure(Config c) {
         config = c;
+        Decisions.configure(c.rules);
     }
 
     public static Config config() {
