@@ -14,7 +14,7 @@ class IsolationIT {
     @ParameterizedTest
     @EnumSource(Jdk.class)
     void appWithItsOwnLibrariesRunsUnchanged(Jdk jdk) throws Exception {
-        try (ChildJvm app = ChildJvm.java(jdk, List.of(ChildJvm.agentArg("log=info")), "mptcp.it.apps.IsolationApp")) {
+        try (ChildJvm app = ChildJvm.java(jdk, List.of(ChildJvm.agentArg("log=info,loopback=mptcp")), "mptcp.it.apps.IsolationApp")) {
             app.expect("READY");
             List<String> out = app.stdoutLines();
             assertTrue(out.contains("APPLOG INFO IsolationApp app started"), app.output());

@@ -23,7 +23,7 @@ class LogOutputIT {
     @ParameterizedTest
     @EnumSource(Jdk.class)
     void agentLinesGoThroughTheApplicationsLogback(Jdk jdk) throws Exception {
-        try (ChildJvm app = ChildJvm.java(jdk, List.of(CONFIG, ChildJvm.agentArg("log=debug,log_output=slf4j")),
+        try (ChildJvm app = ChildJvm.java(jdk, List.of(CONFIG, ChildJvm.agentArg("log=debug,log_output=slf4j,loopback=mptcp")),
                 "mptcp.it.apps.Slf4jApp")) {
             app.expect("READY");
             List<Ss.Entry> s = Ss.sockets(app.pid());
@@ -68,7 +68,7 @@ class LogOutputIT {
             t.start();
             String config = "-Dlogback.configurationFile=" + Paths.get("src/test/resources/logback-connecting.xml").toAbsolutePath();
             try (ChildJvm app = ChildJvm.java(Jdk.JDK17, List.of(config, "-Dcollector.port=" + collector.getLocalPort(),
-                    ChildJvm.agentArg("log=debug,log_output=slf4j")), "mptcp.it.apps.Slf4jApp")) {
+                    ChildJvm.agentArg("log=debug,log_output=slf4j,loopback=mptcp")), "mptcp.it.apps.Slf4jApp")) {
                 app.expect("READY");
                 app.finish();
                 assertTrue(app.stdoutLines().contains("MARKED set-in-main INFO mptcp.it.apps.Slf4jApp app started"), app.output());
@@ -87,7 +87,7 @@ class LogOutputIT {
 
     @Test
     void defaultIsStderrAndAnAppThatNeverInitialisesSlf4jKeepsStderr() throws Exception {
-        for (String options : new String[] {"log=debug", "log=debug,log_output=slf4j"}) {
+        for (String options : new String[] {"log=debug,loopback=mptcp", "log=debug,log_output=slf4j,loopback=mptcp"}) {
             try (ChildJvm app = ChildJvm.java(Jdk.JDK17, List.of(CONFIG, ChildJvm.agentArg(options)), "mptcp.it.apps.PeerApp")) {
                 app.expect("STARTED");
                 app.send("listen");
@@ -99,7 +99,7 @@ class LogOutputIT {
                         && l.endsWith("created as MPTCP")), options + "\n" + app.output());
             }
         }
-        try (ChildJvm app = ChildJvm.java(Jdk.JDK17, List.of(CONFIG, ChildJvm.agentArg("log=debug")), "mptcp.it.apps.Slf4jApp")) {
+        try (ChildJvm app = ChildJvm.java(Jdk.JDK17, List.of(CONFIG, ChildJvm.agentArg("log=debug,loopback=mptcp")), "mptcp.it.apps.Slf4jApp")) {
             app.expect("READY");
             app.finish();
             assertTrue(app.stdoutLines().stream().noneMatch(l -> l.contains(" mptcp.agent ")), "default is stderr:\n" + app.output());

@@ -67,14 +67,14 @@ class SystemdIT {
         Files.createDirectories(jar.getParent());
         Files.copy(ChildJvm.AGENT, jar);
 
-        DoctorIT.Run enable = cli(jdk, "enable", "demo", "log=info,mode=server", "--root", root.toString(),
+        DoctorIT.Run enable = cli(jdk, "enable", "demo", "log=info,mode=server,loopback=mptcp", "--root", root.toString(),
                 "--jar", jar.toString());
         assertEquals(0, enable.exit, enable.toString());
         Path dropIn = root.resolve("etc/systemd/system/demo.service.d/99-mptcp-agent.conf");
         String text = Files.readString(dropIn);
         String expected = "Environment=\"JAVA_TOOL_OPTIONS=-Xmx96m -Dgreeting=\\\"hi there\\\" '-javaagent:" + jar
-                + "=mode=server,log=info'\"\n";
-        assertTrue(text.startsWith("# Written by: java -jar " + jar + " enable demo log=info,mode=server --jar "), text);
+                + "=mode=server,log=info,loopback=mptcp'\"\n";
+        assertTrue(text.startsWith("# Written by: java -jar " + jar + " enable demo log=info,mode=server,loopback=mptcp --jar "), text);
         assertTrue(text.endsWith("[Service]\n" + expected), text);
         assertEquals(UNIT, Files.readString(unit), "the unit file is never edited");
         DoctorIT.Run verify = verify();
@@ -82,7 +82,7 @@ class SystemdIT {
         assertEquals("", verify.output, "systemd-analyze verify: no warning about the drop-in");
 
         // the value systemd exports (after its unquoting: \" -> "), in a real JVM
-        String value = "-Xmx96m -Dgreeting=\"hi there\" '-javaagent:" + jar + "=mode=server,log=info'";
+        String value = "-Xmx96m -Dgreeting=\"hi there\" '-javaagent:" + jar + "=mode=server,log=info,loopback=mptcp'";
         try (ChildJvm app = ChildJvm.command(List.of(jdk.java(), "-cp", ChildJvm.CLASSPATH, "-XshowSettings:properties",
                 "mptcp.it.apps.PeerApp"), java.util.Map.of("JAVA_TOOL_OPTIONS", value))) {
             app.expect("STARTED");
@@ -98,7 +98,7 @@ class SystemdIT {
         }
 
         // enable again: the same file, the agent not appended twice
-        DoctorIT.Run again = cli(jdk, "enable", "demo", "log=info,mode=server", "--root", root.toString(),
+        DoctorIT.Run again = cli(jdk, "enable", "demo", "log=info,mode=server,loopback=mptcp", "--root", root.toString(),
                 "--jar", jar.toString());
         assertEquals(0, again.exit, again.toString());
         assertEquals(text, Files.readString(dropIn));
