@@ -28,7 +28,7 @@ class ContainersIT {
         Path noexec = Files.createDirectory(dir.resolve("noexec"));
         Path exec = Files.createDirectory(dir.resolve("exec"));
         String java = String.join(" ", jdk.java(), "-Djava.io.tmpdir=" + noexec, extraJvmArg,
-                ChildJvm.agentArg("log=info"), "-cp", ChildJvm.CLASSPATH, "mptcp.it.apps.PeerApp");
+                ChildJvm.agentArg("log=info,loopback=mptcp"), "-cp", ChildJvm.CLASSPATH, "mptcp.it.apps.PeerApp");
         String script = "mount -t tmpfs -o noexec,size=16m tmpfs " + noexec + " && mount -t tmpfs -o size=16m tmpfs " + exec
                 + " && exec " + java;
         return ChildJvm.command(List.of("unshare", "-m", "--propagation", "private", "sh", "-c", script), Map.of());

@@ -75,6 +75,9 @@ class LogOutputIT {
                 List<String> err = app.agentLines();
                 assertTrue(err.stream().anyMatch(l -> l.matches("mptcp-agent: DEBUG: fd \\d+: .*socket created as MPTCP")),
                         "the agent's line about the appender's own socket goes to stderr:\n" + app.output());
+                for (int i = 0; i < 100 && !(received.contains("mptcp.it.apps.Slf4jApp sockets open")); i++) {
+                    Thread.sleep(100); // the collector reads the connections one after the other
+                }
                 assertTrue(received.contains("mptcp.it.apps.Slf4jApp app started"), received.toString());
                 assertTrue(received.stream().anyMatch(r -> r.startsWith("mptcp.agent fd ")), "agent lines logged outside"
                         + " the appender still reach it: " + received);

@@ -83,7 +83,10 @@ class RealSystemdIT {
         });
     }
 
+    /** JAVA_TOOL_OPTIONS of the service's JVM, once systemd's forked child has exec'd it (before, it has systemd's). */
     private String environ(String innerPid) throws Exception {
+        waitFor("pid " + innerPid + " exec'd the JVM", () -> run("cat", "/proc/" + innerPid + "/cmdline").output
+                .contains("mptcp.it.apps.ServiceApp") ? "" : null);
         String env = ok("cat", "/proc/" + innerPid + "/environ");
         for (String e : env.split("\0")) {
             if (e.startsWith("JAVA_TOOL_OPTIONS=")) {
@@ -188,7 +191,7 @@ class RealSystemdIT {
             return p.equals(orders) ? null : p;
         });
         assertEquals("-Xmx96m -Dgreeting=\"hi there\"", environ(restarted));
-        Thread.sleep(1500);
+        waitFor("a listener of the restarted orders", () -> ok("ss", "-tlnp").contains("pid=" + restarted + ",") ? "" : null);
         assertEquals(0, mptcpListeners(restarted), "no agent after disable and restart");
     }
 }
