@@ -77,7 +77,7 @@ class ConfigTest {
     void loopbackAndRules() {
         Config c = parse("loopback=mptcp,rules=tcp connect 10.0.0.0/8 5432;mptcp bind * 8080", Map.of(), Map.of());
         assertEquals("enabled=true,mode=all,fallback=tcp,log=warn,options=compat,log_output=stderr,loopback=mptcp,"
-                + "rules=tcp connect 10.0.0.0/8 5432;mptcp bind * 8080,jdk=on", c.text);
+                + "rules=tcp connect 10.0.0.0/8 5432;mptcp bind * 8080,jdk=on,netty=on", c.text);
         assertEquals(2, c.rules.list().size());
         assertEquals("agent arguments, rule 1", c.rules.get(0).origin);
         Config p = parse("", Map.of("mptcp.agent.rules", "tcp bind ::1 80"), Map.of("MPTCP_AGENT_LOOPBACK", "mptcp"));
