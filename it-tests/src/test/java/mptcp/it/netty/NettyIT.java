@@ -13,7 +13,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import mptcp.it.ChildJvm;
-import mptcp.it.Cli;
+import mptcp.it.AgentCli;
 import mptcp.it.Jdk;
 import mptcp.it.Ss;
 
@@ -58,9 +58,9 @@ class NettyIT {
                 assertEquals(2, Ss.count(c, "mptcp", "ESTAB"), c.toString());
                 assertEquals(0, c.stream().filter(e -> e.protocol.equals("tcp")).count(), c.toString());
 
-                Cli clientStatus = Cli.run(jdk, "status", String.valueOf(client.pid()));
+                AgentCli clientStatus = AgentCli.run(jdk, "status", String.valueOf(client.pid()));
                 assertTrue(clientStatus.output.contains("sockets_mptcp: 2"), clientStatus.toString());
-                Cli serverStatus = Cli.run(jdk, "status", String.valueOf(server.pid()));
+                AgentCli serverStatus = AgentCli.run(jdk, "status", String.valueOf(server.pid()));
                 assertTrue(serverStatus.output.contains("sockets_mptcp: 1"), serverStatus.toString());
                 assertTrue(clientStatus.output.contains("connections_mptcp: 2"), clientStatus.toString());
                 assertTrue(serverStatus.output.contains("connections_mptcp_accepted: 2"), serverStatus.toString());
@@ -92,7 +92,7 @@ class NettyIT {
                 List<Ss.Entry> c = Ss.sockets(client.pid(), hosts.client.name);
                 assertEquals(1, Ss.count(c, "mptcp", "ESTAB"), c.toString());
                 assertEquals(0, c.stream().filter(e -> e.protocol.equals("tcp")).count(), c.toString());
-                Cli status = Cli.run(jdk, "status", String.valueOf(client.pid()));
+                AgentCli status = AgentCli.run(jdk, "status", String.valueOf(client.pid()));
                 assertTrue(status.output.contains("connections_mptcp: 1"), status.toString());
                 client.finish();
                 assertEquals(List.of(), client.agentLines(), client.output());

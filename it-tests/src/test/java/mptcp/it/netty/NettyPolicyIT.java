@@ -9,7 +9,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import mptcp.it.ChildJvm;
-import mptcp.it.Cli;
+import mptcp.it.AgentCli;
 import mptcp.it.Jdk;
 import mptcp.it.Ss;
 
@@ -34,7 +34,7 @@ class NettyPolicyIT {
             try (ChildJvm client = TwoHosts.java(hosts.client, jdk, TwoHosts.NETTY42,
                     List.of("-XX:+EnableDynamicAgentLoading"), APP, "epoll", "client-attach", hosts.serverIp, port, "1")) {
                 client.expect("WAITING");
-                Cli attach = Cli.run(jdk, "attach", String.valueOf(client.pid()));
+                AgentCli attach = AgentCli.run(jdk, "attach", String.valueOf(client.pid()));
                 assertEquals(0, attach.exit, attach.toString());
                 client.send("go");
                 client.expect("READY");
@@ -42,7 +42,7 @@ class NettyPolicyIT {
                 List<Ss.Entry> c = Ss.sockets(client.pid(), hosts.client.name);
                 assertEquals(1, Ss.count(c, "tcp", "ESTAB"), "the connection from before the attach stays TCP: " + c);
                 assertEquals(1, Ss.count(c, "mptcp", "ESTAB"), "the one after the attach is MPTCP: " + c);
-                Cli status = Cli.run(jdk, "status", String.valueOf(client.pid()));
+                AgentCli status = AgentCli.run(jdk, "status", String.valueOf(client.pid()));
                 assertTrue(status.output.contains("connections_mptcp: 1"), status.toString());
                 client.finish();
                 assertEquals(List.of(), client.agentLines(), client.output());

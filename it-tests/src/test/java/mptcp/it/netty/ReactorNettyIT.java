@@ -10,7 +10,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import mptcp.it.ChildJvm;
-import mptcp.it.Cli;
+import mptcp.it.AgentCli;
 import mptcp.it.Jdk;
 import mptcp.it.Ss;
 
@@ -44,7 +44,7 @@ class ReactorNettyIT {
                 assertEquals(List.of("hello from reactor-netty"), mptcp.stdoutLines(), mptcp.output());
                 assertEquals(List.of("hello from reactor-netty"), plain.stdoutLines(), plain.output());
             }
-            Cli status = Cli.run(jdk, "status", String.valueOf(server.pid()));
+            AgentCli status = AgentCli.run(jdk, "status", String.valueOf(server.pid()));
             assertTrue(status.output.contains("sockets_mptcp: 1"), status.toString());
             server.finish();
             assertEquals(List.of(), server.agentLines(), server.output());
