@@ -40,7 +40,7 @@ final class TwoHosts implements AutoCloseable {
             clientIp = "10.77." + n + ".2";
             String sv = "v" + server.name.substring(4);
             String cv = "v" + c.name.substring(4);
-            Ss.run(List.of("ip", "link", "add", sv, "netns", server.name, "type", "veth", "peer", "name", cv, "netns", c.name));
+            mptcp.it.Proc.check(List.of("ip", "link", "add", sv, "netns", server.name, "type", "veth", "peer", "name", cv, "netns", c.name));
             server.exec("ip", "addr", "add", serverIp + "/24", "dev", sv);
             server.exec("ip", "link", "set", sv, "up");
             c.exec("ip", "addr", "add", clientIp + "/24", "dev", cv);
