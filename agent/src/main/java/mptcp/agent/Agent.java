@@ -8,6 +8,8 @@ import mptcp.agent.config.Config;
 import mptcp.agent.engine.InterceptionModule;
 import mptcp.agent.jdk.JdkModule;
 import mptcp.agent.log.Log;
+import mptcp.agent.log.Slf4jOutput;
+import mptcp.agent.log.StderrOutput;
 import mptcp.agent.policy.Policy;
 import mptcp.agent.report.Jmx;
 import mptcp.agent.report.StatusRequest;
@@ -37,6 +39,9 @@ public final class Agent {
             return;
         }
         Log.setLevel(config.log);
+        if (config.logOutput == Config.LogOutput.SLF4J) {
+            Log.setOutput(new Slf4jOutput(StderrOutput.INSTANCE));
+        }
         if (!config.enabled) {
             Log.info("disabled (enabled=false): no socket is converted");
             return;

@@ -38,6 +38,9 @@ class CoverageIT {
         args.add(ChildJvm.agentArg(""));
         try (ChildJvm app = ChildJvm.java(jdk, args, "mptcp.it.apps.SocketApp", api)) {
             app.expect("READY");
+            if (jvmArgs.contains("-Djdk.net.usePlainSocketImpl=true")) {
+                app.assertLegacySocketImpl();
+            }
             List<Ss.Entry> sockets = Ss.sockets(app.pid());
             assertTrue(app.stdoutLines().contains("OK " + api), app.output());
             assertEquals(0, sockets.stream().filter(e -> e.protocol.equals("tcp")).count(), "TCP sockets left: " + sockets + "\n" + app.output());

@@ -48,6 +48,9 @@ class UrgentDataIT {
             }
             try (ChildJvm sender = ChildJvm.java(jdk, agent(senderAgent), "mptcp.it.apps.UrgentData", args.toArray(new String[0]))) {
                 String urgent = sender.expect("URGENT ");
+                if (senderAgent != null && senderAgent.startsWith("legacy:")) {
+                    sender.assertLegacySocketImpl();
+                }
                 assertTrue(urgent.startsWith(expected), urgent + "\n" + sender.output());
                 sender.expect("SENT");
                 assertEquals(0, sender.waitFor(), sender.output());

@@ -35,6 +35,9 @@ public final class Config {
     /** What happens when the kernel cannot make an MPTCP socket. */
     public enum Fallback { TCP, FAIL }
 
+    /** Where the agent's log lines go. */
+    public enum LogOutput { STDERR, SLF4J }
+
     /** What happens when the application uses a socket option MPTCP does not offer. */
     public enum OptionPolicy { COMPAT, STRICT }
 
@@ -52,6 +55,8 @@ public final class Config {
         key("options", "compat|strict", "compat: a socket option or urgent data MPTCP lacks gets its MPTCP equivalent, or"
                 + " (before connect) turns that socket into plain TCP with its state kept, one INFO line per option;"
                 + " strict: the error surfaces, like mptcpize");
+        key("log_output", "stderr|slf4j", "where the agent's log lines go: stderr, or the application's own slf4j (logger"
+                + " mptcp.agent) once the application has initialised it; earlier lines go to stderr");
         key("loopback", "tcp|mptcp", "tcp: connections to loopback (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104) and"
                 + " sockets bound to a loopback address stay plain TCP (MPTCP gains nothing on one path and costs);"
                 + " mptcp: they become MPTCP too");
@@ -75,6 +80,7 @@ public final class Config {
     public final Fallback fallback;
     public final Log.Level log;
     public final OptionPolicy options;
+    public final LogOutput logOutput;
     /** {@code loopback=tcp}. */
     public final boolean loopbackTcp;
     /** The rules of {@code rules} followed by those of {@code loopback=tcp}. */
@@ -90,6 +96,7 @@ public final class Config {
         fallback = Fallback.valueOf(values.get("fallback").toUpperCase(Locale.ROOT));
         log = Log.Level.valueOf(values.get("log").toUpperCase(Locale.ROOT));
         options = OptionPolicy.valueOf(values.get("options").toUpperCase(Locale.ROOT));
+        logOutput = LogOutput.valueOf(values.get("log_output").toUpperCase(Locale.ROOT));
         loopbackTcp = values.get("loopback").equals("tcp");
         rules = Rules.parse(values.get("rules"), sources.getOrDefault("rules", "defaults"), loopbackTcp);
         java.util.Set<String> off = new java.util.HashSet<>();
@@ -135,6 +142,29 @@ public final class Config {
 
     public static Config defaults() {
         return parse(null, k -> null, k -> null);
+    }
+
+    /**
+     * Writes agent arguments: {@code agentArgs} checked (the same errors as {@link #parse}) and rewritten with its keys
+     * in documentation order. Keys given with their default value are kept: as agent arguments they still win over
+     * a property or variable the application's environment may set. Used by {@code enable} for its drop-in.
+     */
+    public static String arguments(String agentArgs) {
+        parse(agentArgs, k -> null, k -> null);
+        if (agentArgs == null || agentArgs.isEmpty()) {
+            return "";
+        }
+        Map<String, String> given = new LinkedHashMap<>();
+        for (String option : agentArgs.split(",", -1)) {
+            given.put(option.substring(0, option.indexOf('=')), option);
+        }
+        StringBuilder b = new StringBuilder();
+        for (String key : KEYS.keySet()) {
+            if (given.containsKey(key)) {
+                b.append(b.length() == 0 ? "" : ",").append(given.get(key));
+            }
+        }
+        return b.toString();
     }
 
     /** Reads the three sources of this JVM; a property or variable with our prefix but an unknown key is an error. */

@@ -48,7 +48,11 @@ final class CallSiteRewriter implements ClassFileTransformer {
         }
         try {
             ClassReader reader = new ClassReader(bytes);
-            ClassWriter writer = new ClassWriter(reader, ClassWriter.COMPUTE_MAXS);
+            // A rewritten call site takes the same operands as the original (an instance call's receiver becomes the
+            // first argument), so every method keeps its max_stack and max_locals. Recomputing them is not only
+            // slower: on JDK 17, C1 rejected a retransformed UnixAsynchronousServerSocketChannelImpl with recomputed
+            // maxs ("Illegal class file" in GenerateOopMap) after an attach to a JVM with a busy async server channel.
+            ClassWriter writer = new ClassWriter(reader, 0);
             reader.accept(new Calls(writer, name), 0);
             transformed.add(name);
             Log.debug("instrumented " + name.replace('/', '.'));

@@ -22,7 +22,8 @@ class ConfigTest {
         assertEquals(Config.Mode.ALL, c.mode);
         assertEquals(Config.Fallback.TCP, c.fallback);
         assertEquals(Log.Level.WARN, c.log);
-        assertEquals("enabled=true,mode=all,fallback=tcp,log=warn,options=compat,loopback=tcp,jdk=on", c.text);
+        assertEquals("enabled=true,mode=all,fallback=tcp,log=warn,options=compat,log_output=stderr,loopback=tcp,jdk=on", c.text);
+        assertEquals(Config.LogOutput.STDERR, c.logOutput);
         assertTrue(c.loopbackTcp);
         assertEquals(4, c.rules.list().size()); // the loopback rules
     }
@@ -41,7 +42,7 @@ class ConfigTest {
     void errorsNameKeySourceAndAllowedValues() {
         assertEquals("invalid value 'x' for option 'mode' in agent arguments; allowed: all|server|client",
                 assertThrows(IllegalArgumentException.class, () -> parse("mode=x", Map.of(), Map.of())).getMessage());
-        assertEquals("unknown option 'foo' in agent arguments; known options: enabled, mode, fallback, log, options, loopback, rules, jdk",
+        assertEquals("unknown option 'foo' in agent arguments; known options: enabled, mode, fallback, log, options, log_output, loopback, rules, jdk",
                 assertThrows(IllegalArgumentException.class, () -> parse("foo=1", Map.of(), Map.of())).getMessage());
         assertEquals("option 'log' given twice in agent arguments",
                 assertThrows(IllegalArgumentException.class, () -> parse("log=info,log=debug", Map.of(), Map.of())).getMessage());
@@ -52,9 +53,30 @@ class ConfigTest {
     }
 
     @Test
+    void logOutputFromEachSource() {
+        assertEquals(Config.LogOutput.SLF4J, parse("log_output=slf4j", Map.of(), Map.of()).logOutput);
+        assertEquals(Config.LogOutput.SLF4J, parse(null, Map.of("mptcp.agent.log_output", "slf4j"), Map.of()).logOutput);
+        assertEquals(Config.LogOutput.SLF4J, parse(null, Map.of(), Map.of("MPTCP_AGENT_LOG_OUTPUT", "slf4j")).logOutput);
+        assertEquals("invalid value 'logback' for option 'log_output' in agent arguments; allowed: stderr|slf4j",
+                assertThrows(IllegalArgumentException.class, () -> parse("log_output=logback", Map.of(), Map.of())).getMessage());
+    }
+
+    @Test
+    void writesAgentArgumentsInKeyOrderKeepingExplicitDefaults() {
+        assertEquals("mode=server,log=info,log_output=slf4j", Config.arguments("log_output=slf4j,log=info,mode=server"));
+        assertEquals("mode=all", Config.arguments("mode=all"));
+        assertEquals("", Config.arguments(""));
+        assertEquals("invalid value 'x' for option 'mode' in agent arguments; allowed: all|server|client",
+                assertThrows(IllegalArgumentException.class, () -> Config.arguments("mode=x")).getMessage());
+        String written = Config.arguments("options=strict,fallback=fail");
+        assertEquals(Config.parse("options=strict,fallback=fail", k -> null, k -> null).text,
+                Config.parse(written, k -> null, k -> null).text);
+    }
+
+    @Test
     void loopbackAndRules() {
         Config c = parse("loopback=mptcp,rules=tcp connect 10.0.0.0/8 5432;mptcp bind * 8080", Map.of(), Map.of());
-        assertEquals("enabled=true,mode=all,fallback=tcp,log=warn,options=compat,loopback=mptcp,"
+        assertEquals("enabled=true,mode=all,fallback=tcp,log=warn,options=compat,log_output=stderr,loopback=mptcp,"
                 + "rules=tcp connect 10.0.0.0/8 5432;mptcp bind * 8080,jdk=on", c.text);
         assertEquals(2, c.rules.list().size());
         assertEquals("agent arguments, rule 1", c.rules.get(0).origin);
