@@ -178,7 +178,7 @@ class RulesIT {
         Path rules = Files.createTempFile("mptcp-rules", ".txt");
         try (Netns s = new Netns(); Netns c = new Netns()) {
             String veth = "v" + s.name.substring(4);
-            Ss.run(List.of("ip", "-n", s.name, "link", "add", veth + "s", "type", "veth", "peer", "name", veth + "c", "netns", c.name));
+            Proc.check(List.of("ip", "-n", s.name, "link", "add", veth + "s", "type", "veth", "peer", "name", veth + "c", "netns", c.name));
             s.exec("ip", "addr", "add", v4 + "1/24", "dev", veth + "s");
             c.exec("ip", "addr", "add", v4 + "2/24", "dev", veth + "c");
             s.exec("ip", "addr", "add", v6 + "1/64", "dev", veth + "s", "nodad");
