@@ -49,7 +49,7 @@ class RulesIT {
             assertEquals(5, status.counter("connections_tcp_rule"), status.cli.output);
             assertEquals(5, status.counter("listeners_tcp_rule"), status.cli.output);
             assertEquals(0, status.counter("connections_mptcp"), status.cli.output);
-            assertTrue(status.cli.output.contains("config: enabled=true,mode=all,fallback=tcp,log=info,options=compat,loopback=tcp,jdk=on\n"), status.cli.output);
+            assertTrue(status.items.get("config").contains(",loopback=tcp,"), status.cli.output);
             app.finish();
             // log=info: one line per rule decision and destination (5 destinations; 2 bind addresses, all port 0)
             List<String> lines = app.agentLines();
