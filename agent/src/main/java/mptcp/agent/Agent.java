@@ -10,6 +10,7 @@ import mptcp.agent.jdk.JdkModule;
 import mptcp.agent.log.Log;
 import mptcp.agent.log.Slf4jOutput;
 import mptcp.agent.log.StderrOutput;
+import mptcp.agent.netty.NettyModule;
 import mptcp.agent.policy.Policy;
 import mptcp.agent.report.Jmx;
 import mptcp.agent.report.StatusRequest;
@@ -20,7 +21,7 @@ import mptcp.agent.report.StatusRequest;
  */
 public final class Agent {
     /** The intercepted libraries, in install order. */
-    private static final List<InterceptionModule> MODULES = List.of(new JdkModule());
+    private static final List<InterceptionModule> MODULES = List.of(new JdkModule(), new NettyModule());
 
     private Agent() {
     }

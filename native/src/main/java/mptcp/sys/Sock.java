@@ -63,6 +63,30 @@ public final class Sock {
         return fd;
     }
 
+    /** SOCK_NONBLOCK, a flag of socket()'s type argument (the value of O_NONBLOCK on Linux). */
+    private static final int SOCK_NONBLOCK = 0x800;
+
+    /**
+     * Creates a stream socket of {@code protocol} the way Netty's native transports create theirs
+     * ({@code io.netty.channel.unix.Socket.newSocketStreamFd}): non-blocking, no CLOEXEC, IPV6_V6ONLY=0 on an AF_INET6
+     * socket (a failure other than EAFNOSUPPORT closes the socket).
+     * @return the new fd, or -errno (of socket(); of setsockopt(), the socket closed)
+     */
+    public static int openNonBlocking(int domain, int protocol) {
+        int fd = Jffi.call3(Jffi.SOCKET, domain, LibC.SOCK_STREAM | SOCK_NONBLOCK, protocol);
+        if (fd < 0) {
+            return -errno();
+        }
+        if (domain == LibC.AF_INET6) {
+            int rc = setInt(fd, LibC.IPPROTO_IPV6, LibC.IPV6_V6ONLY, 0);
+            if (rc < 0 && rc != -Errno.EAFNOSUPPORT) {
+                Jffi.call1(Jffi.CLOSE, fd);
+                return rc;
+            }
+        }
+        return fd;
+    }
+
     /** @return 0 or -errno */
     public static int setInt(int fd, int level, int name, int value) {
         long buffer = Scratch.take();

@@ -65,6 +65,8 @@ public final class Config {
                 + " e.g. 'tcp connect 10.0.0.0/8 5432;tcp bind * 9090'; @FILE: one rule per line, # comments");
         key("jdk", "on|off", "the JDK module: sockets made by java.net and java.nio (Socket, ServerSocket, the channels,"
                 + " and everything built on them); off leaves them alone");
+        key("netty", "on|off", "the Netty module: sockets of Netty's native transports (epoll, io_uring; shaded copies"
+                + " such as grpc-netty-shaded's too); off leaves Netty's classes untouched");
     }
 
     /** Keys whose value is free text, checked by their own parser ({@link Rules}); their default is empty. */

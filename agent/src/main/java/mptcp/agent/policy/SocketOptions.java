@@ -61,6 +61,15 @@ public final class SocketOptions {
      * {@code error}: {@link #DONE}, {@link #RETRY} or {@link #THROW}.
      */
     public static int afterSetFailed(int fd, int level, int opt, int value, String error) {
+        return afterSetFailed(fd, level, opt, value, error, true);
+    }
+
+    /**
+     * As {@link #afterSetFailed(int, int, int, int, String)}; with {@code mayBecomeTcp} false the socket is never
+     * turned into plain TCP (a library that registered the fd with its own epoll instance, like Netty, would lose that
+     * registration with the swap), so {@link #RETRY} is never the answer.
+     */
+    public static int afterSetFailed(int fd, int level, int opt, int value, String error, boolean mayBecomeTcp) {
         if (!compat() || !mptcp(fd)) {
             return THROW;
         }
@@ -72,7 +81,7 @@ public final class SocketOptions {
                     + " and MPTCP has no IPV6_TCLASS");
             return DONE;
         }
-        if (toTcp(fd, name)) {
+        if (mayBecomeTcp && toTcp(fd, name)) {
             return RETRY;
         }
         boolean quickAck = level == LibC.SOL_TCP && opt == LibC.TCP_QUICKACK;

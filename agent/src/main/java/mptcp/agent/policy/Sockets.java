@@ -51,6 +51,33 @@ public final class Sockets {
         return -1;
     }
 
+    /**
+     * Like {@link #create(int, boolean)}, for a library that makes its sockets its own way (Netty: non-blocking, no
+     * SO_REUSEADDR): {@code open} gets the protocol and returns the new fd or -errno. {@code what} names the socket in
+     * the debug log. Checks {@link #wanted} itself.
+     * @return the MPTCP socket's fd, or -1 when the caller should make a TCP socket
+     * @throws SocketException with {@code fallback=fail}, when the kernel refuses MPTCP
+     */
+    public static int create(boolean server, String what, java.util.function.IntUnaryOperator open) throws SocketException {
+        if (!wanted(server)) {
+            return -1;
+        }
+        int fd;
+        try {
+            fd = open.applyAsInt(LibC.IPPROTO_MPTCP);
+        } catch (Throwable t) {
+            nativeFailed(t);
+            return -1;
+        }
+        if (fd >= 0) {
+            Decisions.unknown(fd); // not one of the JDK-style fresh sockets the rules' cheap swap assumes
+            converted(fd, what);
+            return fd;
+        }
+        refused(-fd);
+        return -1;
+    }
+
     /** A TCP socket {@code fd} was just made by code the agent cannot redirect: give it the MPTCP protocol in place. */
     public static void convertFresh(int fd, boolean server) throws SocketException {
         if (!wanted(server)) {

@@ -1,0 +1,63 @@
+package mptcp.agent.netty;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.Method;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.Test;
+
+/** The hook class placed in Netty's package: verifiable, inert until wired, then a straight call to its handles. */
+class NettyModuleTest {
+    static final AtomicInteger CALLS = new AtomicInteger();
+
+    static int socket(boolean ipv6) {
+        CALLS.incrementAndGet();
+        return ipv6 ? 6 : 4;
+    }
+
+    static void connected(boolean ok, int fd) {
+        CALLS.addAndGet(fd);
+    }
+
+    static void accepted(int fd, int listener) {
+        CALLS.addAndGet(fd * listener);
+    }
+
+    @Test
+    void hookIsInertUntilWiredThenCallsItsHandles() throws Throwable {
+        byte[] bytes = NettyModule.hookBytes("shaded/io/netty/channel/unix/MptcpAgentHook");
+        Class<?> hook = new ClassLoader(null) {
+            Class<?> define() {
+                return defineClass("shaded.io.netty.channel.unix.MptcpAgentHook", bytes, 0, bytes.length);
+            }
+        }.define();
+        Method socket = hook.getMethod("socket", boolean.class);
+        Method connected = hook.getMethod("connected", boolean.class, int.class);
+        Method accepted = hook.getMethod("accepted", int.class, int.class);
+        assertEquals(-1, socket.invoke(null, true), "not wired: Netty's own code runs");
+        connected.invoke(null, true, 5);
+        accepted.invoke(null, 7, 3);
+        assertEquals(0, CALLS.get());
+
+        MethodHandles.Lookup l = MethodHandles.lookup();
+        MethodHandle s = l.findStatic(NettyModuleTest.class, "socket", MethodType.methodType(int.class, boolean.class));
+        MethodHandle c = l.findStatic(NettyModuleTest.class, "connected", MethodType.methodType(void.class, boolean.class, int.class));
+        MethodHandle a = l.findStatic(NettyModuleTest.class, "accepted", MethodType.methodType(void.class, int.class, int.class));
+        Method init = hook.getDeclaredMethod("init", MethodHandle[].class);
+        init.setAccessible(true);
+        MethodHandle[] all = new MethodHandle[NettyModule.HOOK_METHODS.length];
+        all[0] = s;
+        all[1] = c;
+        all[2] = a;
+        init.invoke(null, (Object) all);
+        assertEquals(6, socket.invoke(null, true));
+        assertEquals(4, socket.invoke(null, false));
+        connected.invoke(null, true, 5);
+        accepted.invoke(null, 7, 3);
+        assertEquals(2 + 5 + 21, CALLS.get());
+    }
+}
