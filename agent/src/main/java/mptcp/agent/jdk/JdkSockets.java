@@ -71,12 +71,13 @@ public final class JdkSockets {
         Decisions.touched(JdkFds.fdValOrMinus1(fd)); // bound: converted the full way from now on, keeping the address
     }
 
-    /** The legacy {@code socketConnect(address, port, timeout)}: the rules, then the JDK's connect. */
+    /** The legacy {@code socketConnect(address, port, timeout)}: the rules, the JDK's connect, then the connection classified. */
     public static void socketConnect(Object impl, InetAddress address, int port, int timeout) throws Throwable {
         if (Decisions.decidesConnect()) {
             rules(false, JdkFds.ofSocketImpl(impl), address, port);
         }
         JdkModule.SOCKET_CONNECT.original().invokeExact(impl, address, port, timeout);
+        established(JdkFds.ofSocketImpl(impl), null);
     }
 
     /** The legacy {@code socketBind(address, port)}: the rules, then the JDK's bind. */
@@ -148,12 +149,6 @@ public final class JdkSockets {
     public static void checkConnect(int fd) throws Throwable {
         JdkModule.CHECK_CONNECT.original().invokeExact(fd);
         Connections.established(fd, -1);
-    }
-
-    /** JDK 17's legacy {@code PlainSocketImpl.socketConnect}. */
-    public static void socketConnect(Object impl, InetAddress address, int port, int timeout) throws Throwable {
-        JdkModule.SOCKET_CONNECT.original().invokeExact(impl, address, port, timeout);
-        established(JdkFds.ofSocketImpl(impl), null);
     }
 
     /** JDK 17's legacy {@code PlainSocketImpl.socketAccept}: {@code accepted} receives the new connection. */
