@@ -40,9 +40,26 @@ public final class Agent {
             System.setProperty(ACTIVE_PROPERTY, VERSION + "; " + config.text);
             Log.info("active (" + (attached ? "attached" : "premain") + "), " + config.text);
             warmUpNative();
+            if (attached) {
+                convertListeners(config);
+            }
             Jmx.start();
         } catch (Throwable t) {
             Log.error("could not install (" + t + "); the application continues without MPTCP");
+        }
+    }
+
+    /** On attach: the listeners the application already has become MPTCP (issue 11), or stay TCP with a reason. */
+    private static void convertListeners(Config config) {
+        String keep = !config.convertListeners ? "listeners=keep"
+                : !config.convertsServers() ? "mode=client converts no listener" : null;
+        try {
+            for (String line : mptcp.agent.listeners.Listeners.run(keep == null, keep, Log::debug)) {
+                Log.info(line);
+            }
+        } catch (Throwable t) {
+            System.setProperty(mptcp.agent.listeners.Listeners.RESULT_PROPERTY, "listeners not converted: " + t);
+            Log.error("converting the existing listeners failed (" + t + "); they stay TCP");
         }
     }
 

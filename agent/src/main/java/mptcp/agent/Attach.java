@@ -37,7 +37,10 @@ final class Attach {
                 return 1;
             }
             out.println("mptcp-agent " + active + " active in JVM " + target.pid + ": TCP sockets it creates from now on are MPTCP");
-            if (!listeners.isEmpty()) {
+            String converted = vm.getSystemProperties().getProperty(mptcp.agent.listeners.Listeners.RESULT_PROPERTY);
+            if (converted != null && !converted.isEmpty()) {
+                out.println(converted);
+            } else if (converted == null && !listeners.isEmpty()) {
                 out.println("listening sockets opened before the attach stay TCP until the application reopens them: "
                         + String.join(", ", listeners));
             }

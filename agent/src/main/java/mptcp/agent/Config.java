@@ -49,6 +49,9 @@ public final class Config {
         key("options", "compat|strict", "compat: a socket option or urgent data MPTCP lacks gets its MPTCP equivalent, or"
                 + " (before connect) turns that socket into plain TCP with its state kept, one INFO line per option;"
                 + " strict: the error surfaces, like mptcpize");
+        key("listeners", "convert|keep", "on attach: convert hands each listening TCP socket the JVM already has over to"
+                + " an MPTCP listener on the same address and fd, losing no connection (or keeps it TCP and says why);"
+                + " keep leaves them TCP");
     }
 
     private static void key(String name, String values, String help) {
@@ -61,6 +64,8 @@ public final class Config {
     public final Fallback fallback;
     public final Log.Level log;
     public final OptionPolicy options;
+    /** On attach, convert the listeners that already exist ({@code listeners=convert}). */
+    public final boolean convertListeners;
     /** The effective configuration as {@code key=value,...}: shown by status, JMX and the debug log. */
     public final String text;
 
@@ -70,6 +75,7 @@ public final class Config {
         fallback = Fallback.valueOf(values.get("fallback").toUpperCase(Locale.ROOT));
         log = Log.Level.valueOf(values.get("log").toUpperCase(Locale.ROOT));
         options = OptionPolicy.valueOf(values.get("options").toUpperCase(Locale.ROOT));
+        convertListeners = "convert".equals(values.get("listeners"));
         StringBuilder b = new StringBuilder();
         values.forEach((k, v) -> b.append(b.length() == 0 ? "" : ",").append(k).append('=').append(v));
         text = b.toString();

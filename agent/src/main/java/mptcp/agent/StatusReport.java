@@ -61,6 +61,8 @@ final class StatusReport {
         out.put("config", active.substring(active.indexOf(';') + 1).trim());
         out.put("mptcp_available", mptcpAvailable());
         Stats.snapshot().forEach((k, v) -> out.put(k, String.valueOf(v)));
+        out.put("listeners_converted", String.valueOf(mptcp.agent.listeners.Listeners.CONVERTED.get()));
+        out.put("listeners_kept_tcp", String.valueOf(mptcp.agent.listeners.Listeners.KEPT.get()));
         out.put("jmx", Jmx.state());
         return out;
     }

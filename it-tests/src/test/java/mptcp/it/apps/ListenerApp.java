@@ -1,0 +1,200 @@
+package mptcp.it.apps;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.StandardSocketOptions;
+import java.nio.channels.AsynchronousServerSocketChannel;
+import java.nio.channels.AsynchronousSocketChannel;
+import java.nio.channels.CompletionHandler;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.channels.Channels;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A server started WITHOUT the agent, accepting in one of the ways real servers do, for the live listener hand-over
+ * tests. It speaks just enough HTTP/1.1 (keep-alive, "ok" bodies) for {@link LoadClient} and curl-like clients.
+ * <pre>ListenerApp MODEL ADDRESS PORT [ADDRESS2 PORT2 ...] [--reuseport]</pre>
+ * MODEL: socket (ServerSocket, blocking accept on a platform thread), selector (ServerSocketChannel, OP_ACCEPT on a
+ * JDK selector), httpserver (com.sun.net.httpserver), vthread (ServerSocket accepting on a virtual thread, JDK 21+),
+ * async (AsynchronousServerSocketChannel). Prints {@code LISTEN port} per listener, then {@code READY};
+ * {@code bye} on stdin exits; prints {@code ACCEPTED n} on {@code count}.
+ */
+public final class ListenerApp {
+    private static final AtomicLong ACCEPTED = new AtomicLong();
+    private static boolean reusePort;
+
+    public static void main(String[] args) throws Exception {
+        String model = args[0];
+        for (String a : args) {
+            reusePort |= a.equals("--reuseport");
+        }
+        for (int i = 1; i + 1 < args.length; i += 2) {
+            if (args[i].startsWith("--")) {
+                break;
+            }
+            InetSocketAddress at = new InetSocketAddress(InetAddress.getByName(args[i]), Integer.parseInt(args[i + 1]));
+            int port = listen(model, at);
+            System.out.println("LISTEN " + port);
+        }
+        System.out.println("READY");
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        for (String line; (line = in.readLine()) != null; ) {
+            if (line.equals("bye")) {
+                System.exit(0);
+            }
+            if (line.equals("count")) {
+                System.out.println("ACCEPTED " + ACCEPTED.get());
+            }
+        }
+    }
+
+    private static int listen(String model, InetSocketAddress at) throws Exception {
+        switch (model) {
+            case "socket": {
+                ServerSocket ss = serverSocket(at);
+                daemon(() -> acceptLoop(ss));
+                return ss.getLocalPort();
+            }
+            case "vthread": {
+                ServerSocket ss = serverSocket(at);
+                Thread.class.getMethod("startVirtualThread", Runnable.class).invoke(null, (Runnable) () -> {
+                    while (true) {
+                        try {
+                            Socket s = ss.accept();
+                            ACCEPTED.incrementAndGet();
+                            Thread.class.getMethod("startVirtualThread", Runnable.class).invoke(null, (Runnable) () -> serve(s));
+                        } catch (Exception e) {
+                            System.out.println("ACCEPT-ERROR " + e);
+                            return;
+                        }
+                    }
+                });
+                return ss.getLocalPort();
+            }
+            case "selector": {
+                ServerSocketChannel ch = ServerSocketChannel.open();
+                if (reusePort) {
+                    ch.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+                }
+                ch.bind(at, 128);
+                ch.configureBlocking(false);
+                Selector selector = Selector.open();
+                ch.register(selector, SelectionKey.OP_ACCEPT);
+                daemon(() -> {
+                    try {
+                        while (true) {
+                            selector.select();
+                            selector.selectedKeys().clear();
+                            for (SocketChannel c; (c = ch.accept()) != null; ) {
+                                ACCEPTED.incrementAndGet();
+                                c.configureBlocking(true);
+                                SocketChannel cc = c;
+                                daemon(() -> serve(cc.socket()));
+                            }
+                        }
+                    } catch (IOException e) {
+                        System.out.println("ACCEPT-ERROR " + e);
+                    }
+                });
+                return ch.socket().getLocalPort();
+            }
+            case "httpserver": {
+                com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(at, 128);
+                server.createContext("/", exchange -> {
+                    ACCEPTED.incrementAndGet(); // requests, here
+                    byte[] body = "ok".getBytes(StandardCharsets.US_ASCII);
+                    exchange.sendResponseHeaders(200, body.length);
+                    exchange.getResponseBody().write(body);
+                    exchange.close();
+                });
+                server.setExecutor(Executors.newFixedThreadPool(8));
+                server.start();
+                return server.getAddress().getPort();
+            }
+            case "async": {
+                AsynchronousServerSocketChannel ch = AsynchronousServerSocketChannel.open().bind(at, 128);
+                ch.accept(null, new CompletionHandler<AsynchronousSocketChannel, Void>() {
+                    @Override
+                    public void completed(AsynchronousSocketChannel c, Void v) {
+                        ACCEPTED.incrementAndGet();
+                        ch.accept(null, this);
+                        daemon(() -> serve(Channels.newInputStream(c), Channels.newOutputStream(c), c));
+                    }
+
+                    @Override
+                    public void failed(Throwable t, Void v) {
+                        System.out.println("ACCEPT-ERROR " + t);
+                    }
+                });
+                return ((InetSocketAddress) ch.getLocalAddress()).getPort();
+            }
+            default:
+                throw new IllegalArgumentException("unknown model " + model);
+        }
+    }
+
+    private static ServerSocket serverSocket(InetSocketAddress at) throws IOException {
+        ServerSocket ss = new ServerSocket();
+        if (reusePort) {
+            ss.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+        }
+        ss.bind(at, 128);
+        return ss;
+    }
+
+    private static void acceptLoop(ServerSocket ss) {
+        while (true) {
+            try {
+                Socket s = ss.accept();
+                ACCEPTED.incrementAndGet();
+                daemon(() -> serve(s));
+            } catch (IOException e) {
+                System.out.println("ACCEPT-ERROR " + e);
+                return;
+            }
+        }
+    }
+
+    private static void serve(Socket s) {
+        try {
+            serve(s.getInputStream(), s.getOutputStream(), s);
+        } catch (IOException e) {
+            // client gone
+        }
+    }
+
+    /** Minimal HTTP/1.1 keep-alive: each request (headers up to the blank line) gets "ok". */
+    private static void serve(InputStream in, OutputStream out, AutoCloseable c) {
+        try (AutoCloseable closing = c) {
+            int state = 0; // bytes of "\r\n\r\n" matched
+            for (int b; (b = in.read()) >= 0; ) {
+                state = b == (state % 2 == 0 ? '\r' : '\n') ? state + 1 : (b == '\r' ? 1 : 0);
+                if (state == 4) {
+                    out.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                    state = 0;
+                }
+            }
+        } catch (Exception e) {
+            // client gone
+        }
+    }
+
+    private static void daemon(Runnable r) {
+        Thread t = new Thread(r);
+        t.setDaemon(true);
+        t.start();
+    }
+}
