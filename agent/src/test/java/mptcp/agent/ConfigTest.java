@@ -20,7 +20,8 @@ class ConfigTest {
         assertEquals(Config.Mode.ALL, c.mode);
         assertEquals(Config.Fallback.TCP, c.fallback);
         assertEquals(Log.Level.WARN, c.log);
-        assertEquals("enabled=true,mode=all,fallback=tcp,log=warn,options=compat", c.text);
+        assertEquals("enabled=true,mode=all,fallback=tcp,log=warn,options=compat,listeners=convert", c.text);
+        assertTrue(c.convertListeners);
     }
 
     @Test
@@ -37,7 +38,7 @@ class ConfigTest {
     void errorsNameKeySourceAndAllowedValues() {
         assertEquals("invalid value 'x' for option 'mode' in agent arguments; allowed: all|server|client",
                 assertThrows(IllegalArgumentException.class, () -> parse("mode=x", Map.of(), Map.of())).getMessage());
-        assertEquals("unknown option 'foo' in agent arguments; known options: enabled, mode, fallback, log, options",
+        assertEquals("unknown option 'foo' in agent arguments; known options: enabled, mode, fallback, log, options, listeners",
                 assertThrows(IllegalArgumentException.class, () -> parse("foo=1", Map.of(), Map.of())).getMessage());
         assertEquals("option 'log' given twice in agent arguments",
                 assertThrows(IllegalArgumentException.class, () -> parse("log=info,log=debug", Map.of(), Map.of())).getMessage());

@@ -25,7 +25,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A server started WITHOUT the agent, accepting in one of the ways real servers do, for the live listener hand-over
  * tests. It speaks just enough HTTP/1.1 (keep-alive, "ok" bodies) for {@link LoadClient} and curl-like clients.
- * <pre>ListenerApp MODEL ADDRESS PORT [ADDRESS2 PORT2 ...] [--reuseport]</pre>
+ * <pre>ListenerApp MODEL ADDRESS PORT [ADDRESS2 PORT2 ...]</pre>
+ * A port written with a trailing {@code r} (8082r) gets SO_REUSEPORT from the application itself.
  * MODEL: socket (ServerSocket, blocking accept on a platform thread), selector (ServerSocketChannel, OP_ACCEPT on a
  * JDK selector), httpserver (com.sun.net.httpserver), vthread (ServerSocket accepting on a virtual thread, JDK 21+),
  * async (AsynchronousServerSocketChannel). Prints {@code LISTEN port} per listener, then {@code READY};
@@ -37,14 +38,10 @@ public final class ListenerApp {
 
     public static void main(String[] args) throws Exception {
         String model = args[0];
-        for (String a : args) {
-            reusePort |= a.equals("--reuseport");
-        }
         for (int i = 1; i + 1 < args.length; i += 2) {
-            if (args[i].startsWith("--")) {
-                break;
-            }
-            InetSocketAddress at = new InetSocketAddress(InetAddress.getByName(args[i]), Integer.parseInt(args[i + 1]));
+            reusePort = args[i + 1].endsWith("r");
+            InetSocketAddress at = new InetSocketAddress(InetAddress.getByName(args[i]),
+                    Integer.parseInt(args[i + 1].replace("r", "")));
             int port = listen(model, at);
             System.out.println("LISTEN " + port);
         }
