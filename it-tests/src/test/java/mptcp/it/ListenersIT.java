@@ -25,6 +25,8 @@ class ListenersIT {
     static final String SERVER = "10.231.0.1";
     static final String CLIENT = "10.231.0.2";
     static final String SPARE = "10.231.0.3";
+    static final String SERVER6 = "fd00:231::1";
+    static final String CLIENT6 = "fd00:231::2";
 
     static Stream<Arguments> acceptModels() {
         return Stream.of(
@@ -71,6 +73,8 @@ class ListenersIT {
                 assertEquals(1, count(listening, "mptcp"), "one MPTCP listener:\n" + listening);
                 assertEquals(1, count(listening, "tcp"), "no TCP listener besides the MPTCP listener's own subflow:\n"
                         + listening);
+
+                assertTrue(bed.probe(jdk, SERVER, "8080").startsWith("BIND refused"), "nothing left joinable");
 
                 try (ChildJvm after = bed.client(jdk, true, "hold", SERVER, "8080")) {
                     assertEquals("HELD ok", after.expect("HELD"), after.output());
@@ -127,6 +131,49 @@ class ListenersIT {
         }
     }
 
+    /**
+     * Every address family and kind of bound address: IPv4 through a dual-stack socket (the JDK's default), a specific
+     * IPv6 address, the dual-stack wildcard (reached over IPv4 and IPv6), and a pure AF_INET wildcard
+     * (-Djava.net.preferIPv4Stack=true). Each becomes an MPTCP listener that accepts MPTCP clients as MPTCP, and none
+     * is left joinable except the dual-stack wildcard, which attach names.
+     */
+    @Test
+    void everyAddressFamily() throws Exception {
+        try (Bed bed = new Bed(0)) {
+            bed.server.exec("ip", "addr", "add", SERVER6 + "/64", "dev", "vs", "nodad");
+            bed.client.exec("ip", "addr", "add", CLIENT6 + "/64", "dev", "vc", "nodad");
+            try (ChildJvm dual = bed.server(Jdk.JDK25, "socket", SERVER, "8080", "::", "8083", SERVER6, "8084");
+                 ChildJvm v4 = bed.server(Jdk.JDK17, List.of("-Djava.net.preferIPv4Stack=true"), "selector", "0.0.0.0", "8085")) {
+                dual.expect("READY");
+                v4.expect("READY");
+                Cli a = Cli.run(Jdk.JDK25, "attach", String.valueOf(dual.pid()));
+                Cli b = Cli.run(Jdk.JDK17, "attach", String.valueOf(v4.pid()));
+                assertEquals(3, a.output.split("converted to MPTCP", -1).length - 1, a.toString());
+                assertTrue(a.output.contains("[::]:8083 (fd ") && a.output.contains("can still bind [::]:8083"), a.toString());
+                assertTrue(b.output.contains("listener 0.0.0.0:8085 (fd ") && b.output.contains("converted to MPTCP"), b.toString());
+                String listening = bed.server.exec("ss", "-H", "-Mltn");
+                for (String port : List.of("8080", "8083", "8084", "8085")) {
+                    assertEquals(1, count(grep(listening, ":" + port + " "), "mptcp"), port + "\n" + listening);
+                    assertEquals(1, count(grep(listening, ":" + port + " "), "tcp"), port + "\n" + listening);
+                }
+                String[][] targets = {{SERVER, "8080"}, {SERVER, "8083"}, {SERVER6, "8083"}, {SERVER6, "8084"}, {SERVER, "8085"}};
+                for (String[] to : targets) {
+                    try (ChildJvm c = bed.client(Jdk.JDK17, true, "hold", to[0], to[1])) {
+                        assertEquals("HELD ok", c.expect("HELD"), to[0] + " " + to[1] + c.output());
+                        long pid = to[1].equals("8085") ? v4.pid() : dual.pid();
+                        List<Ss.Entry> s = Ss.sockets(pid, bed.server.name);
+                        assertTrue(s.stream().anyMatch(e -> e.protocol.equals("mptcp") && e.state.equals("ESTAB")
+                                && e.localPort() == Integer.parseInt(to[1])), to[0] + " " + to[1] + ": " + s);
+                        c.send("bye");
+                    }
+                }
+                assertTrue(bed.probe(Jdk.JDK17, SERVER, "8080").startsWith("BIND refused"));
+                assertTrue(bed.probe(Jdk.JDK17, SERVER6, "8084").startsWith("BIND refused"));
+                assertTrue(bed.probe(Jdk.JDK17, true, "0.0.0.0", "8085").startsWith("BIND refused"));
+            }
+        }
+    }
+
     static long attempted(String result) {
         for (String f : result.split(" ")) {
             if (f.startsWith("attempted=")) {
@@ -174,9 +221,26 @@ class ListenersIT {
         }
 
         ChildJvm server(Jdk jdk, String model, String... addressesAndPorts) throws IOException {
-            List<String> cmd = new ArrayList<>(List.of(jdk.java(), "-cp", ChildJvm.CLASSPATH, "mptcp.it.apps.ListenerApp", model));
+            return server(jdk, List.of(), model, addressesAndPorts);
+        }
+
+        ChildJvm server(Jdk jdk, List<String> jvmArgs, String model, String... addressesAndPorts) throws IOException {
+            List<String> cmd = new ArrayList<>(List.of(jdk.java()));
+            cmd.addAll(jvmArgs);
+            cmd.addAll(List.of("-cp", ChildJvm.CLASSPATH, "mptcp.it.apps.ListenerApp", model));
             cmd.addAll(List.of(addressesAndPorts));
             return track(ChildJvm.command(server.wrap(cmd), Map.of()));
+        }
+
+        /** "BIND ok" or "BIND refused ...": may another socket (same uid) bind this address with SO_REUSEPORT? */
+        String probe(Jdk jdk, String address, String port) throws IOException, InterruptedException {
+            return probe(jdk, false, address, port);
+        }
+
+        /** {@code ipv4}: an AF_INET socket (-Djava.net.preferIPv4Stack=true), else the JDK's dual-stack AF_INET6. */
+        String probe(Jdk jdk, boolean ipv4, String address, String port) throws IOException, InterruptedException {
+            return server.exec(jdk.java(), "-Djava.net.preferIPv4Stack=" + ipv4, "-cp", ChildJvm.CLASSPATH,
+                    "mptcp.it.apps.ListenerApp", "probe", address, port).trim();
         }
 
         /** A LoadClient JVM in the client namespace; {@code mptcp}: with the agent (mode=client). */

@@ -18,6 +18,8 @@ final class Handoff {
     /** Connection requests received before the steering complete within a round trip; give them this long at least. */
     static final long SETTLE_MS = 100;
 
+    private static final int IP_FREEBIND = 15;
+
     final Listener old;
     private final boolean migrate;
     private int fresh = -1;
@@ -167,7 +169,10 @@ final class Handoff {
         sleep(20);
         int again = Acceptors.wake(old.fd);
         if (old.reusePort == 0) {
-            Sock.setInt(old.fd, LibC.SOL_SOCKET, LibC.SO_REUSEPORT, 0); // nothing left joinable
+            String open = closeReusePort();
+            if (open != null) {
+                detail += "; " + open;
+            }
         }
         if (failed > 0) {
             detail += "; " + failed + " epoll registration(s) could not be renewed";
@@ -177,6 +182,42 @@ final class Handoff {
         }
         Listeners.debug("fd " + old.fd + " " + old.text() + ": " + epoll.size() + " epoll registration(s) renewed, "
                 + Math.max(0, woken) + "+" + Math.max(0, again) + " blocked accept(s) woken");
+    }
+
+    /**
+     * Leaves nothing joinable: clears SO_REUSEPORT on the new listener, then resets the kernel's cached "reuseport
+     * fast path" of the port's bind bucket, which our own bind set (FASTREUSEPORT_STRICT: later binds by the same uid
+     * with SO_REUSEPORT skip the conflict check and would succeed although no listener has the flag any more). The
+     * bucket goes back to the full check after any successful bind without SO_REUSEPORT to the same port: a plain
+     * socket bound to another local address of this port that conflicts with nothing, closed at once.
+     * @return null, or why the port stays joinable
+     */
+    private String closeReusePort() {
+        int rc = Sock.setInt(old.fd, LibC.SOL_SOCKET, LibC.SO_REUSEPORT, 0);
+        if (rc < 0) {
+            return "SO_REUSEPORT could not be cleared on the MPTCP listener (" + Errno.describe(-rc) + "): processes of"
+                    + " this uid can still bind this address";
+        }
+        java.util.List<byte[]> others = old.domain == LibC.AF_INET6 && old.v6only == 1
+                && Throwaway.candidates(old.address, old.addressLength).isEmpty()
+                ? Throwaway.forV6Only(old.address) : Throwaway.candidates(old.address, old.addressLength);
+        for (byte[] other : others) {
+            int fd = Sock.open(other[0] == LibC.AF_INET ? LibC.AF_INET : LibC.AF_INET6, 0, false, false);
+            if (fd < 0) {
+                continue;
+            }
+            if (other[0] == LibC.AF_INET6) {
+                Sock.setInt(fd, LibC.IPPROTO_IPV6, LibC.IPV6_V6ONLY, 1);
+            }
+            Sock.setInt(fd, LibC.IPPROTO_IP, IP_FREEBIND, 1); // the loopback address need not be up
+            rc = Handover.bind(fd, other, other.length);
+            Sock.close(fd);
+            if (rc == 0) {
+                return null;
+            }
+        }
+        return "until it closes, a socket of this uid with SO_REUSEPORT can still bind " + old.text() + " (the kernel's"
+                + " reuseport fast path of the port; no unprivileged way to reset it for a dual-stack wildcard address)";
     }
 
     private void rollback() {

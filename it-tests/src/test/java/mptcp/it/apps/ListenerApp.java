@@ -30,14 +30,28 @@ import java.util.concurrent.atomic.AtomicLong;
  * MODEL: socket (ServerSocket, blocking accept on a platform thread), selector (ServerSocketChannel, OP_ACCEPT on a
  * JDK selector), httpserver (com.sun.net.httpserver), vthread (ServerSocket accepting on a virtual thread, JDK 21+),
  * async (AsynchronousServerSocketChannel). Prints {@code LISTEN port} per listener, then {@code READY};
- * {@code bye} on stdin exits; prints {@code ACCEPTED n} on {@code count}.
+ * {@code bye} on stdin exits; prints {@code ACCEPTED n} on {@code count}; {@code reopen} closes every listener and
+ * opens it again (the naive way to get a new listener, for the benchmark's contrast), then prints
+ * {@code REOPENED <ms>}.
  */
 public final class ListenerApp {
     private static final AtomicLong ACCEPTED = new AtomicLong();
     private static boolean reusePort;
+    /** model, address, the object to close: per listener, for reopen. */
+    private static final java.util.List<Object[]> OPEN = new java.util.ArrayList<>();
 
     public static void main(String[] args) throws Exception {
         String model = args[0];
+        if (model.equals("probe")) { // can another socket join this address with SO_REUSEPORT?
+            try (ServerSocket ss = new ServerSocket()) {
+                ss.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+                ss.bind(new InetSocketAddress(InetAddress.getByName(args[1]), Integer.parseInt(args[2])));
+                System.out.println("BIND ok");
+            } catch (IOException e) {
+                System.out.println("BIND refused " + e.getMessage());
+            }
+            return;
+        }
         for (int i = 1; i + 1 < args.length; i += 2) {
             reusePort = args[i + 1].endsWith("r");
             InetSocketAddress at = new InetSocketAddress(InetAddress.getByName(args[i]),
@@ -51,6 +65,16 @@ public final class ListenerApp {
             if (line.equals("bye")) {
                 System.exit(0);
             }
+            if (line.equals("reopen")) {
+                long start = System.nanoTime();
+                java.util.List<Object[]> old = new java.util.ArrayList<>(OPEN);
+                OPEN.clear();
+                for (Object[] l : old) {
+                    ((AutoCloseable) l[2]).close();
+                    listen((String) l[0], (InetSocketAddress) l[1]);
+                }
+                System.out.println("REOPENED " + (System.nanoTime() - start) / 1_000_000);
+            }
             if (line.equals("count")) {
                 System.out.println("ACCEPTED " + ACCEPTED.get());
             }
@@ -61,11 +85,13 @@ public final class ListenerApp {
         switch (model) {
             case "socket": {
                 ServerSocket ss = serverSocket(at);
+                OPEN.add(new Object[] {model, at, ss});
                 daemon(() -> acceptLoop(ss));
                 return ss.getLocalPort();
             }
             case "vthread": {
                 ServerSocket ss = serverSocket(at);
+                OPEN.add(new Object[] {model, at, ss});
                 Thread.class.getMethod("startVirtualThread", Runnable.class).invoke(null, (Runnable) () -> {
                     while (true) {
                         try {
@@ -86,6 +112,7 @@ public final class ListenerApp {
                     ch.setOption(StandardSocketOptions.SO_REUSEPORT, true);
                 }
                 ch.bind(at, 128);
+                OPEN.add(new Object[] {model, at, ch});
                 ch.configureBlocking(false);
                 Selector selector = Selector.open();
                 ch.register(selector, SelectionKey.OP_ACCEPT);
@@ -118,10 +145,12 @@ public final class ListenerApp {
                 });
                 server.setExecutor(Executors.newFixedThreadPool(8));
                 server.start();
+                OPEN.add(new Object[] {model, at, (AutoCloseable) () -> server.stop(0)});
                 return server.getAddress().getPort();
             }
             case "async": {
                 AsynchronousServerSocketChannel ch = AsynchronousServerSocketChannel.open().bind(at, 128);
+                OPEN.add(new Object[] {model, at, ch});
                 ch.accept(null, new CompletionHandler<AsynchronousSocketChannel, Void>() {
                     @Override
                     public void completed(AsynchronousSocketChannel c, Void v) {
