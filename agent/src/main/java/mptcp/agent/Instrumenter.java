@@ -200,7 +200,7 @@ final class Instrumenter implements ClassFileTransformer {
         }
         try {
             ClassReader reader = new ClassReader(bytes);
-            ClassWriter writer = new ClassWriter(reader, ClassWriter.COMPUTE_MAXS);
+            ClassWriter writer = new ClassWriter(reader, name.equals(LEGACY) || name.equals(LEGACY_BASE) ? ClassWriter.COMPUTE_MAXS : 0);
             reader.accept(new CallSites(writer, name), 0);
             transformed.add(name);
             Log.debug("instrumented " + name.replace('/', '.'));
