@@ -10,6 +10,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousServerSocketChannel;
 import java.nio.channels.AsynchronousSocketChannel;
 import java.nio.channels.CompletionHandler;
@@ -29,7 +30,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * A port written with a trailing {@code r} (8082r) gets SO_REUSEPORT from the application itself.
  * MODEL: socket (ServerSocket, blocking accept on a platform thread), selector (ServerSocketChannel, OP_ACCEPT on a
  * JDK selector), httpserver (com.sun.net.httpserver), vthread (ServerSocket accepting on a virtual thread, JDK 21+),
- * async (AsynchronousServerSocketChannel). Prints {@code LISTEN port} per listener, then {@code READY};
+ * async (AsynchronousServerSocketChannel), jetty (Jetty 12 ServerConnector: one acceptor thread in a blocking accept). Prints {@code LISTEN port} per listener, then {@code READY};
  * {@code bye} on stdin exits; prints {@code ACCEPTED n} on {@code count}; {@code reopen} closes every listener and
  * opens it again (the naive way to get a new listener, for the benchmark's contrast), then prints
  * {@code REOPENED <ms>}.
@@ -147,6 +148,29 @@ public final class ListenerApp {
                 server.start();
                 OPEN.add(new Object[] {model, at, (AutoCloseable) () -> server.stop(0)});
                 return server.getAddress().getPort();
+            }
+            case "jetty": {
+                ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
+                        .setLevel(ch.qos.logback.classic.Level.WARN);
+                org.eclipse.jetty.server.Server server = new org.eclipse.jetty.server.Server();
+                org.eclipse.jetty.server.ServerConnector connector = new org.eclipse.jetty.server.ServerConnector(server);
+                connector.setHost(at.getAddress().getHostAddress());
+                connector.setPort(at.getPort());
+                server.addConnector(connector);
+                server.setHandler(new org.eclipse.jetty.server.Handler.Abstract() {
+                    @Override
+                    public boolean handle(org.eclipse.jetty.server.Request request, org.eclipse.jetty.server.Response response,
+                                          org.eclipse.jetty.util.Callback callback) {
+                        ACCEPTED.incrementAndGet(); // requests, here
+                        response.setStatus(200);
+                        response.getHeaders().put(org.eclipse.jetty.http.HttpHeader.CONTENT_LENGTH, 2);
+                        response.write(true, ByteBuffer.wrap("ok".getBytes(StandardCharsets.US_ASCII)), callback);
+                        return true;
+                    }
+                });
+                server.start();
+                OPEN.add(new Object[] {model, at, (AutoCloseable) server::stop});
+                return connector.getLocalPort();
             }
             case "async": {
                 AsynchronousServerSocketChannel ch = AsynchronousServerSocketChannel.open().bind(at, 128);
