@@ -15,13 +15,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 [ "$(id -u)" = 0 ] || { echo "bench/listeners.sh: needs root (network namespaces)" >&2; exit 1; }
-if [ "${1:-}" != --no-build ]; then
-  mvn -B -q -o -DskipTests package -pl agent -am
+mkdir -p bench/target
+if [ "${1:-}" != --no-build ] || [ ! -s bench/target/listeners.classpath ]; then
+  # the agent jar, and the test apps (ListenerApp, LoadClient) with their libraries (Jetty) as the it-tests run them
+  mvn -B -q -o -DskipTests package dependency:build-classpath -pl it-tests -am \
+      -Dmdep.outputFile="$ROOT/bench/target/listeners.classpath"
 fi
 AGENT=$ROOT/agent/target/mptcp-agent.jar
-CLASSES=$ROOT/bench/target/listeners-classes
-mkdir -p "$CLASSES"
-javac -d "$CLASSES" it-tests/src/test/java/mptcp/it/apps/ListenerApp.java it-tests/src/test/java/mptcp/it/apps/LoadClient.java
+CLASSES=$ROOT/it-tests/target/test-classes:$(tr ':' '\n' < bench/target/listeners.classpath | grep -v -E '/(agent|native)/target/' | paste -sd:)
 JDKS=${JDKS:-"/usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/temurin-25-jdk-amd64"}
 LOAD_S=${LOAD_S:-4}
 ROUNDS=${ROUNDS:-1}
@@ -51,6 +52,7 @@ wait_for() { # file pattern
 # one_run JAVA MODEL WAY -> prints "attempted failed handover_ms wall_ms"
 one_run() {
   local java=$1 model=$2 way=$3 port=$((8000 + RANDOM % 1000))
+  rm -f "$WORK"/in.*
   mkfifo "$WORK/in.s" "$WORK/in.t" "$WORK/in.m"
   ip netns exec "$S" "$java" -cp "$CLASSES" mptcp.it.apps.ListenerApp "$model" 10.232.0.1 "$port" \
       < "$WORK/in.s" > "$WORK/s.out" 2>&1 &
@@ -97,7 +99,7 @@ one_run() {
   echo "$att $fail $handover $(( (t1 - t0) / 1000000 )) $mptcp_listen"
 }
 
-MODELS_DEFAULT="socket selector httpserver vthread async"
+MODELS_DEFAULT="socket selector httpserver jetty vthread async"
 echo "| JDK | server model | way | connections attempted | failed | hand-over (ms, in the JVM) | command wall time (ms) | MPTCP listener after |"
 echo "|---|---|---|---:|---:|---:|---:|---|"
 for home in $JDKS; do
@@ -106,9 +108,6 @@ for home in $JDKS; do
   feature=$("$java" -XshowSettings:properties -version 2>&1 | awk -F= '/java.specification.version/{gsub(/ /,"",$2); print $2}')
   for model in ${MODELS:-$MODELS_DEFAULT}; do
     if [ "$model" = vthread ] && [ "$feature" -lt 21 ]; then continue; fi
-    if [ "$model" = async ] && [ "$feature" -lt 21 ]; then
-      continue # JDK 17: attaching to a busy async server channel crashes C1 (pre-existing instrumentation bug, see report)
-    fi
     for way in handover naive; do
       for _ in $(seq "$ROUNDS"); do
         read -r att fail ms wall listen <<< "$(one_run "$java" "$model" "$way")"

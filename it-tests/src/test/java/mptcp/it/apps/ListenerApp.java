@@ -72,7 +72,17 @@ public final class ListenerApp {
                 OPEN.clear();
                 for (Object[] l : old) {
                     ((AutoCloseable) l[2]).close();
-                    listen((String) l[0], (InetSocketAddress) l[1]);
+                    for (int attempt = 0; ; attempt++) { // a listener closed under a parked accept goes a bit later
+                        try {
+                            listen((String) l[0], (InetSocketAddress) l[1]);
+                            break;
+                        } catch (java.net.BindException e) {
+                            if (attempt == 200) {
+                                throw e;
+                            }
+                            Thread.sleep(5);
+                        }
+                    }
                 }
                 System.out.println("REOPENED " + (System.nanoTime() - start) / 1_000_000);
             }
