@@ -1,19 +1,33 @@
 package mptcp.agent;
 
 import java.lang.instrument.Instrumentation;
+import java.util.List;
 
-/** Starts the agent in a JVM, from premain or agentmain (see mptcp.agent.boot.Launcher). */
+import mptcp.agent.config.Build;
+import mptcp.agent.config.Config;
+import mptcp.agent.engine.InterceptionModule;
+import mptcp.agent.jdk.JdkModule;
+import mptcp.agent.listeners.Listeners;
+import mptcp.agent.log.Log;
+import mptcp.agent.policy.Policy;
+import mptcp.agent.report.Jmx;
+import mptcp.agent.report.StatusRequest;
+
+/**
+ * Starts the agent in a JVM, from premain or agentmain (see mptcp.agent.boot.Launcher): reads the configuration,
+ * installs the interception modules that are switched on, converts the existing listeners on attach, starts the
+ * status plumbing.
+ */
 public final class Agent {
-    public static final String VERSION = version();
-    /** Set in the target JVM once installed: "version; options". Read by attach and status. */
-    public static final String ACTIVE_PROPERTY = "mptcp-agent.active";
+    /** The intercepted libraries, in install order. */
+    private static final List<InterceptionModule> MODULES = List.of(new JdkModule());
 
     private Agent() {
     }
 
     public static void start(String args, Instrumentation inst, boolean attached) {
-        if (attached && StatusCommand.isCommand(args)) {
-            StatusCommand.handle(args); // a request of `status <pid>` to the agent already running here
+        if (attached && StatusRequest.is(args)) {
+            StatusRequest.handle(args); // a request of `status <pid>` to the agent already running here
             return;
         }
         Config config;
@@ -29,24 +43,36 @@ public final class Agent {
             Log.info("disabled (enabled=false): no socket is converted");
             return;
         }
-        if (Instrumenter.installed()) {
+        if (System.getProperty(Build.ACTIVE_PROPERTY) != null) {
             Log.warn("already active in this JVM; not installed twice");
             return;
         }
         enableNativeAccess(inst);
-        try {
-            Interceptor.configure(config);
-            Instrumenter.install(inst);
-            System.setProperty(ACTIVE_PROPERTY, VERSION + "; " + config.text);
-            Log.info("active (" + (attached ? "attached" : "premain") + "), " + config.text);
-            warmUpNative();
-            if (attached) {
-                convertListeners(config);
+        Policy.configure(config);
+        int installed = 0;
+        for (InterceptionModule m : MODULES) {
+            if (!config.moduleOn(m.name())) {
+                Log.info("module " + m.name() + " off (" + m.name() + "=off): its sockets are left alone");
+                continue;
             }
-            Jmx.start();
-        } catch (Throwable t) {
-            Log.error("could not install (" + t + "); the application continues without MPTCP");
+            try {
+                m.install(inst);
+                installed++;
+            } catch (Throwable t) {
+                Log.error("could not install the " + m.name() + " module (" + t + "); its sockets stay TCP");
+            }
         }
+        if (installed == 0) {
+            Log.error("no module installed; the application continues without MPTCP");
+            return;
+        }
+        System.setProperty(Build.ACTIVE_PROPERTY, Build.VERSION + "; " + config.text);
+        Log.info("active (" + (attached ? "attached" : "premain") + "), " + config.text);
+        Policy.warmUpNative();
+        if (attached) {
+            convertListeners(config);
+        }
+        Jmx.start();
     }
 
     /** On attach: the listeners the application already has become MPTCP (issue 11), or stay TCP with a reason. */
@@ -54,30 +80,13 @@ public final class Agent {
         String keep = !config.convertListeners ? "listeners=keep"
                 : !config.convertsServers() ? "mode=client converts no listener" : null;
         try {
-            for (String line : mptcp.agent.listeners.Listeners.run(keep == null, keep, Log::debug)) {
+            for (String line : Listeners.run(keep == null, keep)) {
                 Log.info(line);
             }
         } catch (Throwable t) {
-            System.setProperty(mptcp.agent.listeners.Listeners.RESULT_PROPERTY, "listeners not converted: " + t);
+            System.setProperty(Listeners.RESULT_PROPERTY, "listeners not converted: " + t);
             Log.error("converting the existing listeners failed (" + t + "); they stay TCP");
         }
-    }
-
-    /**
-     * Loads the native binding (jffi's stub, libc symbols: 60-130 ms, mostly interpreted) on a daemon thread, so that
-     * it overlaps with the application's own start-up instead of delaying its first socket. A failure here is
-     * reported by the first socket, which then stays TCP.
-     */
-    private static void warmUpNative() {
-        Thread t = new Thread(() -> {
-            try {
-                mptcp.sys.Sock.load();
-            } catch (Throwable failure) {
-                Interceptor.nativeFailure = failure; // the first socket meets the failure too and reports this cause
-            }
-        }, "mptcp-agent-init");
-        t.setDaemon(true);
-        t.start();
     }
 
     /**
@@ -100,16 +109,6 @@ public final class Agent {
             // before JDK 17's incubating foreign API: nothing restricted
         } catch (ReflectiveOperationException | RuntimeException e) {
             Log.debug("native access not granted to the agent's module: " + e);
-        }
-    }
-
-    private static String version() {
-        try (java.io.InputStream in = Agent.class.getClassLoader().getResourceAsStream("mptcp-agent.properties")) {
-            java.util.Properties p = new java.util.Properties();
-            p.load(in);
-            return p.getProperty("version", "dev");
-        } catch (Exception e) {
-            return "dev";
         }
     }
 }

@@ -5,9 +5,10 @@ import jnr.ffi.annotations.Out;
 import jnr.ffi.byref.IntByReference;
 
 /**
- * The libc calls the agent needs, bound with jnr-ffi. Nothing else in the project declares a native function.
- * Every call returns -1 and leaves errno set on failure; read errno with {@link Sock#errno()} right after the call,
- * on the same thread.
+ * The kernel and libc constants of the project, and the jnr-ffi binding of the libc calls that pass structures
+ * (byte arrays) off the socket path. The calls on the socket path are made through jffi directly ({@link Jffi}), for
+ * start-up time. Every call returns -1 and leaves errno set on failure; read it with {@link Sock#errno()} right after
+ * the call, on the same thread.
  */
 public interface LibC {
     int AF_INET = 2;
@@ -50,21 +51,7 @@ public interface LibC {
     int FD_CLOEXEC = 1;
     int O_NONBLOCK = 0x800;
 
-    int socket(int domain, int type, int protocol);
-
-    int setsockopt(int fd, int level, int name, @In IntByReference value, int length);
-
-    int getsockopt(int fd, int level, int name, @Out IntByReference value, IntByReference length);
-
     int getsockopt(int fd, int level, int name, @Out byte[] value, IntByReference length);
-
-    int fcntl(int fd, int cmd, int arg);
-
-    int dup2(int oldFd, int newFd);
-
-    int close(int fd);
-
-    String strerror(int errno);
 
     // --- socket options and addresses, for converting a socket's protocol with its state (options) intact ---
     int SO_SNDBUF = 7;

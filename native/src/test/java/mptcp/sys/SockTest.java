@@ -42,13 +42,13 @@ class SockTest {
             int flags = Sock.statusFlags(fd);
             assertTrue(flags >= 0);
             // make it non-blocking through a second primitive-free route: replace keeps whatever it finds
-            assertEquals(0, Sock.replace(fd, LibC.IPPROTO_MPTCP));
+            assertEquals(0, Swap.replace(fd, LibC.IPPROTO_MPTCP));
             assertEquals(LibC.IPPROTO_MPTCP, Sock.protocol(fd));
             assertEquals(LibC.AF_INET6, Sock.getInt(fd, LibC.SOL_SOCKET, LibC.SO_DOMAIN));
             assertEquals(0, Sock.getInt(fd, LibC.IPPROTO_IPV6, LibC.IPV6_V6ONLY));
             assertEquals(1, Sock.getInt(fd, LibC.SOL_SOCKET, LibC.SO_REUSEADDR));
             assertEquals(flags, Sock.statusFlags(fd));
-            assertEquals(0, Sock.replace(fd, 0));
+            assertEquals(0, Swap.replace(fd, 0));
             assertEquals(LibC.IPPROTO_TCP, Sock.protocol(fd));
         } finally {
             Sock.close(fd);
@@ -64,7 +64,7 @@ class SockTest {
             ch.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0));
             int port = ((java.net.InetSocketAddress) ch.getLocalAddress()).getPort();
             int fd = fdOf(ch);
-            assertEquals(0, Sock.convert(fd, LibC.IPPROTO_MPTCP));
+            assertEquals(0, Swap.convert(fd, LibC.IPPROTO_MPTCP));
             assertEquals(LibC.IPPROTO_MPTCP, Sock.protocol(fd));
             assertEquals(1, Sock.getInt(fd, LibC.SOL_TCP, LibC.TCP_NODELAY));
             assertEquals(1, Sock.getInt(fd, LibC.SOL_SOCKET, LibC.SO_KEEPALIVE));
@@ -81,7 +81,7 @@ class SockTest {
     void convertRefusesListeningSocket() throws Exception {
         try (java.nio.channels.ServerSocketChannel ch = java.nio.channels.ServerSocketChannel.open()) {
             ch.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0));
-            assertEquals(-Errno.EISCONN, Sock.convert(fdOf(ch), LibC.IPPROTO_MPTCP));
+            assertEquals(-Errno.EISCONN, Swap.convert(fdOf(ch), LibC.IPPROTO_MPTCP));
         }
     }
 
@@ -100,7 +100,7 @@ class SockTest {
         assertEquals(-Errno.EBADF, Sock.getInt(-1, LibC.SOL_SOCKET, LibC.SO_PROTOCOL));
         assertEquals(-Errno.EBADF, Sock.getBytes(-1, LibC.SOL_MPTCP, LibC.MPTCP_INFO, new byte[64]));
         assertEquals(-Errno.EBADF, Sock.protocol(-1));
-        assertEquals(-Errno.EBADF, Sock.replace(-1, LibC.IPPROTO_MPTCP));
+        assertEquals(-Errno.EBADF, Swap.replace(-1, LibC.IPPROTO_MPTCP));
         assertEquals(-Errno.EBADF, Sock.close(-1));
         assertEquals(-Errno.EBADF, Sock.statusFlags(-1));
         int fd = Sock.open(LibC.AF_INET, 0, false, false);

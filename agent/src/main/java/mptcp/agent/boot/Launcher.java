@@ -31,7 +31,7 @@ public final class Launcher {
     public static void main(String[] args) throws Throwable {
         int code;
         try {
-            code = (Integer) loader(false).loadClass("mptcp.agent.Cli")
+            code = (Integer) loader(false).loadClass("mptcp.agent.cli.Cli")
                     .getMethod("run", String[].class).invoke(null, (Object) args);
         } catch (java.lang.reflect.InvocationTargetException e) {
             throw e.getCause();

@@ -2,6 +2,7 @@ package mptcp.agent.listeners;
 
 import java.util.Arrays;
 
+import mptcp.agent.log.Log;
 import mptcp.sys.Errno;
 import mptcp.sys.Handover;
 import mptcp.sys.LibC;
@@ -180,7 +181,7 @@ final class Handoff {
         if (woken < 0) {
             detail += "; threads blocked in accept could not be woken (no JDK interrupt handler)";
         }
-        Listeners.debug("fd " + old.fd + " " + old.text() + ": " + epoll.size() + " epoll registration(s) renewed, "
+        Log.debug("fd " + old.fd + " " + old.text() + ": " + epoll.size() + " epoll registration(s) renewed, "
                 + Math.max(0, woken) + "+" + Math.max(0, again) + " blocked accept(s) woken");
     }
 

@@ -1,9 +1,8 @@
 package mptcp.agent.listeners;
 
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.Arrays;
 
+import mptcp.agent.os.Addresses;
 import mptcp.sys.LibC;
 import mptcp.sys.Sock;
 
@@ -97,33 +96,7 @@ final class Listener {
 
     /** "127.0.0.1:8080", "[::]:8080" (like ss). */
     String text() {
-        return format(address, addressLength);
-    }
-
-    static String format(byte[] sa, int length) {
-        int family = (sa[0] & 0xFF) | (sa[1] & 0xFF) << 8;
-        int port = (sa[2] & 0xFF) << 8 | (sa[3] & 0xFF);
-        try {
-            if (family == LibC.AF_INET && length >= 8) {
-                return InetAddress.getByAddress(Arrays.copyOfRange(sa, 4, 8)).getHostAddress() + ":" + port;
-            }
-            if (family == LibC.AF_INET6 && length >= 24) {
-                byte[] ip = Arrays.copyOfRange(sa, 8, 24);
-                InetAddress a = InetAddress.getByAddress(ip);
-                if (a instanceof java.net.Inet4Address) {
-                    return a.getHostAddress() + ":" + port; // ::ffff:a.b.c.d
-                }
-                boolean any = true;
-                for (byte x : ip) {
-                    any &= x == 0;
-                }
-                String host = a.getHostAddress();
-                int pct = host.indexOf('%');
-                return "[" + (any ? "::" : pct < 0 ? host : host.substring(0, pct)) + "]:" + port;
-            }
-        } catch (UnknownHostException e) {
-            // fall through
-        }
-        return "fd address family " + family;
+        String t = Addresses.format(address, addressLength);
+        return t == null ? "fd " + fd : t;
     }
 }

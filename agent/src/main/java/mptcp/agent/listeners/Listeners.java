@@ -1,18 +1,17 @@
 package mptcp.agent.listeners;
 
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
 
+import mptcp.agent.config.Build;
+import mptcp.agent.os.ProcFs;
+import mptcp.agent.policy.Stats;
 import mptcp.sys.LibC;
 import mptcp.sys.Sock;
 
@@ -23,10 +22,7 @@ import mptcp.sys.Sock;
  */
 public final class Listeners {
     /** Set in the target JVM after the conversion: one line per listener, "\n"-separated. */
-    public static final String RESULT_PROPERTY = "mptcp-agent.listeners";
-    public static final AtomicInteger CONVERTED = new AtomicInteger();
-    public static final AtomicInteger KEPT = new AtomicInteger();
-    private static volatile Consumer<String> debug = m -> { };
+    public static final String RESULT_PROPERTY = Build.LISTENERS_PROPERTY;
 
     private Listeners() {
     }
@@ -36,8 +32,7 @@ public final class Listeners {
      * @param keepReason why listeners are kept when {@code convert} is false
      * @return the report lines, also stored in {@link #RESULT_PROPERTY}
      */
-    public static List<String> run(boolean convert, String keepReason, Consumer<String> debugLog) {
-        debug = debugLog;
+    public static List<String> run(boolean convert, String keepReason) {
         List<String> lines = new ArrayList<>();
         Map<Integer, Long> fds = listeningTcpFds();
         Map<Long, Integer> openCount = new HashMap<>();
@@ -68,18 +63,18 @@ public final class Listeners {
                 }
             }
             if (why != null) {
-                KEPT.incrementAndGet();
+                Stats.LISTENERS_KEPT_TCP.increment();
                 lines.add("listener " + name + " (fd " + l.fd + "): kept TCP: " + why);
                 continue;
             }
             Handoff h = new Handoff(l, migrate);
             why = h.run();
             if (why == null) {
-                CONVERTED.incrementAndGet();
+                Stats.LISTENERS_CONVERTED.increment();
                 lines.add("listener " + name + " (fd " + l.fd + "): converted to MPTCP in " + h.millis + " ms"
                         + (migrate ? " (queue migrated by the kernel, tcp_migrate_req=1)" : "") + h.detail);
             } else {
-                KEPT.incrementAndGet();
+                Stats.LISTENERS_KEPT_TCP.increment();
                 lines.add("listener " + name + " (fd " + l.fd + "): kept TCP: " + why);
             }
         }
@@ -87,27 +82,10 @@ public final class Listeners {
         return lines;
     }
 
-    static void debug(String message) {
-        debug.accept(message);
-    }
-
     /** fd → socket inode of every socket of this process. */
     private static Map<Integer, Long> socketInodes() {
         Map<Integer, Long> out = new TreeMap<>();
-        try (DirectoryStream<Path> fds = Files.newDirectoryStream(Paths.get("/proc/self/fd"))) {
-            for (Path p : fds) {
-                try {
-                    String link = Files.readSymbolicLink(p).toString();
-                    if (link.startsWith("socket:[")) {
-                        out.put(Integer.parseInt(p.getFileName().toString()), Long.parseLong(link.substring(8, link.length() - 1)));
-                    }
-                } catch (IOException | RuntimeException ignored) {
-                    // closed meanwhile
-                }
-            }
-        } catch (IOException e) {
-            // none
-        }
+        ProcFs.socketFds("self").forEach((fd, inode) -> out.put(fd, Long.parseLong(inode)));
         return out;
     }
 

@@ -10,7 +10,8 @@
  * kernel migrates whatever is left in the old queue instead. Any failed step before the swap rolls back: the old
  * listener keeps serving TCP.
  *
- * <p>May import: mptcp.sys (native primitives), the JDK. Works on int fds and /proc/self only; names no library and
- * reaches into no JDK internals.
+ * <p>Imports {@code config}, {@code log}, {@code os}, {@code policy} (counters) and the native layer ({@code mptcp.sys},
+ * with {@code Handover} for the primitives). Works on int fds and /proc/self only; names no library and reaches into
+ * no JDK internals. The result is left in {@code Build.LISTENERS_PROPERTY} for the attach command.
  */
 package mptcp.agent.listeners;

@@ -19,7 +19,7 @@ import java.util.function.Predicate;
 
 import org.junit.jupiter.api.Assumptions;
 
-import mptcp.agent.DualPathTopology;
+import mptcp.agent.demo.DualPathTopology;
 
 /**
  * The dual-path tests' bench: prerequisites, a fresh {@link DualPathTopology} per test, child processes in its

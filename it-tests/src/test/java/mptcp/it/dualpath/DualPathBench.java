@@ -10,7 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import mptcp.agent.DualPathTopology;
+import mptcp.agent.demo.DualPathTopology;
 
 /**
  * The dual-path benchmark (run by bench/dual-path.sh; not a test). Rate-limits each path on its router, then prints

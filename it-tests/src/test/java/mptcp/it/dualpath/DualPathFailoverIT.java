@@ -1,6 +1,6 @@
 package mptcp.it.dualpath;
 
-import static mptcp.agent.DualPathTopology.SERVER_UPPER;
+import static mptcp.agent.demo.DualPathTopology.SERVER_UPPER;
 import static mptcp.it.dualpath.Bed.JDK17;
 import static mptcp.it.dualpath.Bed.PORT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -10,7 +10,7 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
-import mptcp.agent.DualPathTopology;
+import mptcp.agent.demo.DualPathTopology;
 
 /**
  * Scenario 6: during a transfer, a router drops everything it forwards ({@code iptables -A FORWARD -j DROP}); the

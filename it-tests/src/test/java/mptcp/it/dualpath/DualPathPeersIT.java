@@ -1,6 +1,6 @@
 package mptcp.it.dualpath;
 
-import static mptcp.agent.DualPathTopology.SERVER_UPPER;
+import static mptcp.agent.demo.DualPathTopology.SERVER_UPPER;
 import static mptcp.it.dualpath.Bed.JDK17;
 import static mptcp.it.dualpath.Bed.JDK25;
 import static mptcp.it.dualpath.Bed.PORT;
@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import mptcp.agent.DualPathTopology;
+import mptcp.agent.demo.DualPathTopology;
 
 /**
  * Scenarios 1-4 of the dual-path proof: Java peers under the agent talking to ncat/nc peers made MPTCP by mptcpize,

@@ -1,9 +1,9 @@
 package mptcp.it.dualpath;
 
-import static mptcp.agent.DualPathTopology.CLIENT_LOWER;
-import static mptcp.agent.DualPathTopology.CLIENT_UPPER;
-import static mptcp.agent.DualPathTopology.SERVER_LOWER;
-import static mptcp.agent.DualPathTopology.SERVER_UPPER;
+import static mptcp.agent.demo.DualPathTopology.CLIENT_LOWER;
+import static mptcp.agent.demo.DualPathTopology.CLIENT_UPPER;
+import static mptcp.agent.demo.DualPathTopology.SERVER_LOWER;
+import static mptcp.agent.demo.DualPathTopology.SERVER_UPPER;
 import static mptcp.it.dualpath.Bed.JDK17;
 import static mptcp.it.dualpath.Bed.JDK25;
 import static mptcp.it.dualpath.Bed.PORT;
@@ -16,7 +16,7 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import mptcp.agent.DualPathTopology;
+import mptcp.agent.demo.DualPathTopology;
 
 /**
  * Scenario 5: while a Java client and a Java server under the agent exchange data, the kernel shows one MPTCP

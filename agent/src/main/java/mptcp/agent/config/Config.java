@@ -1,0 +1,192 @@
+package mptcp.agent.config;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+
+import mptcp.agent.log.Log;
+
+/**
+ * The agent's one configuration grammar.
+ *
+ * <pre>
+ *   options  := "" | option ("," option)*
+ *   option   := key "=" value          (no spaces; keys and values are case-sensitive, lower case)
+ * </pre>
+ * Every key can come from three places; the first that sets it wins:
+ * <ol>
+ *   <li>agent arguments: {@code -javaagent:mptcp-agent.jar=mode=server,log=debug} or {@code attach <pid> mode=server}</li>
+ *   <li>system property {@code -Dmptcp.agent.<key>=<value>}</li>
+ *   <li>environment variable {@code MPTCP_AGENT_<KEY>=<value>}</li>
+ * </ol>
+ * An unknown key or a bad value makes {@link #parse} throw {@link IllegalArgumentException} with one line naming the
+ * key, where it came from, and what is allowed.
+ */
+public final class Config {
+
+    /** Which sockets become MPTCP. {@code SERVER}: listening sockets only; {@code CLIENT}: outgoing ones only. */
+    public enum Mode { ALL, SERVER, CLIENT }
+
+    /** What happens when the kernel cannot make an MPTCP socket. */
+    public enum Fallback { TCP, FAIL }
+
+    /** What happens when the application uses a socket option MPTCP does not offer. */
+    public enum OptionPolicy { COMPAT, STRICT }
+
+    /** The keys, their allowed values (first one is the default) and their meaning, for --help and the README. */
+    private static final Map<String, List<String>> KEYS = new LinkedHashMap<>();
+    private static final Map<String, String> HELP = new LinkedHashMap<>();
+
+    static {
+        key("enabled", "true|false", "false turns the agent off completely (kill switch)");
+        key("mode", "all|server|client", "server: only listening sockets (and so the connections they accept) become MPTCP;"
+                + " client: only outgoing sockets; all: both");
+        key("fallback", "tcp|fail", "when the kernel refuses MPTCP: tcp keeps a plain TCP socket (one WARN line per JVM);"
+                + " fail makes the socket creation throw SocketException, like mptcpize");
+        key("log", "warn|off|error|info|debug", "agent log level on stderr; debug logs every socket the agent converts");
+        key("options", "compat|strict", "compat: a socket option or urgent data MPTCP lacks gets its MPTCP equivalent, or"
+                + " (before connect) turns that socket into plain TCP with its state kept, one INFO line per option;"
+                + " strict: the error surfaces, like mptcpize");
+        key("listeners", "convert|keep", "on attach: convert hands each listening TCP socket the JVM already has over to"
+                + " an MPTCP listener on the same address and fd, losing no connection (or keeps it TCP and says why);"
+                + " keep leaves them TCP");
+        key("jdk", "on|off", "the JDK module: sockets made by java.net and java.nio (Socket, ServerSocket, the channels,"
+                + " and everything built on them); off leaves them alone");
+    }
+
+    private static void key(String name, String values, String help) {
+        KEYS.put(name, Arrays.asList(values.split("\\|")));
+        HELP.put(name, help);
+    }
+
+    public final boolean enabled;
+    public final Mode mode;
+    public final Fallback fallback;
+    public final Log.Level log;
+    public final OptionPolicy options;
+    /** On attach, convert the listeners that already exist ({@code listeners=convert}). */
+    public final boolean convertListeners;
+    /** The interception modules switched off ({@code jdk=off}, ...): their library's sockets are left alone. */
+    private final java.util.Set<String> modulesOff;
+    /** The effective configuration as {@code key=value,...}: shown by status, JMX and the debug log. */
+    public final String text;
+
+    private Config(Map<String, String> values) {
+        enabled = Boolean.parseBoolean(values.get("enabled"));
+        mode = Mode.valueOf(values.get("mode").toUpperCase(Locale.ROOT));
+        fallback = Fallback.valueOf(values.get("fallback").toUpperCase(Locale.ROOT));
+        log = Log.Level.valueOf(values.get("log").toUpperCase(Locale.ROOT));
+        options = OptionPolicy.valueOf(values.get("options").toUpperCase(Locale.ROOT));
+        convertListeners = "convert".equals(values.get("listeners"));
+        java.util.Set<String> off = new java.util.HashSet<>();
+        values.forEach((k, v) -> {
+            if (v.equals("off") && KEYS.get(k).equals(ON_OFF)) {
+                off.add(k);
+            }
+        });
+        modulesOff = java.util.Set.copyOf(off);
+        StringBuilder b = new StringBuilder();
+        values.forEach((k, v) -> b.append(b.length() == 0 ? "" : ",").append(k).append('=').append(v));
+        text = b.toString();
+    }
+
+    private static final List<String> ON_OFF = List.of("on", "off");
+
+    /** Whether the interception module of this name ({@code "jdk"}, ...) is switched on. */
+    public boolean moduleOn(String name) {
+        return !modulesOff.contains(name);
+    }
+
+    /** The keys in documentation order, each with its allowed values (the first is the default). */
+    public static Map<String, List<String>> keys() {
+        return java.util.Collections.unmodifiableMap(KEYS);
+    }
+
+    /** What each key means, for --help and the README. */
+    public static String help(String key) {
+        return HELP.get(key);
+    }
+
+    public boolean convertsServers() {
+        return mode != Mode.CLIENT;
+    }
+
+    public boolean convertsClients() {
+        return mode != Mode.SERVER;
+    }
+
+    public static Config defaults() {
+        return parse(null, k -> null, k -> null);
+    }
+
+    /** Reads the three sources of this JVM; a property or variable with our prefix but an unknown key is an error. */
+    public static Config fromJvm(String agentArgs) {
+        for (String name : System.getProperties().stringPropertyNames()) {
+            if (name.startsWith("mptcp.agent.")) {
+                check(name.substring("mptcp.agent.".length()), System.getProperty(name), "system property " + name);
+            }
+        }
+        for (String name : System.getenv().keySet()) {
+            if (name.startsWith("MPTCP_AGENT_")) {
+                check(name.substring("MPTCP_AGENT_".length()).toLowerCase(Locale.ROOT), System.getenv(name),
+                        "environment variable " + name);
+            }
+        }
+        return parse(agentArgs, System::getProperty, System::getenv);
+    }
+
+    /**
+     * @param agentArgs the agent argument string, may be null or empty
+     * @param properties system property lookup ({@code mptcp.agent.<key>})
+     * @param environment environment lookup ({@code MPTCP_AGENT_<KEY>})
+     */
+    public static Config parse(String agentArgs, Function<String, String> properties, Function<String, String> environment) {
+        Map<String, String> values = new LinkedHashMap<>();
+        if (agentArgs != null && !agentArgs.isEmpty()) {
+            for (String option : agentArgs.split(",", -1)) {
+                int eq = option.indexOf('=');
+                if (eq <= 0) {
+                    throw new IllegalArgumentException("invalid option '" + option + "' in agent arguments: expected key=value"
+                            + " separated by commas, keys: " + String.join(", ", KEYS.keySet()));
+                }
+                String key = option.substring(0, eq);
+                check(key, option.substring(eq + 1), "agent arguments");
+                if (values.putIfAbsent(key, option.substring(eq + 1)) != null) {
+                    throw new IllegalArgumentException("option '" + key + "' given twice in agent arguments");
+                }
+            }
+        }
+        for (String key : KEYS.keySet()) {
+            String property = "mptcp.agent." + key;
+            String env = "MPTCP_AGENT_" + key.toUpperCase(Locale.ROOT);
+            if (!values.containsKey(key) && properties.apply(property) != null) {
+                values.put(key, check(key, properties.apply(property), "system property " + property));
+            }
+            if (!values.containsKey(key) && environment.apply(env) != null) {
+                values.put(key, check(key, environment.apply(env), "environment variable " + env));
+            }
+            values.putIfAbsent(key, KEYS.get(key).get(0));
+        }
+        Map<String, String> ordered = new LinkedHashMap<>();
+        KEYS.keySet().forEach(k -> ordered.put(k, values.get(k)));
+        return new Config(ordered);
+    }
+
+    private static String check(String key, String value, String source) {
+        List<String> allowed = KEYS.get(key);
+        if (allowed == null) {
+            List<String> known = new ArrayList<>(KEYS.keySet());
+            throw new IllegalArgumentException("unknown option '" + key + "' in " + source + "; known options: "
+                    + String.join(", ", known));
+        }
+        if (!allowed.contains(value)) {
+            throw new IllegalArgumentException("invalid value '" + value + "' for option '" + key + "' in " + source
+                    + "; allowed: " + String.join("|", allowed));
+        }
+        return value;
+    }
+}

@@ -1,0 +1,85 @@
+package mptcp.agent.jdk;
+
+import java.lang.instrument.Instrumentation;
+import java.util.List;
+
+import mptcp.agent.engine.Engine;
+import mptcp.agent.engine.InterceptionModule;
+import mptcp.agent.engine.Redirect;
+
+/**
+ * The JDK module: every interception point of the JDK's socket layer, as one table. Each {@link Redirect} names a
+ * native method of the JDK and the JDK classes that call it; those call sites go to the handler of the same name in
+ * {@link JdkSockets} (creation, connections) or {@link JdkOptions} (socket options, urgent data), which applies the
+ * socket policy around the JDK's own call.
+ * <ul>
+ *   <li>{@code sun.nio.ch.Net.socket0(preferIPv6, stream, reuse, fastLoopback)}: where every NIO-based TCP socket is
+ *       made: {@code Socket}/{@code ServerSocket} (NioSocketImpl), {@code SocketChannel}, {@code ServerSocketChannel},
+ *       the asynchronous channels.</li>
+ *   <li>JDK 17's legacy {@code java.net.PlainSocketImpl} ({@code -Djdk.net.usePlainSocketImpl=true}): its native
+ *       {@code socketCreate(stream, isServer)}, after which the fresh socket's protocol is swapped, and
+ *       {@code socketSendUrgentData}, refused on MPTCP sockets.</li>
+ *   <li>connections: {@code connect0} (connected at once), {@code pollConnect}, the async {@code checkConnect},
+ *       {@code accept}; options: {@code setIntOption0}, {@code getIntOption0}, {@code sendOOB} and jdk.net's
+ *       {@code LinuxSocketOptions} quick-ack and don't-fragment natives (the latter JDK 19+).</li>
+ * </ul>
+ * The trampoline lives in {@code sun.nio.ch} (see the engine).
+ */
+public final class JdkModule implements InterceptionModule {
+    private static final String NET = "sun/nio/ch/Net";
+    private static final String NIO_SOCKET = "sun/nio/ch/NioSocketImpl";
+    private static final String CHANNEL = "sun/nio/ch/SocketChannelImpl";
+    private static final String SERVER_CHANNEL = "sun/nio/ch/ServerSocketChannelImpl";
+    private static final String ASYNC_CHANNEL = "sun/nio/ch/UnixAsynchronousSocketChannelImpl";
+    private static final String ASYNC_SERVER_CHANNEL = "sun/nio/ch/UnixAsynchronousServerSocketChannelImpl";
+    private static final String LEGACY = "java/net/PlainSocketImpl";
+    private static final String LEGACY_BASE = "java/net/AbstractPlainSocketImpl";
+    private static final String LINUX_OPTIONS = "jdk/net/LinuxSocketOptions";
+    private static final String FD = "Ljava/io/FileDescriptor;";
+
+    /** Socket creation. */
+    static final Redirect SOCKET0 = Redirect.ofStatic(NET, "socket0", "(ZZZZ)I", JdkSockets.class, NET);
+    static final Redirect SOCKET_CREATE = Redirect.ofInstance(LEGACY, "socketCreate", "(ZZ)V", JdkSockets.class, LEGACY);
+    /** Outgoing connections: connected at once (returns 1), or later via pollConnect / the async checkConnect. */
+    static final Redirect CONNECT0 = Redirect.ofStatic(NET, "connect0", "(Z" + FD + "Ljava/net/InetAddress;I)I",
+            JdkSockets.class, NET);
+    static final Redirect POLL_CONNECT = Redirect.ofStatic(NET, "pollConnect", "(" + FD + "J)Z", JdkSockets.class,
+            NET, NIO_SOCKET);
+    static final Redirect CHECK_CONNECT = Redirect.ofStatic(ASYNC_CHANNEL, "checkConnect", "(I)V", JdkSockets.class,
+            ASYNC_CHANNEL);
+    /** Accepted connections. */
+    static final Redirect ACCEPT = Redirect.ofStatic(NET, "accept", "(" + FD + FD + "[Ljava/net/InetSocketAddress;)I",
+            JdkSockets.class, NIO_SOCKET, SERVER_CHANNEL, ASYNC_SERVER_CHANNEL);
+    /** Socket options set through java.net / java.nio (all int-valued options end here), and urgent data. */
+    static final Redirect SET_INT_OPTION0 = Redirect.ofStatic(NET, "setIntOption0", "(" + FD + "ZIIIZ)V",
+            JdkOptions.class, NET);
+    static final Redirect GET_INT_OPTION0 = Redirect.ofStatic(NET, "getIntOption0", "(" + FD + "ZII)I",
+            JdkOptions.class, NET);
+    static final Redirect SEND_OOB = Redirect.ofStatic(NET, "sendOOB", "(" + FD + "B)I", JdkOptions.class,
+            NIO_SOCKET, CHANNEL);
+    static final Redirect SOCKET_SEND_URGENT_DATA = Redirect.ofInstance(LEGACY_BASE, "socketSendUrgentData", "(I)V",
+            JdkOptions.class, LEGACY_BASE);
+    /** jdk.net's extended options (module jdk.net, platform loader). */
+    static final Redirect SET_QUICK_ACK0 = Redirect.ofStatic(LINUX_OPTIONS, "setQuickAck0", "(IZ)V", JdkOptions.class,
+            LINUX_OPTIONS);
+    static final Redirect GET_QUICK_ACK0 = Redirect.ofStatic(LINUX_OPTIONS, "getQuickAck0", "(I)Z", JdkOptions.class,
+            LINUX_OPTIONS);
+    static final Redirect SET_IP_DONT_FRAGMENT0 = Redirect.ofStatic(LINUX_OPTIONS, "setIpDontFragment0", "(IZZ)V",
+            JdkOptions.class, LINUX_OPTIONS);
+    static final Redirect GET_IP_DONT_FRAGMENT0 = Redirect.ofStatic(LINUX_OPTIONS, "getIpDontFragment0", "(IZ)Z",
+            JdkOptions.class, LINUX_OPTIONS);
+
+    static final List<Redirect> REDIRECTS = List.of(SOCKET0, SOCKET_CREATE, CONNECT0, POLL_CONNECT, CHECK_CONNECT,
+            ACCEPT, SET_INT_OPTION0, GET_INT_OPTION0, SEND_OOB, SOCKET_SEND_URGENT_DATA, SET_QUICK_ACK0, GET_QUICK_ACK0,
+            SET_IP_DONT_FRAGMENT0, GET_IP_DONT_FRAGMENT0);
+
+    @Override
+    public String name() {
+        return "jdk";
+    }
+
+    @Override
+    public void install(Instrumentation inst) throws Exception {
+        Engine.install(inst, NET.replace('/', '.'), REDIRECTS, SOCKET0);
+    }
+}

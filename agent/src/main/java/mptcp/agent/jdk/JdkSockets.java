@@ -1,0 +1,76 @@
+package mptcp.agent.jdk;
+
+import java.io.FileDescriptor;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+
+import mptcp.agent.policy.Connections;
+import mptcp.agent.policy.Sockets;
+import mptcp.sys.LibC;
+
+/**
+ * Handlers of the JDK's socket creation and connections (see {@link JdkModule}): same names and arguments as the JDK
+ * methods they stand for; each runs the JDK's own method and applies the policy with the socket's int fd.
+ */
+public final class JdkSockets {
+    private JdkSockets() {
+    }
+
+    /** {@code Net.socket0}: a new socket's fd ({@code reuse} is true for listeners). */
+    public static int socket0(boolean preferIPv6, boolean stream, boolean reuse, boolean fastLoopback) throws Throwable {
+        if (stream && Sockets.wanted(reuse)) {
+            // The JDK asks for AF_INET6 only when IPv6 is available and wanted, and then clears IPV6_V6ONLY
+            // (dual stack, IPv4 being always available on Linux); listeners get SO_REUSEADDR. Same here.
+            int fd = Sockets.create(preferIPv6 ? LibC.AF_INET6 : LibC.AF_INET, reuse);
+            if (fd >= 0) {
+                return fd;
+            }
+        }
+        return (int) JdkModule.SOCKET0.original().invokeExact(preferIPv6, stream, reuse, fastLoopback);
+    }
+
+    /** JDK 17's legacy {@code PlainSocketImpl.socketCreate(stream, isServer)}: made by the JDK, then swapped to MPTCP. */
+    public static void socketCreate(Object impl, boolean stream, boolean server) throws Throwable {
+        JdkModule.SOCKET_CREATE.original().invokeExact(impl, stream, server);
+        if (stream) {
+            Sockets.convertFresh(JdkFds.fdVal(JdkFds.ofSocketImpl(impl)), server);
+        }
+    }
+
+    public static int connect0(boolean preferIPv6, FileDescriptor fd, InetAddress remote, int port) throws Throwable {
+        int n = (int) JdkModule.CONNECT0.original().invokeExact(preferIPv6, fd, remote, port);
+        if (n == 1) {
+            established(fd, null);
+        }
+        return n;
+    }
+
+    public static boolean pollConnect(FileDescriptor fd, long timeout) throws Throwable {
+        boolean connected = (boolean) JdkModule.POLL_CONNECT.original().invokeExact(fd, timeout);
+        if (connected) {
+            established(fd, null);
+        }
+        return connected;
+    }
+
+    public static void checkConnect(int fd) throws Throwable {
+        JdkModule.CHECK_CONNECT.original().invokeExact(fd);
+        Connections.established(fd, -1);
+    }
+
+    public static int accept(FileDescriptor fd, FileDescriptor newfd, InetSocketAddress[] isaa) throws Throwable {
+        int n = (int) JdkModule.ACCEPT.original().invokeExact(fd, newfd, isaa);
+        if (n == 1) {
+            established(newfd, fd);
+        }
+        return n;
+    }
+
+    private static void established(FileDescriptor fd, FileDescriptor listener) {
+        int v = JdkFds.fdValOrMinus1(fd);
+        int l = listener == null ? -1 : JdkFds.fdValOrMinus1(listener);
+        if (v >= 0 && (listener == null || l >= 0)) {
+            Connections.established(v, l);
+        }
+    }
+}

@@ -1,0 +1,138 @@
+package mptcp.sys;
+
+import java.io.File;
+
+import com.kenai.jffi.CallContext;
+import com.kenai.jffi.CallingConvention;
+import com.kenai.jffi.Invoker;
+import com.kenai.jffi.LastError;
+import com.kenai.jffi.Library;
+import com.kenai.jffi.MemoryIO;
+import com.kenai.jffi.Type;
+import jnr.ffi.LibraryLoader;
+
+/**
+ * The native binding, set up at the first native call: jffi (jnr-ffi's own native layer), the libc symbols and one
+ * {@link CallContext} per C signature of the socket path, no generated code. {@link Mapped} is jnr-ffi's binding of
+ * {@link LibC} for the few calls off that path (structured options, bind), made on first use: generating it costs
+ * 150-450 ms (hundreds of classes, bytecode and x86 stubs), too much for the first socket (docs/performance.md).
+ */
+final class Jffi {
+    private Jffi() {
+    }
+
+    static final String BOOT_PATH = "jffi.boot.library.path";
+
+    static final Invoker INVOKER;
+    static final MemoryIO MEMORY;
+    static final LastError LAST_ERROR;
+    static final long SOCKET;
+    static final long SETSOCKOPT;
+    static final long GETSOCKOPT;
+    static final long FCNTL;
+    static final long DUP2;
+    static final long CLOSE;
+    static final long STRERROR;
+    static final long GETSOCKNAME;
+    static final long GETPEERNAME;
+    /** int f(int) */
+    static final CallContext INT1;
+    /** int f(int, int) */
+    static final CallContext INT2;
+    /** int f(int, int, int) */
+    static final CallContext INT3;
+    /** int setsockopt(int, int, int, const void *, socklen_t) */
+    static final CallContext SET_OPT;
+    /** int getsockopt(int, int, int, void *, socklen_t *) */
+    static final CallContext GET_OPT;
+    /** int getsockname / getpeername(int, struct sockaddr *, socklen_t *) */
+    static final CallContext ADDRESS;
+    /** char *f(int) */
+    static final CallContext STRING_OF_INT;
+
+    static {
+        // jffi's memory access through sun.misc.Unsafe makes JDK 24+ print a deprecation warning; its JNI
+        // implementation does the same without one. The property is read once, here; restored for anyone else.
+        String old = System.getProperty("jffi.unsafe.disabled");
+        System.setProperty("jffi.unsafe.disabled", "true");
+        File stub = StubFile.extract();
+        if (stub != null) {
+            System.setProperty(BOOT_PATH, stub.getParent());
+        }
+        try {
+            MEMORY = MemoryIO.getInstance();
+        } finally {
+            restore("jffi.unsafe.disabled", old);
+            if (stub != null) {
+                System.clearProperty(BOOT_PATH);
+                stub.delete(); // loaded (or not): either way the file is no longer needed
+                stub.getParentFile().delete();
+            }
+        }
+        INVOKER = Invoker.getInstance();
+        LAST_ERROR = LastError.getInstance();
+        Library libc = Library.getCachedInstance("libc.so.6", Library.LAZY | Library.GLOBAL);
+        if (libc == null) {
+            throw new UnsatisfiedLinkError("cannot open libc.so.6: " + Library.getLastError());
+        }
+        SOCKET = symbol(libc, "socket");
+        SETSOCKOPT = symbol(libc, "setsockopt");
+        GETSOCKOPT = symbol(libc, "getsockopt");
+        FCNTL = symbol(libc, "fcntl");
+        DUP2 = symbol(libc, "dup2");
+        CLOSE = symbol(libc, "close");
+        STRERROR = symbol(libc, "strerror");
+        GETSOCKNAME = symbol(libc, "getsockname");
+        GETPEERNAME = symbol(libc, "getpeername");
+        INT1 = context(Type.SINT);
+        INT2 = context(Type.SINT, Type.SINT);
+        INT3 = context(Type.SINT, Type.SINT, Type.SINT);
+        SET_OPT = context(Type.SINT, Type.SINT, Type.SINT, Type.POINTER, Type.UINT);
+        GET_OPT = context(Type.SINT, Type.SINT, Type.SINT, Type.POINTER, Type.POINTER);
+        ADDRESS = context(Type.SINT, Type.POINTER, Type.POINTER);
+        STRING_OF_INT = CallContext.getCallContext(Type.POINTER, new Type[] {Type.SINT}, CallingConvention.DEFAULT, false);
+    }
+
+    private static void restore(String key, String value) {
+        if (value == null) {
+            System.clearProperty(key);
+        } else {
+            System.setProperty(key, value);
+        }
+    }
+
+    private static long symbol(Library libc, String name) {
+        long address = libc.getSymbolAddress(name);
+        if (address == 0) {
+            throw new UnsatisfiedLinkError("libc has no " + name + ": " + Library.getLastError());
+        }
+        return address;
+    }
+
+    /** An int-returning C function of these parameters, default ABI, saving errno after each call. */
+    private static CallContext context(Type... parameters) {
+        return CallContext.getCallContext(Type.SINT, parameters, CallingConvention.DEFAULT, true);
+    }
+
+    static int call1(long function, int a) {
+        return INVOKER.invokeI1(INT1, function, a);
+    }
+
+    static int call2(long function, int a, int b) {
+        return INVOKER.invokeI2(INT2, function, a, b);
+    }
+
+    static int call3(long function, int a, int b, int c) {
+        return INVOKER.invokeI3(INT3, function, a, b, c);
+    }
+
+    /** The jnr-ffi binding of {@link LibC}, for the calls outside the socket-creation path: made on first use. */
+    static final class Mapped {
+        static final LibC C;
+
+        static {
+            MEMORY.getClass(); // same jffi set-up (and property handling) as the direct calls
+            C = LibraryLoader.create(LibC.class).load("c");
+        }
+    }
+}

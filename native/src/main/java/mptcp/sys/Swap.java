@@ -1,0 +1,155 @@
+package mptcp.sys;
+
+/**
+ * Changing the protocol of an existing socket under the same fd number: a fresh socket of the other protocol, given
+ * the old one's state, is dup2()ed over it. {@link #replace} for a socket just made, {@link #convert} for one the
+ * application already configured (and perhaps bound).
+ */
+public final class Swap {
+    private Swap() {
+    }
+
+    /**
+     * Gives the open, not yet bound or connected stream socket {@code fd} a new protocol, keeping its fd number,
+     * domain, dual-stack setting, SO_REUSEADDR, O_NONBLOCK and FD_CLOEXEC: a fresh socket is made and dup2()ed over
+     * {@code fd}. Anything else set on the old socket is lost, so call it right after the socket was made.
+     * @return 0, or -errno of the first failing step (the original socket is then left untouched)
+     */
+    public static int replace(int fd, int protocol) {
+        return swap(fd, protocol, false);
+    }
+
+    /** Integer options {@link #convert} carries over: level, name, and whether the kernel reports twice the set value. */
+    private static final int[][] CARRIED = {
+        {LibC.SOL_SOCKET, LibC.SO_KEEPALIVE, 0},
+        {LibC.SOL_SOCKET, LibC.SO_REUSEPORT, 0},
+        {LibC.SOL_SOCKET, LibC.SO_RCVBUF, 1},
+        {LibC.SOL_SOCKET, LibC.SO_SNDBUF, 1},
+        {LibC.IPPROTO_IP, LibC.IP_TOS, 0},
+        {LibC.SOL_TCP, LibC.TCP_NODELAY, 0},
+        {LibC.SOL_TCP, LibC.TCP_KEEPIDLE, 0},
+        {LibC.SOL_TCP, LibC.TCP_KEEPINTVL, 0},
+        {LibC.SOL_TCP, LibC.TCP_KEEPCNT, 0},
+    };
+
+    /**
+     * True when {@code fd} is a stream socket that is neither listening nor connected nor connecting (TCP_INFO state
+     * CLOSE): the only state in which {@link #convert} may swap its protocol.
+     */
+    public static boolean unconnected(int fd) {
+        if (Sock.getInt(fd, LibC.SOL_SOCKET, LibC.SO_ACCEPTCONN) != 0) {
+            return false;
+        }
+        return Sock.tcpState(fd) == LibC.TCP_CLOSE;
+    }
+
+    /**
+     * Like {@link #replace}, for a socket the application already configured: gives the unconnected, not listening
+     * stream socket {@code fd} the protocol {@code protocol}, keeping its fd number, domain, IPV6_V6ONLY, SO_REUSEADDR,
+     * O_NONBLOCK, FD_CLOEXEC, the options in {@link #CARRIED} and SO_LINGER wherever they differ from a fresh socket's,
+     * and the local address and port if it is bound (re-bound before the swap, so the port is never free in between).
+     * @return 0, or -errno of the first failing step (-EISCONN when not {@link #unconnected}); the original socket is
+     *     then left untouched
+     */
+    public static int convert(int fd, int protocol) {
+        if (!unconnected(fd)) {
+            return -Errno.EISCONN;
+        }
+        return swap(fd, protocol, true);
+    }
+
+    /**
+     * The one way the agent changes a socket's protocol: a fresh socket of {@code protocol} with the old one's domain,
+     * IPV6_V6ONLY and SO_REUSEADDR (and, when {@code carry}, its other options and bound address: {@link #carry}),
+     * O_NONBLOCK and FD_CLOEXEC, dup2()ed over {@code fd}.
+     */
+    private static int swap(int fd, int protocol, boolean carry) {
+        int domain = Sock.getInt(fd, LibC.SOL_SOCKET, LibC.SO_DOMAIN);
+        if (domain < 0) {
+            return domain;
+        }
+        int v6only = domain == LibC.AF_INET6 ? Sock.getInt(fd, LibC.IPPROTO_IPV6, LibC.IPV6_V6ONLY) : 1;
+        int reuse = Sock.getInt(fd, LibC.SOL_SOCKET, LibC.SO_REUSEADDR);
+        int flags = Sock.fcntl(fd, LibC.F_GETFL, 0);
+        int fdFlags = Sock.fcntl(fd, LibC.F_GETFD, 0);
+        if (v6only < 0 || reuse < 0 || flags < 0 || fdFlags < 0) {
+            return -Sock.errno();
+        }
+        int fresh = Sock.open(domain, protocol, v6only == 0, reuse != 0);
+        if (fresh < 0) {
+            return fresh;
+        }
+        int rc = carry ? carry(fd, fresh, reuse) : 0;
+        if (rc < 0) {
+            Sock.close(fresh);
+            return rc;
+        }
+        if ((flags & LibC.O_NONBLOCK) != 0 && Sock.fcntl(fresh, LibC.F_SETFL, flags) < 0) {
+            return closeWithError(fresh);
+        }
+        if (Sock.dup2(fresh, fd) < 0) {
+            return closeWithError(fresh);
+        }
+        Sock.close(fresh);
+        if ((fdFlags & LibC.FD_CLOEXEC) != 0) {
+            Sock.fcntl(fd, LibC.F_SETFD, fdFlags);
+        }
+        return 0;
+    }
+
+    /**
+     * Copies to {@code fresh} the options in {@link #CARRIED} and SO_LINGER wherever {@code fd}'s differ from a fresh
+     * socket's, and binds it to {@code fd}'s local address if {@code fd} is bound.
+     * @return 0 or -errno (the caller closes {@code fresh})
+     */
+    private static int carry(int fd, int fresh, int reuse) {
+        for (int[] o : CARRIED) {
+            int old = Sock.getInt(fd, o[0], o[1]);
+            if (old >= 0 && old != Sock.getInt(fresh, o[0], o[1])) {
+                int rc = Sock.setInt(fresh, o[0], o[1], o[2] == 1 ? old / 2 : old);
+                if (rc < 0) {
+                    return rc;
+                }
+            }
+        }
+        byte[] linger = new byte[8];
+        byte[] freshLinger = new byte[8];
+        if (Sock.getBytes(fd, LibC.SOL_SOCKET, LibC.SO_LINGER, linger) == 8
+                && Sock.getBytes(fresh, LibC.SOL_SOCKET, LibC.SO_LINGER, freshLinger) == 8
+                && !java.util.Arrays.equals(linger, freshLinger)
+                && Jffi.Mapped.C.setsockopt(fresh, LibC.SOL_SOCKET, LibC.SO_LINGER, linger, 8) < 0) {
+            return -Sock.errno();
+        }
+        byte[] local = new byte[128];
+        int length = Sock.address(fd, false, local);
+        if (length < 0) {
+            return length;
+        }
+        if (SockAddr.port(local) != 0) {
+            // bound: bind the new socket to the same address first; both need SO_REUSEADDR meanwhile (neither listens)
+            if (reuse == 0 && Sock.setInt(fd, LibC.SOL_SOCKET, LibC.SO_REUSEADDR, 1) < 0) {
+                return -Sock.errno();
+            }
+            int rc = reuse == 0 ? Sock.setInt(fresh, LibC.SOL_SOCKET, LibC.SO_REUSEADDR, 1) : 0;
+            if (rc == 0 && Jffi.Mapped.C.bind(fresh, local, length) < 0) {
+                rc = -Sock.errno();
+            }
+            if (reuse == 0) {
+                Sock.setInt(fd, LibC.SOL_SOCKET, LibC.SO_REUSEADDR, 0);
+                if (rc == 0) {
+                    rc = Sock.setInt(fresh, LibC.SOL_SOCKET, LibC.SO_REUSEADDR, 0);
+                }
+            }
+            if (rc < 0) {
+                return rc;
+            }
+        }
+        return 0;
+    }
+
+    private static int closeWithError(int fd) {
+        int error = Sock.errno();
+        Sock.close(fd);
+        return -error;
+    }
+}
