@@ -34,6 +34,7 @@ class ListenersIT {
                 Arguments.of(Jdk.JDK17, "selector", 0),
                 Arguments.of(Jdk.JDK17, "httpserver", 0),
                 Arguments.of(Jdk.JDK17, "socket", 1),
+                Arguments.of(Jdk.JDK17, "timed", 0),
                 Arguments.of(Jdk.JDK17, "async", 0),
                 Arguments.of(Jdk.JDK17, "jetty", 0),
                 Arguments.of(Jdk.JDK25, "socket", 0),

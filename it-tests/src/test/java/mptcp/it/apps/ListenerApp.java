@@ -28,7 +28,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * tests. It speaks just enough HTTP/1.1 (keep-alive, "ok" bodies) for {@link LoadClient} and curl-like clients.
  * <pre>ListenerApp MODEL ADDRESS PORT [ADDRESS2 PORT2 ...]</pre>
  * A port written with a trailing {@code r} (8082r) gets SO_REUSEPORT from the application itself.
- * MODEL: socket (ServerSocket, blocking accept on a platform thread), selector (ServerSocketChannel, OP_ACCEPT on a
+ * MODEL: socket (ServerSocket, blocking accept on a platform thread), timed (the same with SO_TIMEOUT: waits in
+ * poll), selector (ServerSocketChannel, OP_ACCEPT on a
  * JDK selector), httpserver (com.sun.net.httpserver), vthread (ServerSocket accepting on a virtual thread, JDK 21+),
  * async (AsynchronousServerSocketChannel), jetty (Jetty 12 ServerConnector: one acceptor thread in a blocking accept). Prints {@code LISTEN port} per listener, then {@code READY};
  * {@code bye} on stdin exits; prints {@code ACCEPTED n} on {@code count}; {@code reopen} closes every listener and
@@ -96,6 +97,13 @@ public final class ListenerApp {
         switch (model) {
             case "socket": {
                 ServerSocket ss = serverSocket(at);
+                OPEN.add(new Object[] {model, at, ss});
+                daemon(() -> acceptLoop(ss));
+                return ss.getLocalPort();
+            }
+            case "timed": { // accept with SO_TIMEOUT: the thread waits in poll(2), not in accept(2)
+                ServerSocket ss = serverSocket(at);
+                ss.setSoTimeout(30_000);
                 OPEN.add(new Object[] {model, at, ss});
                 daemon(() -> acceptLoop(ss));
                 return ss.getLocalPort();
@@ -220,6 +228,8 @@ public final class ListenerApp {
                 Socket s = ss.accept();
                 ACCEPTED.incrementAndGet();
                 daemon(() -> serve(s));
+            } catch (java.net.SocketTimeoutException e) {
+                continue;
             } catch (IOException e) {
                 System.out.println("ACCEPT-ERROR " + e);
                 return;
