@@ -15,7 +15,7 @@ import mptcp.sys.Sock;
  */
 final class Handoff {
     /** How long the application gets to accept what is left in the old accept queue once new requests are steered. */
-    static final long DRAIN_LIMIT_MS = Long.getLong("mptcp.agent.listeners.drainMillis", 5000);
+    static final long DRAIN_LIMIT_MS = 5000;
     /** Connection requests received before the steering complete within a round trip; give them this long at least. */
     static final long SETTLE_MS = 100;
 
@@ -67,7 +67,7 @@ final class Handoff {
                 continue;
             }
             int now = Sock.getInt(fresh, o[0], o[1]);
-            if (now != old.options[i]) {
+            if (now != old.options[i] && !(now < 0 && old.options[i] == 0)) { // unreadable on MPTCP and unset: nothing to copy
                 int rc = Sock.setInt(fresh, o[0], o[1], o[2] == 1 ? old.options[i] / 2 : old.options[i]);
                 if (rc < 0) {
                     return Listener.OPTION_NAMES[i] + "=" + old.options[i] + " cannot be set on an MPTCP listener: "

@@ -19,9 +19,12 @@ final class Listener {
         {LibC.SOL_TCP, LibC.TCP_KEEPIDLE, 0},
         {LibC.SOL_TCP, LibC.TCP_KEEPINTVL, 0},
         {LibC.SOL_TCP, LibC.TCP_KEEPCNT, 0},
+        {LibC.SOL_TCP, 9, 0}, // TCP_DEFER_ACCEPT
+        {LibC.SOL_TCP, 23, 0}, // TCP_FASTOPEN (the queue length)
+        {LibC.IPPROTO_IP, 15, 0}, // IP_FREEBIND
     };
     static final String[] OPTION_NAMES = {"SO_KEEPALIVE", "SO_RCVBUF", "SO_SNDBUF", "IP_TOS", "TCP_NODELAY",
-        "TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT"};
+        "TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT", "TCP_DEFER_ACCEPT", "TCP_FASTOPEN", "IP_FREEBIND"};
 
     final int fd;
     final long inode;

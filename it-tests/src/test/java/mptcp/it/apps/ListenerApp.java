@@ -149,6 +149,11 @@ public final class ListenerApp {
                         }
                     } catch (IOException e) {
                         System.out.println("ACCEPT-ERROR " + e);
+                        try {
+                            selector.close(); // a closed channel's fd is released when its selector lets go of it
+                        } catch (IOException ignored) {
+                            // closing anyway
+                        }
                     }
                 });
                 return ch.socket().getLocalPort();
