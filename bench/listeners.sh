@@ -99,7 +99,7 @@ one_run() {
   echo "$att $fail $handover $(( (t1 - t0) / 1000000 )) $mptcp_listen"
 }
 
-MODELS_DEFAULT="socket timed selector httpserver jetty vthread async"
+MODELS_DEFAULT="socket timed selector httpserver jetty tomcat vthread async"
 echo "| JDK | server model | way | connections attempted | failed | hand-over (ms, in the JVM) | command wall time (ms) | MPTCP listener after |"
 echo "|---|---|---|---:|---:|---:|---:|---|"
 for home in $JDKS; do

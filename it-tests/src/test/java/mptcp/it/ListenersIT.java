@@ -41,7 +41,8 @@ class ListenersIT {
                 Arguments.of(Jdk.JDK25, "selector", 1),
                 Arguments.of(Jdk.JDK25, "vthread", 0),
                 Arguments.of(Jdk.JDK25, "async", 0),
-                Arguments.of(Jdk.JDK25, "jetty", 1));
+                Arguments.of(Jdk.JDK25, "jetty", 1),
+                Arguments.of(Jdk.JDK25, "tomcat", 0));
     }
 
     @ParameterizedTest(name = "{0} {1} tcp_migrate_req={2}")

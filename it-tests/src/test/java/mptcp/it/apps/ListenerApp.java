@@ -31,7 +31,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * MODEL: socket (ServerSocket, blocking accept on a platform thread), timed (the same with SO_TIMEOUT: waits in
  * poll), selector (ServerSocketChannel, OP_ACCEPT on a
  * JDK selector), httpserver (com.sun.net.httpserver), vthread (ServerSocket accepting on a virtual thread, JDK 21+),
- * async (AsynchronousServerSocketChannel), jetty (Jetty 12 ServerConnector: one acceptor thread in a blocking accept). Prints {@code LISTEN port} per listener, then {@code READY};
+ * async (AsynchronousServerSocketChannel), jetty (Jetty 12 ServerConnector: one acceptor thread in a blocking accept), tomcat (embedded Tomcat 11, NIO connector:
+ * its acceptor thread blocks in ServerSocketChannel.accept). Prints {@code LISTEN port} per listener, then {@code READY};
  * {@code bye} on stdin exits; prints {@code ACCEPTED n} on {@code count}; {@code reopen} closes every listener and
  * opens it again (the naive way to get a new listener, for the benchmark's contrast), then prints
  * {@code REOPENED <ms>}.
@@ -193,6 +194,32 @@ public final class ListenerApp {
                 });
                 server.start();
                 OPEN.add(new Object[] {model, at, (AutoCloseable) server::stop});
+                return connector.getLocalPort();
+            }
+            case "tomcat": {
+                java.nio.file.Path base = java.nio.file.Files.createTempDirectory("listener-app-tomcat");
+                org.apache.catalina.startup.Tomcat tomcat = new org.apache.catalina.startup.Tomcat();
+                tomcat.setBaseDir(base.toString());
+                org.apache.catalina.connector.Connector connector = new org.apache.catalina.connector.Connector();
+                connector.setPort(at.getPort());
+                connector.setProperty("address", at.getAddress().getHostAddress());
+                tomcat.setConnector(connector);
+                org.apache.catalina.Context context = tomcat.addContext("", base.toString());
+                org.apache.catalina.startup.Tomcat.addServlet(context, "ok", new jakarta.servlet.http.HttpServlet() {
+                    @Override
+                    protected void doGet(jakarta.servlet.http.HttpServletRequest req, jakarta.servlet.http.HttpServletResponse resp)
+                            throws IOException {
+                        ACCEPTED.incrementAndGet(); // requests, here
+                        resp.setContentLength(2);
+                        resp.getOutputStream().write("ok".getBytes(StandardCharsets.US_ASCII));
+                    }
+                });
+                context.addServletMappingDecoded("/", "ok");
+                tomcat.start();
+                OPEN.add(new Object[] {model, at, (AutoCloseable) () -> {
+                    tomcat.stop();
+                    tomcat.destroy();
+                }});
                 return connector.getLocalPort();
             }
             case "async": {
