@@ -181,6 +181,48 @@ class ListenersIT {
         }
     }
 
+    /**
+     * A handshake still in flight on the old listener when the hand-over starts is not lost: the client's handshake ACK
+     * is dropped (iptables in the client namespace) so that its request sits in SYN_RECV on the TCP listener; the rule
+     * is lifted once the MPTCP listener is up, the server's SYN-ACK retransmission completes the handshake on the old
+     * listener, the application accepts it there before the swap, and the client's request is answered.
+     */
+    @Test
+    void handshakeInFlightOnTheOldListenerCompletes() throws Exception {
+        Jdk jdk = Jdk.JDK17;
+        try (Bed bed = new Bed(0); ChildJvm server = bed.server(jdk, "socket", SERVER, "8080")) {
+            server.expect("READY");
+            String[] dropAck = {"OUTPUT", "-p", "tcp", "--dport", "8080", "--tcp-flags", "SYN,ACK,FIN,RST,PSH", "ACK", "-j", "DROP"};
+            bed.client.exec(concat("iptables", "-A", dropAck));
+            try (ChildJvm late = bed.client(jdk, false, "late", SERVER, "8080")) {
+                late.expect("CONNECTED");
+                assertTrue(bed.server.exec("ss", "-Htn", "state", "syn-recv").contains(":8080"), "request in SYN_RECV");
+                java.util.concurrent.CompletableFuture<Cli> attach = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return Cli.run(jdk, "attach", String.valueOf(server.pid()));
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                long end = System.nanoTime() + 30_000_000_000L;
+                while (!bed.server.exec("ss", "-HMltn").contains("mptcp") && System.nanoTime() < end) {
+                    Thread.sleep(20);
+                }
+                bed.client.exec(concat("iptables", "-D", dropAck));
+                Cli done = attach.get(60, java.util.concurrent.TimeUnit.SECONDS);
+                assertTrue(done.output.contains("converted to MPTCP") && !done.output.contains("reset"), done.toString());
+                late.send("go");
+                assertEquals("LATE ok", late.expect("LATE"), done + "\n" + late.output());
+            }
+        }
+    }
+
+    private static String[] concat(String a, String b, String[] rest) {
+        List<String> l = new ArrayList<>(List.of(a, b));
+        l.addAll(List.of(rest));
+        return l.toArray(new String[0]);
+    }
+
     static long attempted(String result) {
         for (String f : result.split(" ")) {
             if (f.startsWith("attempted=")) {

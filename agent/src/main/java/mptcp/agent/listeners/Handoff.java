@@ -16,8 +16,8 @@ import mptcp.sys.Sock;
 final class Handoff {
     /** How long the application gets to accept what is left in the old accept queue once new requests are steered. */
     static final long DRAIN_LIMIT_MS = 5000;
-    /** Connection requests received before the steering complete within a round trip; give them this long at least. */
-    static final long SETTLE_MS = 100;
+    /** SYNs being processed while the steering program was attached: give them this long at least. */
+    static final long SETTLE_MS = 20;
 
     private static final int IP_FREEBIND = 15;
 
@@ -127,31 +127,36 @@ final class Handoff {
         return null;
     }
 
-    /** Waits until the application has accepted everything queued on the old listener (bounded). */
+    /**
+     * Waits (bounded) until the application has accepted everything queued on the old listener and every handshake
+     * that was in flight on it when the steering began has completed (then it is in that queue) or gone: those are
+     * the SYN_RECV requests on this port at that moment, told apart from later ones (steered to the new listener) by
+     * their remote address and port.
+     */
     private void drain() {
         long start = System.nanoTime();
         long settle = start + SETTLE_MS * 1_000_000;
         long end = start + DRAIN_LIMIT_MS * 1_000_000;
+        java.util.Set<String> inFlight = Handshakes.pending(old);
         int emptyInARow = 0;
         while (true) {
             int[] q = Listener.tcpInfoQueue(old.fd);
             int queued = q == null ? 0 : q[0];
-            emptyInARow = queued == 0 ? emptyInARow + 1 : 0;
+            if (!inFlight.isEmpty()) {
+                inFlight.retainAll(Handshakes.pending(old));
+            }
+            emptyInARow = queued == 0 && inFlight.isEmpty() ? emptyInARow + 1 : 0;
             long now = System.nanoTime();
             if (emptyInARow >= 3 && now >= settle) {
                 return;
             }
             if (now >= end) {
                 detail = "; the application accepted nothing for " + DRAIN_LIMIT_MS + " ms: " + queued
-                        + " connection(s) still queued on the TCP listener were reset";
+                        + " connection(s) queued and " + inFlight.size() + " handshake(s) in flight on the TCP listener"
+                        + " were reset";
                 return;
             }
-            try {
-                Thread.sleep(5);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
+            sleep(5);
         }
     }
 

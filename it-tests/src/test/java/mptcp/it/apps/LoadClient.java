@@ -17,7 +17,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * until "stop" on stdin or MAX_SECONDS. Prints {@code RESULT attempted=N failed=M first=<error>}. Mode {@code hold}:
  * one connection, one request ({@code HELD ok}), then one more request on the same connection for each
  * {@code again} ({@code AGAIN ok} or {@code AGAIN failed ...}).
- * <pre>LoadClient load HOST PORT THREADS PAUSE_MS MAX_SECONDS | LoadClient hold HOST PORT</pre>
+ * Mode {@code late}: connect ({@code CONNECTED}), then one request after a line on stdin ({@code LATE ok}).
+ * <pre>LoadClient load HOST PORT THREADS PAUSE_MS MAX_SECONDS | LoadClient hold|late HOST PORT</pre>
  */
 public final class LoadClient {
     private static final byte[] REQUEST = "GET / HTTP/1.1\r\nHost: t\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
@@ -25,6 +26,22 @@ public final class LoadClient {
     public static void main(String[] args) throws Exception {
         InetSocketAddress to = new InetSocketAddress(InetAddress.getByName(args[1]), Integer.parseInt(args[2]));
         BufferedReader stdin = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        if (args[0].equals("late")) { // connect, then one request only after a line on stdin
+            Socket s = new Socket();
+            s.connect(to, 20_000);
+            s.setSoTimeout(10_000);
+            System.out.println("CONNECTED");
+            stdin.readLine();
+            String r;
+            try {
+                r = exchange(s);
+            } catch (IOException e) {
+                r = "failed " + e;
+            }
+            System.out.println("LATE " + r);
+            s.close();
+            return;
+        }
         if (args[0].equals("hold")) {
             Socket s = new Socket();
             s.connect(to, 5000);
