@@ -9,6 +9,8 @@ import mptcp.agent.engine.InterceptionModule;
 import mptcp.agent.jdk.JdkModule;
 import mptcp.agent.listeners.Listeners;
 import mptcp.agent.log.Log;
+import mptcp.agent.log.Slf4jOutput;
+import mptcp.agent.log.StderrOutput;
 import mptcp.agent.policy.Policy;
 import mptcp.agent.report.Jmx;
 import mptcp.agent.report.StatusRequest;
@@ -39,6 +41,9 @@ public final class Agent {
             return;
         }
         Log.setLevel(config.log);
+        if (config.logOutput == Config.LogOutput.SLF4J) {
+            Log.setOutput(new Slf4jOutput(StderrOutput.INSTANCE));
+        }
         if (!config.enabled) {
             Log.info("disabled (enabled=false): no socket is converted");
             return;
@@ -80,7 +85,7 @@ public final class Agent {
         String keep = !config.convertListeners ? "listeners=keep"
                 : !config.convertsServers() ? "mode=client converts no listener" : null;
         try {
-            for (String line : Listeners.run(keep == null, keep)) {
+            for (String line : Listeners.run(keep == null, keep, config.rules)) {
                 Log.info(line);
             }
         } catch (Throwable t) {

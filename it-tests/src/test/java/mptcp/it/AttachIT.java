@@ -19,13 +19,13 @@ class AttachIT {
     void attachConvertsSocketsCreatedAfterwards(Jdk jdk) throws Exception {
         try (ChildJvm app = ChildJvm.java(jdk, List.of(), "mptcp.it.apps.SocketApp", "--pre-listener", "socket", "channel", "async")) {
             String port = app.expect("PRELISTEN ").split(" ")[1];
-            Cli attach = Cli.run(jdk, "attach", String.valueOf(app.pid()), "listeners=keep");
+            AgentCli attach = AgentCli.run(jdk, "attach", String.valueOf(app.pid()), "listeners=keep," + ChildJvm.LOOPBACK_MPTCP);
             assertEquals(0, attach.exit, attach.toString());
             assertTrue(attach.output.contains("active in JVM " + app.pid()), attach.toString());
             assertTrue(attach.output.matches("(?s).*listener 127\\.0\\.0\\.1:" + port + " \\(fd \\d+\\): kept TCP: listeners=keep.*"),
                     attach.toString());
 
-            Cli again = Cli.run(jdk, "attach", String.valueOf(app.pid()), "mode=server");
+            AgentCli again = AgentCli.run(jdk, "attach", String.valueOf(app.pid()), "mode=server");
             assertEquals(0, again.exit, again.toString());
             assertTrue(again.output.contains("already active"), again.toString());
 
@@ -43,9 +43,9 @@ class AttachIT {
 
     @Test
     void attachToJvmStartedWithAgentSaysAlreadyActive() throws Exception {
-        try (ChildJvm app = ChildJvm.java(Jdk.JDK17, List.of(ChildJvm.agentArg("")), "mptcp.it.apps.SocketApp", "socket")) {
+        try (ChildJvm app = ChildJvm.java(Jdk.JDK17, List.of(ChildJvm.loopbackAgentArg("")), "mptcp.it.apps.SocketApp", "socket")) {
             app.expect("READY");
-            Cli attach = Cli.run(Jdk.JDK17, "attach", String.valueOf(app.pid()));
+            AgentCli attach = AgentCli.run(Jdk.JDK17, "attach", String.valueOf(app.pid()));
             assertEquals(0, attach.exit, attach.toString());
             assertTrue(attach.output.contains("already active"), attach.toString());
         }
@@ -53,7 +53,7 @@ class AttachIT {
 
     @Test
     void badTargetsGiveOneClearMessage() throws Exception {
-        Cli notNumber = Cli.run(Jdk.JDK17, "attach", "abc");
+        AgentCli notNumber = AgentCli.run(Jdk.JDK17, "attach", "abc");
         assertEquals(2, notNumber.exit, notNumber.toString());
         assertTrue(notNumber.output.contains("invalid pid 'abc'"), notNumber.toString());
 
@@ -61,19 +61,19 @@ class AttachIT {
         while (Files.exists(Paths.get("/proc/" + missing))) {
             missing++;
         }
-        Cli gone = Cli.run(Jdk.JDK17, "attach", String.valueOf(missing));
+        AgentCli gone = AgentCli.run(Jdk.JDK17, "attach", String.valueOf(missing));
         assertEquals(2, gone.exit, gone.toString());
         assertTrue(gone.output.contains("no such process: " + missing), gone.toString());
 
         Process sleep = new ProcessBuilder("sleep", "60").start();
         Process foreign = new ProcessBuilder("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "sleep", "60").start();
         try {
-            Cli notJvm = Cli.run(Jdk.JDK17, "attach", String.valueOf(sleep.pid()));
+            AgentCli notJvm = AgentCli.run(Jdk.JDK17, "attach", String.valueOf(sleep.pid()));
             assertEquals(2, notJvm.exit, notJvm.toString());
             assertTrue(notJvm.output.contains("is not a Java virtual machine"), notJvm.toString());
 
-            Thread.sleep(200); // let setpriv exec
-            Cli otherUser = Cli.run(Jdk.JDK17, "attach", String.valueOf(foreign.pid()));
+            awaitUid(foreign.pid(), 65534); // setpriv has switched user (and then execs sleep)
+            AgentCli otherUser = AgentCli.run(Jdk.JDK17, "attach", String.valueOf(foreign.pid()));
             assertEquals(2, otherUser.exit, otherUser.toString());
             assertTrue(otherUser.output.contains("belongs to uid 65534"), otherUser.toString());
         } finally {
@@ -83,13 +83,28 @@ class AttachIT {
 
         try (ChildJvm closed = ChildJvm.java(Jdk.JDK17, List.of("-XX:+DisableAttachMechanism"), "mptcp.it.apps.SocketApp", "socket")) {
             closed.expect("READY");
-            Cli disabled = Cli.run(Jdk.JDK17, "attach", String.valueOf(closed.pid()));
+            AgentCli disabled = AgentCli.run(Jdk.JDK17, "attach", String.valueOf(closed.pid()));
             assertEquals(2, disabled.exit, disabled.toString());
             assertTrue(disabled.output.contains("-XX:+DisableAttachMechanism"), disabled.toString());
 
-            Cli badOption = Cli.run(Jdk.JDK17, "attach", String.valueOf(closed.pid()), "mode=both");
+            AgentCli badOption = AgentCli.run(Jdk.JDK17, "attach", String.valueOf(closed.pid()), "mode=both");
             assertEquals(2, badOption.exit, badOption.toString());
             assertTrue(badOption.output.contains("invalid value 'both' for option 'mode'"), badOption.toString());
         }
+    }
+
+    /** Waits until the kernel shows process {@code pid} running as {@code uid} (/proc/PID/status, real uid). */
+    private static void awaitUid(long pid, int uid) throws Exception {
+        java.nio.file.Path status = Paths.get("/proc/" + pid + "/status");
+        long end = System.nanoTime() + 30_000_000_000L;
+        String last = "";
+        while (System.nanoTime() < end) {
+            last = Files.readString(status);
+            if (last.lines().anyMatch(l -> l.startsWith("Uid:") && l.split("\\s+")[1].equals(String.valueOf(uid)))) {
+                return;
+            }
+            Thread.sleep(10);
+        }
+        throw new AssertionError("process " + pid + " never ran as uid " + uid + ":\n" + last);
     }
 }

@@ -12,17 +12,17 @@ class CliIT {
 
     @Test
     void versionHelpAndUnknownCommand() throws Exception {
-        Cli version = Cli.run(Jdk.JDK17, "--version");
+        AgentCli version = AgentCli.run(Jdk.JDK17, "--version");
         assertEquals(0, version.exit, version.toString());
         assertTrue(version.output.matches("mptcp-agent \\d+\\.\\d+\\.\\d+\\s*"), version.toString());
 
-        Cli help = Cli.run(Jdk.JDK17, "--help");
+        AgentCli help = AgentCli.run(Jdk.JDK17, "--help");
         assertEquals(0, help.exit, help.toString());
         for (String key : new String[] {"enabled", "mode", "fallback", "log", "attach <pid>"}) {
             assertTrue(help.output.contains(key), key + " missing in --help: " + help);
         }
 
-        Cli unknown = Cli.run(Jdk.JDK17, "atach", "1");
+        AgentCli unknown = AgentCli.run(Jdk.JDK17, "atach", "1");
         assertEquals(2, unknown.exit, unknown.toString());
         assertTrue(unknown.output.contains("unknown command 'atach'"), unknown.toString());
     }
@@ -31,7 +31,7 @@ class CliIT {
     @ParameterizedTest
     @EnumSource(Jdk.class)
     void demoShowsBothEndsMptcp(Jdk jdk) throws Exception {
-        Cli demo = Cli.run(jdk, "demo");
+        AgentCli demo = AgentCli.run(jdk, "demo");
         assertEquals(0, demo.exit, demo.toString());
         assertTrue(demo.output.contains("Result: both ends of the connection are MPTCP"), demo.toString());
         assertEquals(2, demo.output.lines().filter(l -> l.contains("SO_PROTOCOL=262 (MPTCP)  TCP_IS_MPTCP=1")).count(),

@@ -33,9 +33,8 @@ class CountersIT {
                 assertTrue(System.nanoTime() < end, "ncat does not listen\n" + ncat.output());
                 Thread.sleep(50);
             }
-            try (ChildJvm app = ChildJvm.command(ns.wrap(List.of(jdk.java(), ChildJvm.agentArg(""), "-cp", ChildJvm.CLASSPATH,
-                    "mptcp.it.apps.CountersApp", String.valueOf(PLAIN_PORT), String.valueOf(THREADS),
-                    String.valueOf(ITERATIONS))), Map.of())) {
+            try (ChildJvm app = ChildJvm.javaIn(ns, jdk, List.of(ChildJvm.loopbackAgentArg("")), "mptcp.it.apps.CountersApp",
+                    String.valueOf(PLAIN_PORT), String.valueOf(THREADS), String.valueOf(ITERATIONS))) {
                 String done = app.expect("D");
                 assertTrue(done.startsWith("DONE "), app.output());
                 long c = (long) THREADS * ITERATIONS;

@@ -35,9 +35,12 @@ class CoverageIT {
     @MethodSource("apis")
     void everySocketIsMptcp(Jdk jdk, String api, List<String> jvmArgs) throws Exception {
         List<String> args = new ArrayList<>(jvmArgs);
-        args.add(ChildJvm.agentArg(""));
+        args.add(ChildJvm.loopbackAgentArg(""));
         try (ChildJvm app = ChildJvm.java(jdk, args, "mptcp.it.apps.SocketApp", api)) {
             app.expect("READY");
+            if (jvmArgs.contains("-Djdk.net.usePlainSocketImpl=true")) {
+                app.assertLegacySocketImpl();
+            }
             List<Ss.Entry> sockets = Ss.sockets(app.pid());
             assertTrue(app.stdoutLines().contains("OK " + api), app.output());
             assertEquals(0, sockets.stream().filter(e -> e.protocol.equals("tcp")).count(), "TCP sockets left: " + sockets + "\n" + app.output());

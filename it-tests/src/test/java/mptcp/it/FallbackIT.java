@@ -3,9 +3,7 @@ package mptcp.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -17,10 +15,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 class FallbackIT {
 
     private static ChildJvm app(Netns ns, Jdk jdk, String options, String... apis) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(jdk.java(), ChildJvm.agentArg(options), "-cp", ChildJvm.CLASSPATH,
-                "mptcp.it.apps.SocketApp"));
-        cmd.addAll(List.of(apis));
-        return ChildJvm.command(ns.wrap(cmd), Map.of());
+        return ChildJvm.javaIn(ns, jdk, List.of(ChildJvm.loopbackAgentArg(options)), "mptcp.it.apps.SocketApp", apis);
     }
 
     @ParameterizedTest

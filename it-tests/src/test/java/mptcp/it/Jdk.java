@@ -22,6 +22,16 @@ public enum Jdk {
         if (home == null || !Files.isExecutable(Paths.get(home, "bin", "java"))) {
             throw new IllegalStateException("JDK " + feature + " not found: system property " + property + "=" + home);
         }
+        // the JDK's own release file names its version: a "JDK 17" that is another JDK fails here
+        String release;
+        try {
+            release = Files.readString(Paths.get(home, "release"));
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("JDK " + feature + " at " + home + " has no readable release file: " + e);
+        }
+        if (!release.contains("JAVA_VERSION=\"" + feature + ".") && !release.contains("JAVA_VERSION=\"" + feature + "\"")) {
+            throw new IllegalStateException(property + "=" + home + " is not JDK " + feature + ":\n" + release);
+        }
         return Paths.get(home);
     }
 

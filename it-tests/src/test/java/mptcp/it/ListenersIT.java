@@ -58,7 +58,7 @@ class ListenersIT {
                 tcpLoad.expect("RUNNING");
                 mptcpLoad.expect("RUNNING");
                 Thread.sleep(300);
-                Cli attach = Cli.run(jdk, "attach", String.valueOf(server.pid()));
+                AgentCli attach = AgentCli.run(jdk, "attach", String.valueOf(server.pid()));
                 assertEquals(0, attach.exit, attach.toString());
                 assertTrue(attach.output.contains("listener " + SERVER + ":8080 (fd ")
                         && attach.output.contains("): converted to MPTCP in "), attach.toString());
@@ -90,7 +90,7 @@ class ListenersIT {
                             && e.localPort() == 8080 && e.peer.contains(CLIENT)), "MPTCP client accepted as MPTCP: " + s);
                     after.send("bye");
                 }
-                Cli status = Cli.run(jdk, "status", String.valueOf(server.pid()));
+                AgentCli status = AgentCli.run(jdk, "status", String.valueOf(server.pid()));
                 assertTrue(status.output.contains("listeners_converted: 1"), status.toString());
                 before.send("bye");
             }
@@ -109,7 +109,7 @@ class ListenersIT {
             try (ChildJvm server = bed.server(jdk, "selector", SERVER, "8080", SPARE, "8081", SERVER, "8082r")) {
                 server.expect("READY");
                 bed.server.exec("ip", "addr", "del", SPARE + "/24", "dev", "vs");
-                Cli attach = Cli.run(jdk, "attach", String.valueOf(server.pid()));
+                AgentCli attach = AgentCli.run(jdk, "attach", String.valueOf(server.pid()));
                 assertEquals(0, attach.exit, attach.toString());
                 assertTrue(attach.output.matches("(?s).*listener " + SERVER.replace(".", "\\.")
                         + ":8080 \\(fd \\d+\\): converted to MPTCP.*"), attach.toString());
@@ -131,7 +131,7 @@ class ListenersIT {
                 assertEquals(1, count(grep(listening, ":8081"), "tcp"), listening);
                 assertEquals(0, count(grep(listening, ":8082"), "mptcp"), listening);
                 assertEquals(1, count(grep(listening, ":8080"), "mptcp"), listening);
-                Cli status = Cli.run(jdk, "status", String.valueOf(server.pid()));
+                AgentCli status = AgentCli.run(jdk, "status", String.valueOf(server.pid()));
                 assertTrue(status.output.contains("listeners_converted: 1")
                         && status.output.contains("listeners_kept_tcp: 2"), status.toString());
             }
@@ -153,8 +153,8 @@ class ListenersIT {
                  ChildJvm v4 = bed.server(Jdk.JDK17, List.of("-Djava.net.preferIPv4Stack=true"), "selector", "0.0.0.0", "8085")) {
                 dual.expect("READY");
                 v4.expect("READY");
-                Cli a = Cli.run(Jdk.JDK25, "attach", String.valueOf(dual.pid()));
-                Cli b = Cli.run(Jdk.JDK17, "attach", String.valueOf(v4.pid()));
+                AgentCli a = AgentCli.run(Jdk.JDK25, "attach", String.valueOf(dual.pid()));
+                AgentCli b = AgentCli.run(Jdk.JDK17, "attach", String.valueOf(v4.pid()));
                 assertEquals(3, a.output.split("converted to MPTCP", -1).length - 1, a.toString());
                 assertTrue(a.output.contains("[::]:8083 (fd ") && a.output.contains("can still bind [::]:8083"), a.toString());
                 assertTrue(b.output.contains("listener 0.0.0.0:8085 (fd ") && b.output.contains("converted to MPTCP"), b.toString());
@@ -197,9 +197,9 @@ class ListenersIT {
             try (ChildJvm late = bed.client(jdk, false, "late", SERVER, "8080")) {
                 late.expect("CONNECTED");
                 assertTrue(bed.server.exec("ss", "-Htn", "state", "syn-recv").contains(":8080"), "request in SYN_RECV");
-                java.util.concurrent.CompletableFuture<Cli> attach = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                java.util.concurrent.CompletableFuture<AgentCli> attach = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
                     try {
-                        return Cli.run(jdk, "attach", String.valueOf(server.pid()));
+                        return AgentCli.run(jdk, "attach", String.valueOf(server.pid()));
                     } catch (Exception e) {
                         throw new IllegalStateException(e);
                     }
@@ -209,7 +209,7 @@ class ListenersIT {
                     Thread.sleep(20);
                 }
                 bed.client.exec(concat("iptables", "-D", dropAck));
-                Cli done = attach.get(60, java.util.concurrent.TimeUnit.SECONDS);
+                AgentCli done = attach.get(60, java.util.concurrent.TimeUnit.SECONDS);
                 assertTrue(done.output.contains("converted to MPTCP") && !done.output.contains("reset"), done.toString());
                 late.send("go");
                 assertEquals("LATE ok", late.expect("LATE"), done + "\n" + late.output());

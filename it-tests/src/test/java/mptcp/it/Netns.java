@@ -15,25 +15,19 @@ public final class Netns implements AutoCloseable {
 
     public Netns() throws IOException, InterruptedException {
         requireRoot();
-        Ss.run(List.of("ip", "netns", "add", name));
+        Proc.check(List.of("ip", "netns", "add", name));
         Runtime.getRuntime().addShutdownHook(cleanup);
         exec("ip", "link", "set", "lo", "up");
     }
 
-    /** Network namespaces need root: outside CI a non-root run skips these tests; with CI=true it fails them. */
+    /** Network namespaces need root and iproute2 ({@link Prerequisites}: a failure with CI=true, else a skip). */
     public static void requireRoot() throws IOException, InterruptedException {
-        boolean root = Ss.run(List.of("id", "-u")).trim().equals("0");
-        if (!root && !"true".equals(System.getenv("CI"))) {
-            org.junit.jupiter.api.Assumptions.abort("needs root for network namespaces (run as root; with CI=true this fails)");
-        }
-        if (!root) {
-            throw new IllegalStateException("CI=true but not root: network namespace tests need root");
-        }
+        Prerequisites.require("network namespace test", Prerequisites.missing(List.of("ip")));
     }
 
     /** Runs a command inside the namespace; fails on a non-zero exit. */
     public String exec(String... command) throws IOException, InterruptedException {
-        return Ss.run(wrap(List.of(command)));
+        return Proc.check(wrap(List.of(command)));
     }
 
     public List<String> wrap(List<String> command) {

@@ -16,19 +16,19 @@ class OptionsIT {
 
     static Stream<Arguments> badOptions() {
         return Stream.of(
-                Arguments.of(List.of(ChildJvm.agentArg("mode=both")), Map.of(),
+                Arguments.of(List.of(ChildJvm.loopbackAgentArg("mode=both")), Map.of(),
                         "mptcp-agent: ERROR: invalid value 'both' for option 'mode' in agent arguments; allowed: all|server|client"),
-                Arguments.of(List.of(ChildJvm.agentArg("colour=blue")), Map.of(),
+                Arguments.of(List.of(ChildJvm.loopbackAgentArg("colour=blue")), Map.of(),
                         "mptcp-agent: ERROR: unknown option 'colour' in agent arguments; known options: enabled, mode, fallback, log"),
-                Arguments.of(List.of(ChildJvm.agentArg("mode")), Map.of(),
+                Arguments.of(List.of(ChildJvm.loopbackAgentArg("mode")), Map.of(),
                         "mptcp-agent: ERROR: invalid option 'mode' in agent arguments: expected key=value"),
-                Arguments.of(List.of(ChildJvm.agentArg("log=loud")), Map.of(),
+                Arguments.of(List.of(ChildJvm.loopbackAgentArg("log=loud")), Map.of(),
                         "mptcp-agent: ERROR: invalid value 'loud' for option 'log' in agent arguments; allowed: warn|off|error|info|debug"),
-                Arguments.of(List.of("-Dmptcp.agent.fallback=maybe", ChildJvm.agentArg("")), Map.of(),
+                Arguments.of(List.of("-Dmptcp.agent.fallback=maybe", ChildJvm.loopbackAgentArg("")), Map.of(),
                         "mptcp-agent: ERROR: invalid value 'maybe' for option 'fallback' in system property mptcp.agent.fallback; allowed: tcp|fail"),
-                Arguments.of(List.of("-Dmptcp.agent.mdoe=server", ChildJvm.agentArg("")), Map.of(),
+                Arguments.of(List.of("-Dmptcp.agent.mdoe=server", ChildJvm.loopbackAgentArg("")), Map.of(),
                         "mptcp-agent: ERROR: unknown option 'mdoe' in system property mptcp.agent.mdoe"),
-                Arguments.of(List.of(ChildJvm.agentArg("")), Map.of("MPTCP_AGENT_ENABLED", "yes"),
+                Arguments.of(List.of(ChildJvm.loopbackAgentArg("")), Map.of("MPTCP_AGENT_ENABLED", "yes"),
                         "mptcp-agent: ERROR: invalid value 'yes' for option 'enabled' in environment variable MPTCP_AGENT_ENABLED; allowed: true|false"));
     }
 

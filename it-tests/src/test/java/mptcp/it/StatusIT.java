@@ -30,9 +30,9 @@ class StatusIT {
     static final class Status {
         final Map<String, String> items = new LinkedHashMap<>();
         final List<String[]> rows = new ArrayList<>();
-        final Cli cli;
+        final AgentCli cli;
 
-        Status(Cli cli) {
+        Status(AgentCli cli) {
             this.cli = cli;
             boolean table = false;
             for (String line : cli.output.split("\n")) {
@@ -59,14 +59,14 @@ class StatusIT {
     }
 
     static Status status(Jdk jdk, long pid) throws Exception {
-        Cli cli = Cli.run(jdk, "status", String.valueOf(pid));
+        AgentCli cli = AgentCli.run(jdk, "status", String.valueOf(pid));
         assertEquals(0, cli.exit, cli.toString());
         return new Status(cli);
     }
 
     /** One socket as the kernel shows it: "ss -M -n -i" for MPTCP sockets, "ss -t -n -i" for TCP ones. */
     static String ss(String flag, String local, String remote) throws Exception {
-        String out = Ss.run(List.of("ss", "-H", "-n", "-i", flag, "state", "all"));
+        String out = Proc.check(List.of("ss", "-H", "-n", "-i", flag, "state", "all"));
         String[] lines = out.split("\n");
         for (int i = 0; i < lines.length; i++) {
             String[] f = lines[i].trim().split("\\s+");
@@ -109,7 +109,7 @@ class StatusIT {
     @EnumSource(Jdk.class)
     void mptcpPeerPlainServerAndPlainClient(Jdk jdk) throws Exception {
         InetAddress lo = InetAddress.getByName("127.0.0.1");
-        try (ChildJvm app = ChildJvm.java(jdk, List.of(ChildJvm.agentArg("log=info")), "mptcp.it.apps.PeerApp");
+        try (ChildJvm app = ChildJvm.java(jdk, List.of(ChildJvm.loopbackAgentArg("log=info")), "mptcp.it.apps.PeerApp");
              ServerSocket plainServer = new ServerSocket(0, 50, lo)) { // this JVM runs without the agent: plain TCP
             app.expect("STARTED");
             Status before = status(jdk, app.pid());
@@ -180,13 +180,24 @@ class StatusIT {
                 assertFalse(kernelIn.contains("tcp-ulp-mptcp"), kernelIn);
 
                 // JSON for scripts
-                Cli json = Cli.run(jdk, "status", String.valueOf(app.pid()), "--json");
+                AgentCli json = AgentCli.run(jdk, "status", String.valueOf(app.pid()), "--json");
                 assertEquals(0, json.exit, json.toString());
                 assertTrue(json.output.contains("\"agent\": \"active\""), json.toString());
                 assertTrue(json.output.contains("\"connections_mptcp\": 2,"), json.toString());
                 assertTrue(json.output.contains("\"connections_tcp\": 2,"), json.toString());
                 assertTrue(json.output.contains("\"local\": \"" + fallbackLocal + "\", \"remote\": \"" + plainRemote
                         + "\", \"protocol\": \"mptcp→tcp\""), json.toString());
+                // MPTCP_INFO fields of an MPTCP connection, the token checked against the kernel's (ss -M -i)
+                String conn = json.output.lines().filter(l -> l.contains("\"local\": \"" + mptcpLocal + "\", \"remote\": \""
+                        + listener + "\"")).findFirst().orElseThrow(() -> new AssertionError("no JSON row " + mptcpLocal + "\n" + json));
+                for (String field : new String[] {"subflows_max", "add_addr_signal", "add_addr_accepted", "local_addr_used",
+                        "csum_enabled", "retransmits", "bytes_sent", "bytes_received", "bytes_acked"}) {
+                    assertTrue(conn.matches(".*\"" + field + "\": \\d+.*"), field + " in " + conn);
+                }
+                java.util.regex.Matcher token = java.util.regex.Pattern.compile("\"token\": \"([0-9a-f]+)\"").matcher(conn);
+                assertTrue(token.find(), conn);
+                String kernelConn = ss("-M", mptcpLocal, listener);
+                assertTrue(kernelConn.contains("token:" + token.group(1) + " "), "token " + token.group(1) + " vs ss -M -i: " + kernelConn);
 
                 // INFO: one line per destination without MPTCP, not repeated
                 app.send("connect 127.0.0.1 " + plainServer.getLocalPort());
@@ -205,7 +216,7 @@ class StatusIT {
             }
 
             // the target JVM keeps no leftover of the status requests
-            Cli props = Cli.run(jdk, "status", String.valueOf(app.pid()));
+            AgentCli props = AgentCli.run(jdk, "status", String.valueOf(app.pid()));
             assertEquals(0, props.exit, props.toString());
         }
     }
@@ -213,7 +224,7 @@ class StatusIT {
     @ParameterizedTest
     @EnumSource(Jdk.class)
     void mbeanAppearsOnceTheApplicationCreatesThePlatformServer(Jdk jdk) throws Exception {
-        try (ChildJvm app = ChildJvm.java(jdk, List.of(ChildJvm.agentArg("")), "mptcp.it.apps.PeerApp")) {
+        try (ChildJvm app = ChildJvm.java(jdk, List.of(ChildJvm.loopbackAgentArg("")), "mptcp.it.apps.PeerApp")) {
             app.expect("STARTED");
             app.send("listen");
             String port = app.expect("LISTEN ").split(" ")[1];
@@ -226,7 +237,18 @@ class StatusIT {
             app.send("jmx");
             String jmx = app.expect("JMX");
             assertTrue(jmx.contains("connections_mptcp=2 connections_tcp=0 sockets_mptcp=2 mptcp_available=yes"), jmx);
-            assertEquals("registered mptcp.agent:type=Agent", status(jdk, app.pid()).items.get("jmx"));
+            app.expect("JMXEND");
+            // the status() operation answers what status <pid> prints; an unknown attribute is an error, not 0
+            List<String> op = app.stdoutLines().stream().filter(l -> l.startsWith("JMXSTATUS "))
+                    .map(l -> l.substring("JMXSTATUS ".length())).collect(java.util.stream.Collectors.toList());
+            Status cli = status(jdk, app.pid());
+            for (String key : new String[] {"sockets_mptcp", "connections_mptcp", "connections_mptcp_accepted", "connections_tcp"}) {
+                assertTrue(op.contains(key + ": " + cli.counter(key)), key + " in status():\n" + String.join("\n", op) + "\nCLI:\n" + cli.cli);
+            }
+            assertEquals(cli.rows.size(), op.stream().filter(l -> l.matches("\\s*(LISTEN|ESTAB)\\s.*")).count(),
+                    "the socket table in status():\n" + String.join("\n", op) + "\nCLI:\n" + cli.cli);
+            assertTrue(app.stdoutLines().contains("JMXUNKNOWN AttributeNotFoundException"), app.output());
+            assertEquals("registered mptcp.agent:type=Agent", cli.items.get("jmx"));
         }
     }
 
@@ -235,8 +257,7 @@ class StatusIT {
     void mptcpDisabledInTheNamespace(Jdk jdk) throws Exception {
         try (Netns ns = new Netns()) {
             ns.exec("sysctl", "-qw", "net.mptcp.enabled=0");
-            try (ChildJvm app = ChildJvm.command(ns.wrap(List.of(jdk.java(), ChildJvm.agentArg(""), "-cp",
-                    ChildJvm.CLASSPATH, "mptcp.it.apps.PeerApp")), Map.of())) {
+            try (ChildJvm app = ChildJvm.javaIn(ns, jdk, List.of(ChildJvm.loopbackAgentArg("")), "mptcp.it.apps.PeerApp")) {
                 app.expect("STARTED");
                 app.send("listen");
                 String port = app.expect("LISTEN ").split(" ")[1];
@@ -262,21 +283,21 @@ class StatusIT {
     void jvmWithoutAgentSaysNotLoaded(Jdk jdk) throws Exception {
         try (ChildJvm app = ChildJvm.java(jdk, List.of(), "mptcp.it.apps.PeerApp")) {
             app.expect("STARTED");
-            Cli text = Cli.run(jdk, "status", String.valueOf(app.pid()));
+            AgentCli text = AgentCli.run(jdk, "status", String.valueOf(app.pid()));
             assertEquals(1, text.exit, text.toString());
             assertTrue(text.output.startsWith("agent: not loaded\n"), text.toString());
-            Cli json = Cli.run(jdk, "status", String.valueOf(app.pid()), "--json");
+            AgentCli json = AgentCli.run(jdk, "status", String.valueOf(app.pid()), "--json");
             assertEquals(1, json.exit, json.toString());
             assertTrue(json.output.contains("\"agent\": \"not loaded\""), json.toString());
             // status loads nothing into a JVM without the agent
-            Cli again = Cli.run(jdk, "status", String.valueOf(app.pid()));
+            AgentCli again = AgentCli.run(jdk, "status", String.valueOf(app.pid()));
             assertTrue(again.output.startsWith("agent: not loaded\n"), again.toString());
         }
     }
 
     @Test
     void badTargetsGiveOneClearMessage() throws Exception {
-        Cli notNumber = Cli.run(Jdk.JDK17, "status", "12x");
+        AgentCli notNumber = AgentCli.run(Jdk.JDK17, "status", "12x");
         assertEquals(2, notNumber.exit, notNumber.toString());
         assertTrue(notNumber.output.contains("invalid pid '12x'"), notNumber.toString());
 
@@ -284,17 +305,17 @@ class StatusIT {
         while (Files.exists(Paths.get("/proc/" + missing))) {
             missing++;
         }
-        Cli gone = Cli.run(Jdk.JDK17, "status", String.valueOf(missing));
+        AgentCli gone = AgentCli.run(Jdk.JDK17, "status", String.valueOf(missing));
         assertEquals(2, gone.exit, gone.toString());
         assertTrue(gone.output.contains("no such process: " + missing), gone.toString());
 
-        Cli usage = Cli.run(Jdk.JDK17, "status");
+        AgentCli usage = AgentCli.run(Jdk.JDK17, "status");
         assertEquals(2, usage.exit, usage.toString());
         assertTrue(usage.output.contains("usage: status <pid> [--json]"), usage.toString());
 
         Process sleep = new ProcessBuilder("sleep", "60").start();
         try {
-            Cli notJvm = Cli.run(Jdk.JDK17, "status", String.valueOf(sleep.pid()));
+            AgentCli notJvm = AgentCli.run(Jdk.JDK17, "status", String.valueOf(sleep.pid()));
             assertEquals(2, notJvm.exit, notJvm.toString());
             assertTrue(notJvm.output.contains("is not a Java virtual machine"), notJvm.toString());
         } finally {

@@ -1,12 +1,12 @@
 package mptcp.it;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -14,14 +14,11 @@ import org.junit.jupiter.params.provider.EnumSource;
 /** With JAVA_TOOL_OPTIONS=-javaagent:..., JDK tools are left alone while applications get the agent. */
 class ToolsIT {
 
+    /** Runs {@code cmd} with the agent in JAVA_TOOL_OPTIONS and EOF on stdin (the apps exit after READY). */
     private static String run(List<String> cmd) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().put("JAVA_TOOL_OPTIONS", ChildJvm.agentArg("log=debug"));
-        Process p = pb.start();
-        p.getOutputStream().close(); // EOF on stdin: the apps exit after READY
-        byte[] out = p.getInputStream().readAllBytes();
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-        return new String(out, StandardCharsets.UTF_8);
+        Proc p = Proc.run(cmd, Map.of("JAVA_TOOL_OPTIONS", ChildJvm.loopbackAgentArg("log=debug")), 60);
+        assertEquals(0, p.exit, p.toString());
+        return p.output;
     }
 
     @ParameterizedTest
@@ -39,7 +36,8 @@ class ToolsIT {
             assertTrue(out.contains("Picked up JAVA_TOOL_OPTIONS"), tool + ": " + out);
             assertFalse(out.contains("mptcp-agent: "), tool + " was instrumented: " + out);
         }
-        String app = run(List.of(jdk.java(), "-cp", ChildJvm.CLASSPATH, "mptcp.it.apps.SocketApp", "socket"));
+        String app = run(List.of(jdk.java(), "-cp", ChildJvm.CLASSPATH, "mptcp.it.apps.Launch", "mptcp.it.apps.SocketApp", "socket"));
+        assertTrue(app.contains("\nJVM " + jdk.feature + " "), "the app runs on " + jdk + ": " + app);
         assertTrue(app.contains("mptcp-agent: DEBUG: ") && app.contains("created as MPTCP"), "an application gets the agent: " + app);
     }
 }

@@ -48,6 +48,9 @@ class UrgentDataIT {
             }
             try (ChildJvm sender = ChildJvm.java(jdk, agent(senderAgent), "mptcp.it.apps.UrgentData", args.toArray(new String[0]))) {
                 String urgent = sender.expect("URGENT ");
+                if (senderAgent != null && senderAgent.startsWith("legacy:")) {
+                    sender.assertLegacySocketImpl();
+                }
                 assertTrue(urgent.startsWith(expected), urgent + "\n" + sender.output());
                 sender.expect("SENT");
                 assertEquals(0, sender.waitFor(), sender.output());
@@ -63,8 +66,8 @@ class UrgentDataIT {
     /** null: no agent; "legacy:" + options: the agent on JDK 17's legacy PlainSocketImpl. */
     private static List<String> agent(String options) {
         if (options != null && options.startsWith("legacy:")) {
-            return List.of("-Djdk.net.usePlainSocketImpl=true", ChildJvm.agentArg(options.substring("legacy:".length())));
+            return List.of("-Djdk.net.usePlainSocketImpl=true", ChildJvm.loopbackAgentArg(options.substring("legacy:".length())));
         }
-        return options == null ? List.of() : List.of(ChildJvm.agentArg(options));
+        return options == null ? List.of() : List.of(ChildJvm.loopbackAgentArg(options));
     }
 }

@@ -19,6 +19,67 @@ public final class Swap {
         return swap(fd, protocol, false);
     }
 
+    /**
+     * {@link #replace} for a socket whose creation the caller saw and on which nothing was set since (no option, not
+     * bound): its domain, dual-stack setting and SO_REUSEADDR are those given here, only O_NONBLOCK is read (FD_CLOEXEC
+     * is never set on such sockets). About half the syscalls of {@link #replace}.
+     * @return 0, or -errno of the first failing step (the original socket is then left untouched)
+     */
+    public static int replaceFresh(int fd, int domain, int protocol, boolean dualStack, boolean reuseAddress) {
+        int flags = Sock.fcntl(fd, LibC.F_GETFL, 0);
+        if (flags < 0) {
+            return -Sock.errno();
+        }
+        int fresh = Sock.open(domain, protocol, dualStack, reuseAddress);
+        if (fresh < 0) {
+            return fresh;
+        }
+        if ((flags & LibC.O_NONBLOCK) != 0 && Sock.fcntl(fresh, LibC.F_SETFL, flags) < 0) {
+            return closeWithError(fresh);
+        }
+        if (Sock.dup2(fresh, fd) < 0) {
+            return closeWithError(fresh);
+        }
+        Sock.close(fresh);
+        return 0;
+    }
+
+    /**
+     * {@link #replaceFresh}, keeping the old socket open under another fd number instead of closing it, so that it can
+     * serve again as a fresh socket (it was never bound, connected nor configured): {@code fd} gets {@code protocol},
+     * the old socket (blocking again) is returned under a new fd (F_DUPFD, no FD_CLOEXEC).
+     * @return the old socket's new fd, or -errno of the first failing step (then {@code fd} is left untouched)
+     */
+    public static int replaceFreshKeeping(int fd, int domain, int protocol, boolean dualStack) {
+        int flags = Sock.fcntl(fd, LibC.F_GETFL, 0);
+        if (flags < 0) {
+            return -Sock.errno();
+        }
+        int old = Sock.fcntl(fd, F_DUPFD, 0);
+        if (old < 0) {
+            return -Sock.errno();
+        }
+        int fresh = Sock.open(domain, protocol, dualStack, false);
+        if (fresh < 0) {
+            Sock.close(old);
+            return fresh;
+        }
+        boolean nonBlocking = (flags & LibC.O_NONBLOCK) != 0;
+        if (nonBlocking && Sock.fcntl(fresh, LibC.F_SETFL, flags) < 0 || Sock.dup2(fresh, fd) < 0) {
+            int rc = closeWithError(fresh);
+            Sock.close(old);
+            return rc;
+        }
+        Sock.close(fresh);
+        if (nonBlocking) {
+            Sock.fcntl(old, LibC.F_SETFL, flags & ~LibC.O_NONBLOCK); // shared with fd until the dup2 above; now its own
+        }
+        return old;
+    }
+
+    /** fcntl command: duplicate to the lowest free fd number (Linux F_DUPFD). */
+    private static final int F_DUPFD = 0;
+
     /** Integer options {@link #convert} carries over: level, name, and whether the kernel reports twice the set value. */
     private static final int[][] CARRIED = {
         {LibC.SOL_SOCKET, LibC.SO_KEEPALIVE, 0},

@@ -34,22 +34,75 @@ class SockTest {
         }
     }
 
+    /** fcntl(2), bound here with jnr-ffi so the test sets the flags through a route independent of Sock. */
+    public interface Fcntl {
+        int fcntl(int fd, int cmd, int arg);
+    }
+
+    private static final Fcntl FCNTL = jnr.ffi.LibraryLoader.create(Fcntl.class).load("c");
+    private static final int F_GETFD = 1;
+    private static final int F_SETFD = 2;
+    private static final int F_GETFL = 3;
+    private static final int F_SETFL = 4;
+    private static final int FD_CLOEXEC = 1;
+    private static final int O_NONBLOCK = 04000;
+
+    /** Makes {@code fd} non-blocking and close-on-exec, and checks the kernel took both. */
+    private static void nonBlockingCloexec(int fd) {
+        assertEquals(0, FCNTL.fcntl(fd, F_SETFL, FCNTL.fcntl(fd, F_GETFL, 0) | O_NONBLOCK));
+        assertEquals(0, FCNTL.fcntl(fd, F_SETFD, FCNTL.fcntl(fd, F_GETFD, 0) | FD_CLOEXEC));
+        assertFlags(fd, true, "before the swap");
+    }
+
+    private static void assertFlags(int fd, boolean set, String when) {
+        assertEquals(set, (FCNTL.fcntl(fd, F_GETFL, 0) & O_NONBLOCK) != 0, "O_NONBLOCK " + when);
+        assertEquals(set, (FCNTL.fcntl(fd, F_GETFD, 0) & FD_CLOEXEC) != 0, "FD_CLOEXEC " + when);
+    }
+
     @Test
     void replaceKeepsFdNumberAndState() {
         int fd = Sock.open(LibC.AF_INET6, 0, true, true);
         assertTrue(fd >= 0);
         try {
-            int flags = Sock.statusFlags(fd);
-            assertTrue(flags >= 0);
-            // make it non-blocking through a second primitive-free route: replace keeps whatever it finds
+            nonBlockingCloexec(fd);
             assertEquals(0, Swap.replace(fd, LibC.IPPROTO_MPTCP));
             assertEquals(LibC.IPPROTO_MPTCP, Sock.protocol(fd));
             assertEquals(LibC.AF_INET6, Sock.getInt(fd, LibC.SOL_SOCKET, LibC.SO_DOMAIN));
             assertEquals(0, Sock.getInt(fd, LibC.IPPROTO_IPV6, LibC.IPV6_V6ONLY));
             assertEquals(1, Sock.getInt(fd, LibC.SOL_SOCKET, LibC.SO_REUSEADDR));
-            assertEquals(flags, Sock.statusFlags(fd));
+            assertFlags(fd, true, "after replace to MPTCP");
             assertEquals(0, Swap.replace(fd, 0));
             assertEquals(LibC.IPPROTO_TCP, Sock.protocol(fd));
+            assertFlags(fd, true, "after replace back to TCP");
+        } finally {
+            Sock.close(fd);
+        }
+    }
+
+    /** The swap copies the flags, it does not invent them: a blocking, inheritable socket stays so. */
+    @Test
+    void replaceKeepsBlockingAndInheritable() {
+        int fd = Sock.open(LibC.AF_INET, 0, false, false);
+        assertTrue(fd >= 0);
+        try {
+            assertFlags(fd, false, "fresh");
+            assertEquals(0, Swap.replace(fd, LibC.IPPROTO_MPTCP));
+            assertEquals(LibC.IPPROTO_MPTCP, Sock.protocol(fd));
+            assertFlags(fd, false, "after replace");
+        } finally {
+            Sock.close(fd);
+        }
+    }
+
+    @Test
+    void convertKeepsNonBlockingAndCloexec() {
+        int fd = Sock.open(LibC.AF_INET, LibC.IPPROTO_MPTCP, false, false);
+        assertTrue(fd >= 0, () -> "MPTCP socket: " + Errno.describe(-fd));
+        try {
+            nonBlockingCloexec(fd);
+            assertEquals(0, Swap.convert(fd, 0));
+            assertEquals(LibC.IPPROTO_TCP, Sock.protocol(fd));
+            assertFlags(fd, true, "after convert to TCP");
         } finally {
             Sock.close(fd);
         }

@@ -34,10 +34,16 @@ public final class Cli {
                     return StatusCommand.run(rest, out);
                 case "demo":
                     return demo(rest, out);
+                case "doctor":
+                    return DoctorCommand.run(rest, out);
+                case "enable":
+                    return SystemdCommand.enable(rest, out);
+                case "disable":
+                    return SystemdCommand.disable(rest, out);
                 case "demo-peer":
                     return Demo.peer(rest, out);
                 default:
-                    System.err.println("mptcp-agent: unknown command '" + args[0] + "'; commands: attach, status, demo, --help, --version");
+                    System.err.println("mptcp-agent: unknown command '" + args[0] + "'; commands: attach, status, doctor, enable, disable, demo, --help, --version");
                     return 2;
             }
         } catch (UsageException e) {
@@ -67,13 +73,16 @@ public final class Cli {
         out.println("              JAVA_TOOL_OPTIONS=-javaagent:/path/mptcp-agent.jar java ...");
         out.println("Commands:     java -jar mptcp-agent.jar attach <pid> [key=value,...]  load into a running JVM (same user)");
         out.println("              java -jar mptcp-agent.jar status <pid> [--json]        counters, live connections: mptcp / fallback / tcp");
+        out.println("              java -jar mptcp-agent.jar doctor [--json] [<pid>]      will this host (or pid's netns) use several paths?");
+        out.println("              java -jar mptcp-agent.jar enable <unit> [key=value,...] [--now] [--root DIR]  systemd drop-in");
+        out.println("              java -jar mptcp-agent.jar disable <unit> [--root DIR]  removes that drop-in");
         out.println("              java -jar mptcp-agent.jar demo                         two JVMs on loopback, both ends MPTCP");
         out.println("              java -jar mptcp-agent.jar demo --dual-path             (root) two paths in netns, cut one mid-transfer");
         out.println("              java -jar mptcp-agent.jar --version | --help");
         out.println();
         out.println("Options (agent arguments > -Dmptcp.agent.<key> > env MPTCP_AGENT_<KEY>; first value is the default):");
         for (Map.Entry<String, List<String>> e : Config.keys().entrySet()) {
-            out.printf("  %-9s %-24s %s%n", e.getKey(), String.join("|", e.getValue()), Config.help(e.getKey()));
+            out.printf("  %-10s %-24s %s%n", e.getKey(), String.join("|", e.getValue()), Config.help(e.getKey()));
         }
     }
 }

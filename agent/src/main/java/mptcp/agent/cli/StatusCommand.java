@@ -5,9 +5,7 @@ import java.io.FileOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 import mptcp.agent.config.Build;
 import mptcp.agent.report.Render;
@@ -54,13 +52,7 @@ final class StatusCommand {
                         + ") did not answer the status request (an older agent version?)");
                 return 1;
             }
-            Report r = Report.parse(wire);
-            Map<String, String> head = new LinkedHashMap<>();
-            head.put("agent", "active");
-            head.put("pid", target.pid);
-            head.putAll(r.items);
-            r.items.clear();
-            r.items.putAll(head);
+            Report r = Report.parse(wire).headed(target.pid);
             out.print(Render.render(r, json));
             return r.items.containsKey("error") ? 1 : 0;
         } catch (UsageException e) {

@@ -24,7 +24,8 @@ import mptcp.agent.log.Log;
  *   <li>environment variable {@code MPTCP_AGENT_<KEY>=<value>}</li>
  * </ol>
  * An unknown key or a bad value makes {@link #parse} throw {@link IllegalArgumentException} with one line naming the
- * key, where it came from, and what is allowed.
+ * key, where it came from, and what is allowed; a bad rule of {@code rules} names the rule, its place and the rule
+ * syntax ({@link Rules}).
  */
 public final class Config {
 
@@ -33,6 +34,9 @@ public final class Config {
 
     /** What happens when the kernel cannot make an MPTCP socket. */
     public enum Fallback { TCP, FAIL }
+
+    /** Where the agent's log lines go. */
+    public enum LogOutput { STDERR, SLF4J }
 
     /** What happens when the application uses a socket option MPTCP does not offer. */
     public enum OptionPolicy { COMPAT, STRICT }
@@ -54,9 +58,20 @@ public final class Config {
         key("listeners", "convert|keep", "on attach: convert hands each listening TCP socket the JVM already has over to"
                 + " an MPTCP listener on the same address and fd, losing no connection (or keeps it TCP and says why);"
                 + " keep leaves them TCP");
+        key("log_output", "stderr|slf4j", "where the agent's log lines go: stderr, or the application's own slf4j (logger"
+                + " mptcp.agent) once the application has initialised it; earlier lines go to stderr");
+        key("loopback", "tcp|mptcp", "tcp: connections to loopback (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104) and"
+                + " sockets bound to a loopback address stay plain TCP (MPTCP gains nothing on one path and costs);"
+                + " mptcp: they become MPTCP too");
+        key("rules", "RULE;RULE...|@FILE", "which sockets stay TCP, first match wins: ACTION SCOPE ADDRESS[/PREFIX]"
+                + " [PORT[-PORT]] with ACTION tcp|mptcp, SCOPE connect (by destination) | bind (by local address),"
+                + " e.g. 'tcp connect 10.0.0.0/8 5432;tcp bind * 9090'; @FILE: one rule per line, # comments");
         key("jdk", "on|off", "the JDK module: sockets made by java.net and java.nio (Socket, ServerSocket, the channels,"
                 + " and everything built on them); off leaves them alone");
     }
+
+    /** Keys whose value is free text, checked by their own parser ({@link Rules}); their default is empty. */
+    private static final java.util.Set<String> FREE = java.util.Set.of("rules");
 
     private static void key(String name, String values, String help) {
         KEYS.put(name, Arrays.asList(values.split("\\|")));
@@ -70,18 +85,26 @@ public final class Config {
     public final OptionPolicy options;
     /** On attach, convert the listeners that already exist ({@code listeners=convert}). */
     public final boolean convertListeners;
+    public final LogOutput logOutput;
+    /** {@code loopback=tcp}. */
+    public final boolean loopbackTcp;
+    /** The rules of {@code rules} followed by those of {@code loopback=tcp}. */
+    public final Rules rules;
     /** The interception modules switched off ({@code jdk=off}, ...): their library's sockets are left alone. */
     private final java.util.Set<String> modulesOff;
     /** The effective configuration as {@code key=value,...}: shown by status, JMX and the debug log. */
     public final String text;
 
-    private Config(Map<String, String> values) {
+    private Config(Map<String, String> values, Map<String, String> sources) {
         enabled = Boolean.parseBoolean(values.get("enabled"));
         mode = Mode.valueOf(values.get("mode").toUpperCase(Locale.ROOT));
         fallback = Fallback.valueOf(values.get("fallback").toUpperCase(Locale.ROOT));
         log = Log.Level.valueOf(values.get("log").toUpperCase(Locale.ROOT));
         options = OptionPolicy.valueOf(values.get("options").toUpperCase(Locale.ROOT));
         convertListeners = "convert".equals(values.get("listeners"));
+        logOutput = LogOutput.valueOf(values.get("log_output").toUpperCase(Locale.ROOT));
+        loopbackTcp = values.get("loopback").equals("tcp");
+        rules = Rules.parse(values.get("rules"), sources.getOrDefault("rules", "defaults"), loopbackTcp);
         java.util.Set<String> off = new java.util.HashSet<>();
         values.forEach((k, v) -> {
             if (v.equals("off") && KEYS.get(k).equals(ON_OFF)) {
@@ -90,7 +113,11 @@ public final class Config {
         });
         modulesOff = java.util.Set.copyOf(off);
         StringBuilder b = new StringBuilder();
-        values.forEach((k, v) -> b.append(b.length() == 0 ? "" : ",").append(k).append('=').append(v));
+        values.forEach((k, v) -> {
+            if (!v.isEmpty()) {
+                b.append(b.length() == 0 ? "" : ",").append(k).append('=').append(v);
+            }
+        });
         text = b.toString();
     }
 
@@ -123,6 +150,29 @@ public final class Config {
         return parse(null, k -> null, k -> null);
     }
 
+    /**
+     * Writes agent arguments: {@code agentArgs} checked (the same errors as {@link #parse}) and rewritten with its keys
+     * in documentation order. Keys given with their default value are kept: as agent arguments they still win over
+     * a property or variable the application's environment may set. Used by {@code enable} for its drop-in.
+     */
+    public static String arguments(String agentArgs) {
+        parse(agentArgs, k -> null, k -> null);
+        if (agentArgs == null || agentArgs.isEmpty()) {
+            return "";
+        }
+        Map<String, String> given = new LinkedHashMap<>();
+        for (String option : agentArgs.split(",", -1)) {
+            given.put(option.substring(0, option.indexOf('=')), option);
+        }
+        StringBuilder b = new StringBuilder();
+        for (String key : KEYS.keySet()) {
+            if (given.containsKey(key)) {
+                b.append(b.length() == 0 ? "" : ",").append(given.get(key));
+            }
+        }
+        return b.toString();
+    }
+
     /** Reads the three sources of this JVM; a property or variable with our prefix but an unknown key is an error. */
     public static Config fromJvm(String agentArgs) {
         for (String name : System.getProperties().stringPropertyNames()) {
@@ -146,6 +196,7 @@ public final class Config {
      */
     public static Config parse(String agentArgs, Function<String, String> properties, Function<String, String> environment) {
         Map<String, String> values = new LinkedHashMap<>();
+        Map<String, String> sources = new java.util.HashMap<>();
         if (agentArgs != null && !agentArgs.isEmpty()) {
             for (String option : agentArgs.split(",", -1)) {
                 int eq = option.indexOf('=');
@@ -158,6 +209,7 @@ public final class Config {
                 if (values.putIfAbsent(key, option.substring(eq + 1)) != null) {
                     throw new IllegalArgumentException("option '" + key + "' given twice in agent arguments");
                 }
+                sources.put(key, "agent arguments");
             }
         }
         for (String key : KEYS.keySet()) {
@@ -165,15 +217,17 @@ public final class Config {
             String env = "MPTCP_AGENT_" + key.toUpperCase(Locale.ROOT);
             if (!values.containsKey(key) && properties.apply(property) != null) {
                 values.put(key, check(key, properties.apply(property), "system property " + property));
+                sources.put(key, "system property " + property);
             }
             if (!values.containsKey(key) && environment.apply(env) != null) {
                 values.put(key, check(key, environment.apply(env), "environment variable " + env));
+                sources.put(key, "environment variable " + env);
             }
-            values.putIfAbsent(key, KEYS.get(key).get(0));
+            values.putIfAbsent(key, FREE.contains(key) ? "" : KEYS.get(key).get(0));
         }
         Map<String, String> ordered = new LinkedHashMap<>();
         KEYS.keySet().forEach(k -> ordered.put(k, values.get(k)));
-        return new Config(ordered);
+        return new Config(ordered, sources);
     }
 
     private static String check(String key, String value, String source) {
@@ -183,7 +237,7 @@ public final class Config {
             throw new IllegalArgumentException("unknown option '" + key + "' in " + source + "; known options: "
                     + String.join(", ", known));
         }
-        if (!allowed.contains(value)) {
+        if (!FREE.contains(key) && !allowed.contains(value)) {
             throw new IllegalArgumentException("invalid value '" + value + "' for option '" + key + "' in " + source
                     + "; allowed: " + String.join("|", allowed));
         }

@@ -22,12 +22,17 @@ import mptcp.sys.Sock;
  * prints what the kernel says about its end of the connection (getsockopt SO_PROTOCOL and TCP_IS_MPTCP). No root needed.
  */
 public final class Demo {
+    /** The demo runs on loopback, which stays TCP by default. */
+    static final String OPTIONS = "loopback=mptcp";
+
     private Demo() {
     }
 
     /** Runs the demo with the agent jar {@code jar}. */
     public static int run(String jar, PrintStream out) throws Exception {
-        out.println("Starting a server and a client JVM, each with -javaagent:" + jar);
+        out.println("Starting a server and a client JVM, each with -javaagent:" + jar + "=" + OPTIONS);
+        out.println("(" + OPTIONS + ": loopback connections stay plain TCP by default; this demo runs on loopback, so it"
+                + " asks for MPTCP there)");
         Process server = peer(jar, "server", "0");
         try {
             BufferedReader serverOut = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
@@ -63,7 +68,7 @@ public final class Demo {
 
     private static Process peer(String jar, String role, String port) throws Exception {
         String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-        return new ProcessBuilder(java, "-javaagent:" + jar, "-cp", jar, "mptcp.agent.boot.Launcher", "demo-peer", role, port)
+        return new ProcessBuilder(java, "-javaagent:" + jar + "=" + OPTIONS, "-cp", jar, "mptcp.agent.boot.Launcher", "demo-peer", role, port)
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
     }
 

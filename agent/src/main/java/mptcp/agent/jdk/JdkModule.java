@@ -18,10 +18,14 @@ import mptcp.agent.engine.Redirect;
  *       the asynchronous channels.</li>
  *   <li>JDK 17's legacy {@code java.net.PlainSocketImpl} ({@code -Djdk.net.usePlainSocketImpl=true}): its native
  *       {@code socketCreate(stream, isServer)}, after which the fresh socket's protocol is swapped, and
- *       {@code socketSendUrgentData}, refused on MPTCP sockets.</li>
+ *       {@code socketSendUrgentData}, refused on MPTCP sockets; its {@code socketConnect} and {@code socketAccept},
+ *       after which the connection is classified and counted as on the NIO path.</li>
  *   <li>connections: {@code connect0} (connected at once), {@code pollConnect}, the async {@code checkConnect},
  *       {@code accept}; options: {@code setIntOption0}, {@code getIntOption0}, {@code sendOOB} and jdk.net's
- *       {@code LinuxSocketOptions} quick-ack and don't-fragment natives (the latter JDK 19+).</li>
+ *       {@code LinuxSocketOptions} quick-ack and don't-fragment natives (the latter JDK 19+), and its keepalive
+ *       setters (only to know the socket is no longer fresh, see {@code Decisions}).</li>
+ *   <li>the connection rules: {@code connect0} and {@code bind0} first let {@code Decisions} turn the socket into
+ *       plain TCP when a rule says so (by destination; by local address and port).</li>
  * </ul>
  * The trampoline lives in {@code sun.nio.ch} (see the engine).
  */
@@ -43,10 +47,18 @@ public final class JdkModule implements InterceptionModule {
     /** Outgoing connections: connected at once (returns 1), or later via pollConnect / the async checkConnect. */
     static final Redirect CONNECT0 = Redirect.ofStatic(NET, "connect0", "(Z" + FD + "Ljava/net/InetAddress;I)I",
             JdkSockets.class, NET);
+    /** Binding (listeners, and clients that bind first): the rules decide before the JDK binds. */
+    static final Redirect BIND0 = Redirect.ofStatic(NET, "bind0", "(" + FD + "ZZLjava/net/InetAddress;I)V",
+            JdkSockets.class, NET);
     static final Redirect POLL_CONNECT = Redirect.ofStatic(NET, "pollConnect", "(" + FD + "J)Z", JdkSockets.class,
             NET, NIO_SOCKET);
     static final Redirect CHECK_CONNECT = Redirect.ofStatic(ASYNC_CHANNEL, "checkConnect", "(I)V", JdkSockets.class,
             ASYNC_CHANNEL);
+    /** JDK 17's legacy PlainSocketImpl: its connect and accept natives, for counting those connections. */
+    static final Redirect SOCKET_CONNECT = Redirect.ofInstance(LEGACY_BASE, "socketConnect", "(Ljava/net/InetAddress;II)V",
+            JdkSockets.class, LEGACY_BASE);
+    static final Redirect SOCKET_ACCEPT = Redirect.ofInstance(LEGACY_BASE, "socketAccept", "(Ljava/net/SocketImpl;)V",
+            JdkSockets.class, LEGACY_BASE);
     /** Accepted connections. */
     static final Redirect ACCEPT = Redirect.ofStatic(NET, "accept", "(" + FD + FD + "[Ljava/net/InetSocketAddress;)I",
             JdkSockets.class, NIO_SOCKET, SERVER_CHANNEL, ASYNC_SERVER_CHANNEL);
@@ -68,10 +80,18 @@ public final class JdkModule implements InterceptionModule {
             JdkOptions.class, LINUX_OPTIONS);
     static final Redirect GET_IP_DONT_FRAGMENT0 = Redirect.ofStatic(LINUX_OPTIONS, "getIpDontFragment0", "(IZ)Z",
             JdkOptions.class, LINUX_OPTIONS);
+    /** jdk.net's keepalive setters: only so that the rules know the socket is no longer fresh. */
+    static final Redirect SET_KEEPALIVE_PROBES0 = Redirect.ofStatic(LINUX_OPTIONS, "setTcpKeepAliveProbes0", "(II)V",
+            JdkOptions.class, LINUX_OPTIONS);
+    static final Redirect SET_KEEPALIVE_TIME0 = Redirect.ofStatic(LINUX_OPTIONS, "setTcpKeepAliveTime0", "(II)V",
+            JdkOptions.class, LINUX_OPTIONS);
+    static final Redirect SET_KEEPALIVE_INTVL0 = Redirect.ofStatic(LINUX_OPTIONS, "setTcpKeepAliveIntvl0", "(II)V",
+            JdkOptions.class, LINUX_OPTIONS);
 
     static final List<Redirect> REDIRECTS = List.of(SOCKET0, SOCKET_CREATE, CONNECT0, POLL_CONNECT, CHECK_CONNECT,
-            ACCEPT, SET_INT_OPTION0, GET_INT_OPTION0, SEND_OOB, SOCKET_SEND_URGENT_DATA, SET_QUICK_ACK0, GET_QUICK_ACK0,
-            SET_IP_DONT_FRAGMENT0, GET_IP_DONT_FRAGMENT0);
+            SOCKET_CONNECT, SOCKET_ACCEPT, ACCEPT, SET_INT_OPTION0, GET_INT_OPTION0, SEND_OOB, SOCKET_SEND_URGENT_DATA, SET_QUICK_ACK0, GET_QUICK_ACK0,
+            SET_IP_DONT_FRAGMENT0, GET_IP_DONT_FRAGMENT0, BIND0, SET_KEEPALIVE_PROBES0, SET_KEEPALIVE_TIME0,
+            SET_KEEPALIVE_INTVL0);
 
     @Override
     public String name() {
@@ -80,6 +100,12 @@ public final class JdkModule implements InterceptionModule {
 
     @Override
     public void install(Instrumentation inst) throws Exception {
+        // java.net to this module alone: the rules read an Inet6Address's bytes without copying them (JdkSockets)
+        Module self = JdkModule.class.getModule();
+        if (self.isNamed()) {
+            inst.redefineModule(Object.class.getModule(), java.util.Set.of(), java.util.Map.of(),
+                    java.util.Map.of("java.net", java.util.Set.of(self)), java.util.Set.of(), java.util.Map.of());
+        }
         Engine.install(inst, NET.replace('/', '.'), REDIRECTS, SOCKET0);
     }
 }

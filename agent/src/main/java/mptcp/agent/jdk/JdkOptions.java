@@ -3,6 +3,7 @@ package mptcp.agent.jdk;
 import java.io.FileDescriptor;
 import java.io.IOException;
 
+import mptcp.agent.policy.Decisions;
 import mptcp.agent.policy.SocketOptions;
 import mptcp.sys.LibC;
 import mptcp.sys.Sock;
@@ -20,6 +21,7 @@ public final class JdkOptions {
 
     public static void setIntOption0(FileDescriptor fd, boolean mayNeedConversion, int level, int opt, int arg,
                                      boolean isIPv6) throws Throwable {
+        Decisions.touched(JdkFds.fdValOrMinus1(fd));
         try {
             JdkModule.SET_INT_OPTION0.original().invokeExact(fd, mayNeedConversion, level, opt, arg, isIPv6);
         } catch (IOException e) {
@@ -62,7 +64,24 @@ public final class JdkOptions {
         }
     }
 
+    /** jdk.net's keepalive options: the JDK's call; the socket is no longer fresh for the rules. */
+    public static void setTcpKeepAliveProbes0(int fd, int value) throws Throwable {
+        Decisions.touched(fd);
+        JdkModule.SET_KEEPALIVE_PROBES0.original().invokeExact(fd, value);
+    }
+
+    public static void setTcpKeepAliveTime0(int fd, int value) throws Throwable {
+        Decisions.touched(fd);
+        JdkModule.SET_KEEPALIVE_TIME0.original().invokeExact(fd, value);
+    }
+
+    public static void setTcpKeepAliveIntvl0(int fd, int value) throws Throwable {
+        Decisions.touched(fd);
+        JdkModule.SET_KEEPALIVE_INTVL0.original().invokeExact(fd, value);
+    }
+
     public static void setQuickAck0(int fd, boolean on) throws Throwable {
+        Decisions.touched(fd);
         try {
             JdkModule.SET_QUICK_ACK0.original().invokeExact(fd, on);
         } catch (IOException | UnsupportedOperationException e) {
@@ -101,6 +120,7 @@ public final class JdkOptions {
     }
 
     public static void setIpDontFragment0(int fd, boolean on, boolean isIPv6) throws Throwable {
+        Decisions.touched(fd);
         try {
             JdkModule.SET_IP_DONT_FRAGMENT0.original().invokeExact(fd, on, isIPv6);
         } catch (IOException | UnsupportedOperationException e) {

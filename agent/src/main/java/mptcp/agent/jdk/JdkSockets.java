@@ -1,10 +1,19 @@
 package mptcp.agent.jdk;
 
 import java.io.FileDescriptor;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 
+import mptcp.agent.config.AddressPrefix;
+import mptcp.agent.config.Rules;
+import mptcp.agent.log.Log;
 import mptcp.agent.policy.Connections;
+import mptcp.agent.policy.Decisions;
 import mptcp.agent.policy.Sockets;
 import mptcp.sys.LibC;
 
@@ -26,7 +35,9 @@ public final class JdkSockets {
                 return fd;
             }
         }
-        return (int) JdkModule.SOCKET0.original().invokeExact(preferIPv6, stream, reuse, fastLoopback);
+        int fd = (int) JdkModule.SOCKET0.original().invokeExact(preferIPv6, stream, reuse, fastLoopback);
+        Decisions.unknown(fd);
+        return fd;
     }
 
     /** JDK 17's legacy {@code PlainSocketImpl.socketCreate(stream, isServer)}: made by the JDK, then swapped to MPTCP. */
@@ -37,12 +48,76 @@ public final class JdkSockets {
         }
     }
 
+    /** {@code Net.connect0}: the rules decide by the destination (the socket may become TCP), then the JDK connects. */
     public static int connect0(boolean preferIPv6, FileDescriptor fd, InetAddress remote, int port) throws Throwable {
+        if (Decisions.decidesConnect()) {
+            rules(false, fd, remote, port);
+        }
         int n = (int) JdkModule.CONNECT0.original().invokeExact(preferIPv6, fd, remote, port);
         if (n == 1) {
             established(fd, null);
         }
         return n;
+    }
+
+    /** {@code Net.bind0}: the rules decide by the local address and port, then the JDK binds. */
+    public static void bind0(FileDescriptor fd, boolean preferIPv6, boolean useExclBind, InetAddress addr, int port)
+            throws Throwable {
+        if (Decisions.decidesBind()) {
+            rules(true, fd, addr, port);
+        }
+        JdkModule.BIND0.original().invokeExact(fd, preferIPv6, useExclBind, addr, port);
+        Decisions.touched(JdkFds.fdValOrMinus1(fd)); // bound: converted the full way from now on, keeping the address
+    }
+
+    /**
+     * The address as primitives for the rules, allocating nothing: an Inet4Address's hashCode() is its address; an
+     * Inet6Address's bytes are read in place (not copied by getAddress()) when java.net is open to the agent.
+     */
+    private static void rules(boolean bind, FileDescriptor fd, InetAddress address, int port) {
+        int s = JdkFds.fdValOrMinus1(fd);
+        if (s < 0 || address == null) {
+            return;
+        }
+        long hi;
+        long lo;
+        if (address instanceof Inet4Address) {
+            hi = 0;
+            lo = AddressPrefix.MAPPED | (address.hashCode() & 0xFFFF_FFFFL);
+        } else {
+            byte[] b;
+            try {
+                MethodHandle bytes = V6.BYTES;
+                b = bytes != null ? (byte[]) bytes.invokeExact((Inet6Address) address) : address.getAddress();
+            } catch (Throwable t) {
+                b = address.getAddress();
+            }
+            hi = Rules.longAt(b, 0);
+            lo = Rules.longAt(b, 8);
+        }
+        if (bind) {
+            Decisions.beforeBind(s, hi, lo, port);
+        } else {
+            Decisions.beforeConnect(s, hi, lo, port);
+        }
+    }
+
+    /** (Inet6Address) -> its own address bytes; null when java.net is not open to the agent (then getAddress()). */
+    private static final class V6 {
+        static final MethodHandle BYTES = bytes();
+
+        private static MethodHandle bytes() {
+            try {
+                MethodHandles.Lookup own = MethodHandles.lookup();
+                Class<?> holder = Class.forName("java.net.Inet6Address$Inet6AddressHolder");
+                MethodHandle h = MethodHandles.privateLookupIn(Inet6Address.class, own).findGetter(Inet6Address.class, "holder6", holder);
+                MethodHandle a = MethodHandles.privateLookupIn(holder, own).findGetter(holder, "ipaddress", byte[].class);
+                return MethodHandles.filterReturnValue(h, a).asType(MethodType.methodType(byte[].class, Inet6Address.class));
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                Log.debug("IPv6 destinations are matched through getAddress() (a copy): " + e);
+                return null;
+            }
+        }
     }
 
     public static boolean pollConnect(FileDescriptor fd, long timeout) throws Throwable {
@@ -56,6 +131,18 @@ public final class JdkSockets {
     public static void checkConnect(int fd) throws Throwable {
         JdkModule.CHECK_CONNECT.original().invokeExact(fd);
         Connections.established(fd, -1);
+    }
+
+    /** JDK 17's legacy {@code PlainSocketImpl.socketConnect}. */
+    public static void socketConnect(Object impl, InetAddress address, int port, int timeout) throws Throwable {
+        JdkModule.SOCKET_CONNECT.original().invokeExact(impl, address, port, timeout);
+        established(JdkFds.ofSocketImpl(impl), null);
+    }
+
+    /** JDK 17's legacy {@code PlainSocketImpl.socketAccept}: {@code accepted} receives the new connection. */
+    public static void socketAccept(Object impl, java.net.SocketImpl accepted) throws Throwable {
+        JdkModule.SOCKET_ACCEPT.original().invokeExact(impl, accepted);
+        established(JdkFds.ofSocketImpl(accepted), JdkFds.ofSocketImpl(impl));
     }
 
     public static int accept(FileDescriptor fd, FileDescriptor newfd, InetSocketAddress[] isaa) throws Throwable {

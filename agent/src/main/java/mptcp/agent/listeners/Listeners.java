@@ -10,10 +10,12 @@ import java.util.Map;
 import java.util.TreeMap;
 
 import mptcp.agent.config.Build;
+import mptcp.agent.config.Rules;
 import mptcp.agent.os.ProcFs;
 import mptcp.agent.policy.Stats;
 import mptcp.sys.LibC;
 import mptcp.sys.Sock;
+import mptcp.sys.SockAddr;
 
 /**
  * Entry point, run once in the target JVM right after the agent installs on attach: finds the listening TCP sockets
@@ -30,9 +32,11 @@ public final class Listeners {
     /**
      * @param convert false for {@code listeners=keep}, or when listeners are not converted at all ({@code keepReason})
      * @param keepReason why listeners are kept when {@code convert} is false
+     * @param rules the bind rules (rules=, loopback=tcp): a listener whose address a "tcp bind" rule matches stays TCP,
+     *     as it would have been made TCP; null: none
      * @return the report lines, also stored in {@link #RESULT_PROPERTY}
      */
-    public static List<String> run(boolean convert, String keepReason) {
+    public static List<String> run(boolean convert, String keepReason, Rules rules) {
         List<String> lines = new ArrayList<>();
         Map<Integer, Long> fds = listeningTcpFds();
         Map<Long, Integer> openCount = new HashMap<>();
@@ -48,6 +52,13 @@ public final class Listeners {
             }
             if (why == null && !convert) {
                 why = keepReason;
+            }
+            if (why == null && rules != null) {
+                byte[] ip = SockAddr.ip(l.address, l.addressLength);
+                int rule = ip == null ? Rules.NONE : rules.match(true, ip, SockAddr.port(l.address));
+                if (rules.tcp(rule)) {
+                    why = "rule '" + rules.get(rule) + "' (" + rules.get(rule).origin + ")";
+                }
             }
             if (why == null && l.reusePort != 0) {
                 why = "the application set SO_REUSEPORT on it (a reuseport group of its own, not joined)";

@@ -4,13 +4,15 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The agent's own logger: one line per message on the JVM's stderr, prefixed "mptcp-agent: LEVEL: ". It never goes
- * through the application's logging framework and never touches its configuration.
+ * The agent's own logger: one line per message on the JVM's stderr, prefixed "mptcp-agent: LEVEL: " (default), or,
+ * with {@code log_output=slf4j}, through the application's own slf4j once the application has initialised it (see
+ * {@link Slf4jOutput}). It never touches the application's logging configuration.
  */
 public final class Log {
     public enum Level { OFF, ERROR, WARN, INFO, DEBUG }
 
     private static volatile Level level = Level.WARN;
+    private static volatile Output output = StderrOutput.INSTANCE;
     private static final Set<String> ONCE = ConcurrentHashMap.newKeySet();
 
     private Log() {
@@ -18,6 +20,11 @@ public final class Log {
 
     public static void setLevel(Level l) {
         level = l;
+    }
+
+    /** Where lines go (key log_output): stderr by default, or the application's slf4j. */
+    public static void setOutput(Output o) {
+        output = o;
     }
 
     public static boolean enabled(Level l) {
@@ -49,7 +56,8 @@ public final class Log {
 
     private static void log(Level l, String message) {
         if (enabled(l)) {
-            System.err.println("mptcp-agent: " + l + ": " + message);
+            // one line per message, whatever the exception texts inside contain (JDK 25's UnsatisfiedLinkError ends in \n)
+            output.write(l, message.indexOf('\n') < 0 ? message : message.replaceAll("\\s*\\R\\s*", " ").trim());
         }
     }
 }

@@ -63,8 +63,11 @@ public final class Connections {
      * socket {@code listener}. Never throws.
      */
     public static void established(int fd, int listener) {
-        if (Policy.nativeBroken) {
-            return; // already reported once by Sockets
+        if (listener >= 0) {
+            Decisions.unknown(fd); // a new socket under this fd number
+        }
+        if (Policy.nativeBroken || Decisions.keptTcp(listener >= 0 ? listener : fd)) {
+            return; // already reported once by Sockets; or a rule made it (its listener) plain TCP: nothing to ask
         }
         try {
             classify(fd, listener);

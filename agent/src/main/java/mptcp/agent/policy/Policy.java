@@ -14,12 +14,14 @@ public final class Policy {
     static volatile boolean nativeBroken;
     /** The first failure of the native binding, when it happened on the warm-up thread. */
     private static volatile Throwable nativeFailure;
+    private static volatile Thread warmUp;
 
     private Policy() {
     }
 
     public static void configure(Config c) {
         config = c;
+        Decisions.configure(c.rules);
     }
 
     public static Config config() {
@@ -32,7 +34,7 @@ public final class Policy {
      * reported by the first socket, which then stays TCP.
      */
     public static void warmUpNative() {
-        Thread t = new Thread(() -> {
+        Thread t = warmUp = new Thread(() -> {
             try {
                 mptcp.sys.Sock.load();
             } catch (Throwable failure) {
@@ -45,6 +47,15 @@ public final class Policy {
 
     /** The root cause of a native failure: the warm-up's, when it had one (later attempts only see "Could not initialize class"). */
     static Throwable rootCause(Throwable t) {
+        Thread w = warmUp;
+        if (nativeFailure == null && w != null && t instanceof NoClassDefFoundError) {
+            // the binding's initialisation failed on the warm-up thread, which is about to record why
+            try {
+                w.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         Throwable first = nativeFailure;
         return first != null ? first : t;
     }

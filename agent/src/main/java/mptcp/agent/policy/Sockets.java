@@ -30,7 +30,12 @@ public final class Sockets {
      * @throws SocketException with {@code fallback=fail}, when the kernel refuses MPTCP
      */
     public static int create(int domain, boolean server) throws SocketException {
-        int fd;
+        int fd = server ? -1 : Spares.take(domain == LibC.AF_INET6);
+        if (fd >= 0) {
+            converted(fd, (domain == LibC.AF_INET6 ? "AF_INET6 " : "AF_INET ") + "socket (a spare)");
+            Decisions.createdMptcp(fd, domain == LibC.AF_INET6, false);
+            return fd;
+        }
         try {
             fd = Sock.open(domain, LibC.IPPROTO_MPTCP, true, server);
         } catch (Throwable t) {
@@ -39,6 +44,7 @@ public final class Sockets {
         }
         if (fd >= 0) {
             converted(fd, (domain == LibC.AF_INET6 ? "AF_INET6 " : "AF_INET ") + (server ? "listener" : "socket"));
+            Decisions.createdMptcp(fd, domain == LibC.AF_INET6, server);
             return fd;
         }
         refused(-fd);

@@ -73,6 +73,10 @@ public final class Stats {
         out.put("connections_tcp_accepted", CONNECTIONS_TCP_ACCEPTED.sum());
         out.put("listeners_converted", LISTENERS_CONVERTED.sum());
         out.put("listeners_kept_tcp", LISTENERS_KEPT_TCP.sum());
+        out.put("connections_tcp_rule", Decisions.CONNECTIONS_TCP_RULE.sum());
+        out.put("listeners_tcp_rule", Decisions.LISTENERS_TCP_RULE.sum());
+        out.put("connections_tcp_rule", Decisions.CONNECTIONS_TCP_RULE.sum());
+        out.put("listeners_tcp_rule", Decisions.LISTENERS_TCP_RULE.sum());
         out.put("option_conversions", total(CONVERSIONS));
         sums(CONVERSIONS).forEach((k, v) -> out.put("option_conversions_" + name(k), v));
         out.put("option_deviations", total(DEVIATIONS));

@@ -134,7 +134,7 @@ public final class Jmx implements DynamicMBean {
     @Override
     public Object invoke(String actionName, Object[] params, String[] signature) throws ReflectionException {
         if (actionName.equals("status") && (params == null || params.length == 0)) {
-            return Render.render(StatusReport.now(), false);
+            return Render.render(StatusReport.now().headed(String.valueOf(ProcessHandle.current().pid())), false);
         }
         throw new ReflectionException(new NoSuchMethodException(actionName));
     }

@@ -14,6 +14,16 @@ public final class Report {
     public final Map<String, String> items = new LinkedHashMap<>();
     public final List<Map<String, String>> sockets = new ArrayList<>();
 
+    /** This report behind the lines {@code agent: active} and {@code pid: <pid>}, as {@code status <pid>} prints it. */
+    public Report headed(String pid) {
+        Report r = new Report();
+        r.items.put("agent", "active");
+        r.items.put("pid", pid);
+        r.items.putAll(items);
+        r.sockets.addAll(sockets);
+        return r;
+    }
+
     /** The wire form. */
     public String wire() {
         StringBuilder b = new StringBuilder();

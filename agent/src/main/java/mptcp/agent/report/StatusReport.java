@@ -35,12 +35,27 @@ public final class StatusReport {
         return r;
     }
 
-    /** The key: value items, in display order: version, config, mptcp_available, every counter, jmx. */
+    /** The key: value items, in display order: version, config, mptcp_available, the rules, every counter, jmx. */
     static Map<String, String> items() {
         Map<String, String> out = new LinkedHashMap<>();
-        values(true).forEach((k, v) -> out.put(k, String.valueOf(v)));
+        values(true).forEach((k, v) -> {
+            out.put(k, String.valueOf(v));
+            if (k.equals("mptcp_available")) {
+                rules(out);
+            }
+        });
         out.put("jmx", Jmx.state());
         return out;
+    }
+
+    /** One item per active rule, in order: "rule_N: RULE  (where it was written)  kept_tcp=COUNT" (tcp rules). */
+    private static void rules(Map<String, String> out) {
+        mptcp.agent.config.Rules rules = mptcp.agent.policy.Decisions.rules();
+        for (int i = 0; i < rules.list().size(); i++) {
+            mptcp.agent.config.Rules.Rule r = rules.get(i);
+            out.put("rule_" + (i + 1), r + "  (" + r.origin + ")"
+                    + (r.tcp ? "  kept_tcp=" + mptcp.agent.policy.Decisions.count(i) : ""));
+        }
     }
 
     /**

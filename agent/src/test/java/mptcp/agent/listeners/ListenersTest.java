@@ -34,7 +34,7 @@ class ListenersTest {
             long inode = Listeners.listeningTcpFds().get(fd);
             assertEquals(1, EpollRegistrations.of(fd, inode).size(), "the selector's registration, read from fdinfo");
 
-            List<String> lines = Listeners.run(true, null);
+            List<String> lines = Listeners.run(true, null, null);
             assertTrue(lines.stream().anyMatch(l -> l.contains(":" + port + " (fd " + fd + "): converted to MPTCP")), lines.toString());
             assertEquals(LibC.IPPROTO_MPTCP, Sock.protocol(fd), "same fd number, now an MPTCP listener");
             assertEquals(0, Sock.getInt(fd, LibC.SOL_SOCKET, LibC.SO_REUSEPORT), "nothing left joinable");
@@ -56,11 +56,25 @@ class ListenersTest {
             ch.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
             int port = ((InetSocketAddress) ch.getLocalAddress()).getPort();
             int fd = fdOf(port);
-            List<String> lines = Listeners.run(true, null);
+            List<String> lines = Listeners.run(true, null, null);
             assertTrue(lines.stream().anyMatch(l -> l.contains("(fd " + fd + "): kept TCP: the application set SO_REUSEPORT")),
                     lines.toString());
             assertEquals(LibC.IPPROTO_TCP, Sock.protocol(fd));
             assertEquals(1, Sock.getInt(fd, LibC.SOL_SOCKET, LibC.SO_REUSEPORT));
+        }
+    }
+
+    @Test
+    void aTcpBindRuleKeepsItsListenersTcp() throws Exception {
+        try (ServerSocketChannel ch = ServerSocketChannel.open()) {
+            ch.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            int port = ((InetSocketAddress) ch.getLocalAddress()).getPort();
+            int fd = fdOf(port);
+            // the default loopback=tcp: sockets bound to loopback addresses stay plain TCP
+            List<String> lines = Listeners.run(true, null, mptcp.agent.config.Config.defaults().rules);
+            assertTrue(lines.stream().anyMatch(l -> l.contains("(fd " + fd + "): kept TCP: rule 'tcp bind 127.0.0.0/8' (loopback=tcp)")),
+                    lines.toString());
+            assertEquals(LibC.IPPROTO_TCP, Sock.protocol(fd));
         }
     }
 

@@ -35,7 +35,7 @@ public final class IsolationApp {
                 + " from " + jarOf(LibraryLoader.class) + " and " + jarOf(com.kenai.jffi.Library.class));
         System.out.println("ASM from " + jarOf(org.objectweb.asm.ClassReader.class));
 
-        for (String hidden : new String[] {"mptcp.agent.Agent", "mptcp.sys.Sock", "mptcp.agent.Interceptor"}) {
+        for (String hidden : new String[] {"mptcp.agent.Agent", "mptcp.sys.Sock", "mptcp.agent.policy.Sockets"}) {
             try {
                 Class.forName(hidden);
                 System.out.println("VISIBLE " + hidden);

@@ -16,6 +16,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -25,7 +26,10 @@ import java.util.concurrent.TimeUnit;
  * and jdk.net.ExtendedSocketOptions (by reflection: IP_DONTFRAGMENT exists on JDK 19+ only) and the Socket setters, on
  * every kind of socket, peer family and phase, it sets the option, reads it back, then checks that the connection
  * still carries data, and prints one line per cell:
- * <pre>cell &lt;kind&gt; &lt;peer&gt; &lt;phase&gt; &lt;option&gt; set=&lt;ok|Exception&gt; get=&lt;value|Exception&gt; ... data=&lt;ok|Exception&gt;</pre>
+ * <pre>cell &lt;kind&gt; &lt;peer&gt; &lt;phase&gt; &lt;option&gt; set=&lt;ok|Exception&gt; get=&lt;value|Exception&gt; ... data=&lt;ok|Exception&gt; proto=&lt;p,p,...&gt;</pre>
+ * where proto lists the kernel's SO_PROTOCOL (6 TCP, 262 MPTCP) of the cell's sockets in the order they were made:
+ * client cells {@code client,accepted}, server cells {@code listener,client,accepted}; a cell whose set-up failed
+ * has {@code failed=<Exception>} and no proto.
  * and one {@code supported <class> <options>} line per socket class (the JDK's capability probes), then {@code DONE}.
  * The test runs it with and without the agent and compares the lines.
  */
@@ -207,6 +211,7 @@ public final class OptionMatrix {
     private static void client(String kind, ServerSocket listener, String phase, StringBuilder line, Body body)
             throws Exception {
         InetSocketAddress to = new InetSocketAddress(listener.getInetAddress(), listener.getLocalPort());
+        Map<Integer, String> existing = KernelView.sockets();
         boolean before = !phase.equals("after-connect");
         boolean bound = phase.equals("bound-before-connect");
         List<AutoCloseable> open = new ArrayList<>();
@@ -277,6 +282,7 @@ public final class OptionMatrix {
                 write.run();
                 return check(accepted.getInputStream());
             }));
+            line.append(" proto=").append(KernelView.newProtocols(existing));
         } finally {
             close(open);
         }
@@ -285,6 +291,7 @@ public final class OptionMatrix {
     /** A listener of {@code kind}, and a connection to it; {@code body} runs on the listener or the accepted socket. */
     private static void server(String kind, String peer, String phase, StringBuilder line, Body body) throws Exception {
         InetSocketAddress at = new InetSocketAddress(peer.equals("v4") ? V4 : V6, 0);
+        Map<Integer, String> existing = KernelView.sockets();
         List<AutoCloseable> open = new ArrayList<>();
         try {
             End listenerEnd;
@@ -353,6 +360,7 @@ public final class OptionMatrix {
                 }
                 return check(client.getInputStream());
             }));
+            line.append(" proto=").append(KernelView.newProtocols(existing));
         } finally {
             close(open);
         }

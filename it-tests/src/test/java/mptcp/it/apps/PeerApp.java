@@ -17,8 +17,12 @@ import java.util.List;
  *       and prints {@code ACCEPTED <remote port>} per connection (the accepted socket is kept);</li>
  *   <li>{@code connect <host> <port>} → connects a Socket (kept), exchanges nothing, prints
  *       {@code CONNECTED <local port>} or {@code EXCEPTION ...};</li>
+ *   <li>{@code oob} → setOOBInline(true) on the socket connected last, prints {@code OOB ok <read back>} or
+ *       {@code OOB EXCEPTION ...};</li>
  *   <li>{@code jmx} → creates the platform MBean server, waits up to 20 s for {@code mptcp.agent:type=Agent} and
- *       prints {@code JMX name=value ...} of its counters (or {@code JMX missing});</li>
+ *       prints {@code JMX name=value ...} of its counters (or {@code JMX missing}), then {@code JMXSTATUS <line>}
+ *       per line of its {@code status()} operation, {@code JMXUNKNOWN <what reading an unknown attribute gave>} and
+ *       {@code JMXEND};</li>
  *   <li>{@code exit} → closes everything and exits.</li>
  * </ul>
  */
@@ -40,6 +44,18 @@ public final class PeerApp {
                         s.connect(new InetSocketAddress(InetAddress.getByName(w[1]), Integer.parseInt(w[2])), 10_000);
                         keep(s);
                         System.out.println("CONNECTED " + s.getLocalPort());
+                        break;
+                    case "oob": // setOOBInline(true) on the socket connected last
+                        Socket last;
+                        synchronized (KEEP) {
+                            last = (Socket) KEEP.get(KEEP.size() - 1);
+                        }
+                        try {
+                            last.setOOBInline(true);
+                            System.out.println("OOB ok " + last.getOOBInline());
+                        } catch (java.io.IOException e) {
+                            System.out.println("OOB EXCEPTION " + e);
+                        }
                         break;
                     case "jmx":
                         jmx();
@@ -96,6 +112,16 @@ public final class PeerApp {
             b.append(' ').append(a).append('=').append(server.getAttribute(name, a));
         }
         System.out.println(b);
+        // the operation status(): the text of "status <pid>", one line per output line
+        for (String l : String.valueOf(server.invoke(name, "status", new Object[0], new String[0])).split("\n")) {
+            System.out.println("JMXSTATUS " + l);
+        }
+        try {
+            System.out.println("JMXUNKNOWN " + server.getAttribute(name, "no_such_counter"));
+        } catch (javax.management.AttributeNotFoundException e) {
+            System.out.println("JMXUNKNOWN " + e.getClass().getSimpleName());
+        }
+        System.out.println("JMXEND");
     }
 
     private static <T extends AutoCloseable> T keep(T c) {

@@ -31,8 +31,9 @@ import com.sun.net.httpserver.HttpServer;
  * prints {@code OK <api>} (or {@code EXCEPTION <class>: <message>}), then {@code READY} and keeps every socket open
  * until a line or EOF arrives on stdin. The test reads the sockets' protocol from the kernel meanwhile.
  *
- * <p>Usage: {@code SocketApp [--pre-listener] <api>...}; with --pre-listener it first opens a ServerSocket, prints
- * {@code PRELISTEN <port>} and waits for a line on stdin before going on (for attach tests).
+ * <p>Usage: {@code SocketApp [--deny-mptcp] [--pre-listener] <api>...}; with --deny-mptcp it first installs a
+ * seccomp filter that fails MPTCP socket creation with EPERM ({@link Seccomp}); with --pre-listener it first opens a
+ * ServerSocket, prints {@code PRELISTEN <port>} and waits for a line on stdin before going on (for attach tests).
  */
 public final class SocketApp {
     private static final List<AutoCloseable> KEEP = new ArrayList<>();
@@ -41,13 +42,18 @@ public final class SocketApp {
     public static void main(String[] args) throws Exception {
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         int first = 0;
-        if (args[0].equals("--pre-listener")) {
+        if (args[0].equals("--deny-mptcp")) {
+            Seccomp.denyMptcpSockets();
+            System.out.println("SECCOMP socket(IPPROTO_MPTCP) -> EPERM");
+            first = 1;
+        }
+        if (args[first].equals("--pre-listener")) {
             ServerSocket pre = new ServerSocket(0, 50, LOOPBACK);
             KEEP.add(pre);
             System.out.println("PRELISTEN " + pre.getLocalPort());
             System.out.flush();
             in.readLine();
-            first = 1;
+            first++;
         }
         for (int i = first; i < args.length; i++) {
             try {
@@ -76,6 +82,7 @@ public final class SocketApp {
             case "http": http(false); break;
             case "urlconnection": http(true); break;
             case "virtual": virtual(); break;
+            case "options": options(); break;
             default: throw new IllegalArgumentException("unknown api " + api);
         }
     }
@@ -131,15 +138,41 @@ public final class SocketApp {
             exchange.getResponseBody().write(body);
             exchange.close();
         });
+        // "/hold": the body's first bytes, then the response stays unfinished until the app ends, so the client's
+        // connection stays in use (not in HttpURLConnection's keep-alive cache, which closes idle ones after ~5 s)
+        // until the test has read the sockets from the kernel
+        java.util.concurrent.CountDownLatch end = new java.util.concurrent.CountDownLatch(1);
+        server.createContext("/hold", exchange -> {
+            exchange.sendResponseHeaders(200, 0);
+            OutputStream out = exchange.getResponseBody();
+            out.write("pong".getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            try {
+                end.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            exchange.close();
+        });
+        java.util.concurrent.ExecutorService handlers = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "http-handler");
+            t.setDaemon(true);
+            return t;
+        });
+        server.setExecutor(handlers);
         server.start();
-        KEEP.add(() -> server.stop(0));
+        KEEP.add(() -> {
+            end.countDown();
+            server.stop(0);
+            handlers.shutdownNow();
+        });
         URI uri = URI.create("http://" + LOOPBACK.getHostAddress() + ":" + server.getAddress().getPort() + "/");
         String body;
         if (urlConnection) {
-            HttpURLConnection c = (HttpURLConnection) uri.toURL().openConnection();
-            try (InputStream s = c.getInputStream()) {
-                body = new String(s.readAllBytes(), StandardCharsets.UTF_8);
-            }
+            HttpURLConnection c = (HttpURLConnection) uri.resolve("/hold").toURL().openConnection();
+            InputStream s = c.getInputStream();
+            body = new String(s.readNBytes(4), StandardCharsets.UTF_8);
+            KEEP.add(c::disconnect); // closed at the end (before the server, KEEP closes in order)
         } else {
             HttpClient client = HttpClient.newHttpClient();
             body = client.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString()).body();
@@ -169,6 +202,26 @@ public final class SocketApp {
         if (failure[0] != null) {
             throw new Exception(failure[0]);
         }
+    }
+
+    /**
+     * Two connections to one listener: the first client calls setOOBInline(true) before connecting (compat turns it
+     * into plain TCP: an option conversion), the second after connecting (emulated on the MPTCP connection: an option
+     * deviation). Prints {@code OPTIONS <converted client's local port> <emulated client's local port>}.
+     */
+    static void options() throws Exception {
+        ServerSocket server = keep(new ServerSocket(0, 50, LOOPBACK));
+        Socket converted = keep(new Socket());
+        converted.setOOBInline(true);
+        converted.connect(server.getLocalSocketAddress());
+        keep(server.accept());
+        Socket emulated = keep(new Socket(LOOPBACK, server.getLocalPort()));
+        keep(server.accept());
+        emulated.setOOBInline(true);
+        if (!converted.getOOBInline() || !emulated.getOOBInline()) {
+            throw new IllegalStateException("SO_OOBINLINE does not read back");
+        }
+        System.out.println("OPTIONS " + converted.getLocalPort() + " " + emulated.getLocalPort());
     }
 
     private static void pingPong(OutputStream out, InputStream in) throws Exception {

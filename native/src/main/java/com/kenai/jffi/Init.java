@@ -31,7 +31,9 @@ final class Init {
                         loaded = true;
                         return;
                     } catch (UnsatisfiedLinkError e) {
-                        break; // let jffi's StubLoader try its ways and report
+                        // e.g. a noexec temp directory. jffi's StubLoader would now extract the stub once more, into
+                        // java.io.tmpdir itself (not a private directory): never let it; report this cause instead.
+                        throw e;
                     }
                 }
             }

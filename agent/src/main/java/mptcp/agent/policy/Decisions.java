@@ -1,0 +1,215 @@
+package mptcp.agent.policy;
+
+import java.util.Arrays;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+import mptcp.agent.config.AddressPrefix;
+import mptcp.agent.config.Rules;
+import mptcp.agent.log.Log;
+import mptcp.sys.Errno;
+import mptcp.sys.LibC;
+import mptcp.sys.Sock;
+import mptcp.sys.Swap;
+
+/**
+ * Applies the {@link Rules} ({@code rules}, {@code loopback}) to a socket just before a library connects or binds it:
+ * when the first matching rule says {@code tcp} and the socket is MPTCP, it becomes plain TCP with its state kept, then
+ * the library's call proceeds. The address comes as primitives: an IPv4 address as an int (a.b.c.d = a << 24 | ...),
+ * an IPv6 one as two big-endian longs.
+ *
+ * <p>Cost: when no rule says tcp for the scope, nothing; otherwise a few comparisons, no allocation. A socket kept TCP
+ * costs a conversion: for a socket the agent made and nothing was set on since ({@link #FRESH}: no option, not bound),
+ * {@link Swap#replaceFresh} (about 6 syscalls); otherwise one getsockopt plus {@link Swap#convert} (about 30: options
+ * and bound address carried). Never throws into the application: a failure leaves the socket as it was.
+ */
+public final class Decisions {
+    /** Connections and bound sockets (listeners) kept TCP by a rule. */
+    public static final LongAdder CONNECTIONS_TCP_RULE = new LongAdder();
+    public static final LongAdder LISTENERS_TCP_RULE = new LongAdder();
+    private static volatile LongAdder[] perRule = new LongAdder[0];
+    private static volatile Rules rules = Rules.loopback(true);
+
+    /**
+     * What the agent knows of each socket by fd number: {@link #FRESH} (+ how it was made), {@link #KEPT_TCP} (made TCP
+     * by a rule), or 0 (nothing known). Every way a library gets a socket fd that the agent sees (creation, accept)
+     * resets the entry, so a reused fd number never inherits an old state; every option set or bind seen clears
+     * {@link #FRESH}. fds from {@link #MAX_TRACKED} up are not tracked (always the full conversion).
+     */
+    private static volatile byte[] state = new byte[1024];
+    static final byte KEPT_TCP = 1;
+    static final byte FRESH = 4;
+    static final byte FRESH_INET6 = 8;
+    static final byte FRESH_REUSE = 16;
+    private static final int MAX_TRACKED = 1 << 22;
+
+    /** Rule and destination (or bound address) already named in an INFO line; bounded. */
+    private static final Set<String> NAMED = ConcurrentHashMap.newKeySet();
+    private static final int MAX_NAMED = 1024;
+
+    private Decisions() {
+    }
+
+    static void configure(Rules r) {
+        LongAdder[] counts = new LongAdder[r.list().size()];
+        for (int i = 0; i < counts.length; i++) {
+            counts[i] = new LongAdder();
+        }
+        perRule = counts;
+        rules = r;
+    }
+
+    public static Rules rules() {
+        return rules;
+    }
+
+    /** How many sockets rule {@code index} kept TCP. */
+    public static long count(int index) {
+        LongAdder[] c = perRule;
+        return index < c.length ? c[index].sum() : 0;
+    }
+
+    /** The agent made {@code fd} an MPTCP socket of this domain (AF_INET6 dual stack, or AF_INET), with SO_REUSEADDR or not. */
+    static void createdMptcp(int fd, boolean inet6, boolean reuse) {
+        set(fd, (byte) (FRESH | (inet6 ? FRESH_INET6 : 0) | (reuse ? FRESH_REUSE : 0)));
+    }
+
+    /** A library got socket {@code fd} some other way (made it itself, accepted it): nothing known about it. */
+    public static void unknown(int fd) {
+        set(fd, (byte) 0);
+    }
+
+    /** An option is being set on {@code fd}, or it was bound: it is no longer fresh. Allocates nothing. */
+    public static void touched(int fd) {
+        byte[] s = state;
+        if (fd >= 0 && fd < s.length && (s[fd] & FRESH) != 0) {
+            s[fd] = 0;
+        }
+    }
+
+    /**
+     * True when a rule made {@code fd} TCP (before its connect or bind): no need to ask the kernel what it, or a
+     * connection accepted from it, negotiated.
+     */
+    public static boolean keptTcp(int fd) {
+        byte[] s = state;
+        return fd >= 0 && fd < s.length && s[fd] == KEPT_TCP;
+    }
+
+    private static void set(int fd, byte value) {
+        if (fd < 0 || fd >= MAX_TRACKED) {
+            return;
+        }
+        byte[] s = state;
+        if (fd >= s.length) {
+            if (value == 0) {
+                return;
+            }
+            synchronized (Decisions.class) {
+                s = state;
+                if (fd >= s.length) {
+                    s = Arrays.copyOf(s, Math.min(MAX_TRACKED, Math.max(fd + 1, s.length * 2)));
+                    state = s;
+                }
+            }
+        }
+        s[fd] = value;
+    }
+
+    /** Whether any rule says tcp for connects; false: {@link #beforeConnect} would do nothing, callers may skip it. */
+    public static boolean decidesConnect() {
+        return rules.decidesConnect();
+    }
+
+    public static boolean decidesBind() {
+        return rules.decidesBind();
+    }
+
+    /** Before connecting {@code fd} to {@code hi:lo} (IPv6 value; IPv4 as ::ffff:a.b.c.d), {@code port}. */
+    public static void beforeConnect(int fd, long hi, long lo, int port) {
+        Rules r = rules;
+        if (r.decidesConnect()) {
+            decide(r, false, fd, hi, lo, port);
+        }
+    }
+
+    /** Before binding {@code fd} to {@code hi:lo}, {@code port} (0: any free port). */
+    public static void beforeBind(int fd, long hi, long lo, int port) {
+        Rules r = rules;
+        if (r.decidesBind()) {
+            decide(r, true, fd, hi, lo, port);
+        }
+    }
+
+    private static void decide(Rules r, boolean bind, int fd, long hi, long lo, int port) {
+        try {
+            int i = r.match(bind, hi, lo, port);
+            if (i == Rules.NONE) {
+                return;
+            }
+            if (!r.tcp(i)) {
+                named(r, i, hi, lo, port, "MPTCP");
+                return;
+            }
+            byte[] s = state;
+            byte known = fd >= 0 && fd < s.length ? s[fd] : 0;
+            int rc;
+            if ((known & FRESH) != 0) {
+                // made by the agent and untouched since: no options or address to carry
+                boolean inet6 = (known & FRESH_INET6) != 0;
+                int domain = inet6 ? LibC.AF_INET6 : LibC.AF_INET;
+                if ((known & FRESH_REUSE) != 0) {
+                    rc = Swap.replaceFresh(fd, domain, 0, inet6, true);
+                } else {
+                    // the MPTCP socket, still fresh, serves the next client socket instead of being closed
+                    int spare = Swap.replaceFreshKeeping(fd, domain, 0, inet6);
+                    rc = spare < 0 ? spare : 0;
+                    if (spare >= 0) {
+                        Spares.give(spare, inet6);
+                    }
+                }
+            } else if (known == KEPT_TCP || Sock.protocol(fd) != LibC.IPPROTO_MPTCP) {
+                return; // already TCP (mode, fallback, an earlier rule)
+            } else {
+                rc = Swap.convert(fd, 0);
+            }
+            if (rc != 0) {
+                Log.once(Log.Level.WARN, "rule-convert", "could not keep a socket TCP as rule '" + r.get(i) + "' says ("
+                        + Errno.describe(-rc) + "); it stays MPTCP");
+                return;
+            }
+            set(fd, KEPT_TCP);
+            (bind ? LISTENERS_TCP_RULE : CONNECTIONS_TCP_RULE).increment();
+            LongAdder[] c = perRule;
+            if (i < c.length) {
+                c[i].increment();
+            }
+            if (Log.enabled(Log.Level.DEBUG)) {
+                Log.debug("fd " + fd + ": " + (bind ? "bind to " : "connect to ") + where(hi, lo, port)
+                        + ": plain TCP by rule '" + r.get(i) + "'");
+            }
+            named(r, i, hi, lo, port, "plain TCP");
+        } catch (Throwable t) {
+            Log.once(Log.Level.WARN, "rule-decide", "cannot apply the rules (" + t + "); sockets stay as they are");
+        }
+    }
+
+    /** One INFO line per rule and destination (connect) or local address and port (bind). */
+    private static void named(Rules r, int i, long hi, long lo, int port, String outcome) {
+        if (!Log.enabled(Log.Level.INFO) || NAMED.size() >= MAX_NAMED) {
+            return;
+        }
+        boolean bind = r.get(i).bind;
+        String what = (bind ? "sockets bound to " : "connections to ") + where(hi, lo, port);
+        if (NAMED.add(i + " " + what)) {
+            Log.info(what + ": " + outcome + " by rule '" + r.get(i) + "' (" + r.get(i).origin + "); once per "
+                    + (bind ? "address" : "destination"));
+        }
+    }
+
+    private static String where(long hi, long lo, int port) {
+        String host = AddressPrefix.format(hi, lo);
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+    }
+}

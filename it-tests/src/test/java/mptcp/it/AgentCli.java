@@ -1,0 +1,31 @@
+package mptcp.it;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs the agent's command line, {@code java -jar mptcp-agent.jar <args>}, on a given JDK and captures its exit code
+ * and output (stdout + stderr), with a deadline. (Named so it does not shadow the agent's own {@code Cli}.)
+ */
+public final class AgentCli {
+    public final int exit;
+    public final String output;
+
+    private AgentCli(Proc p) {
+        this.exit = p.exit;
+        this.output = p.output;
+    }
+
+    public static AgentCli run(Jdk jdk, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(jdk.java(), "-jar", ChildJvm.AGENT.toString()));
+        cmd.addAll(List.of(args));
+        return new AgentCli(Proc.run(cmd, Map.of(), 60));
+    }
+
+    @Override
+    public String toString() {
+        return "exit " + exit + ":\n" + output;
+    }
+}
