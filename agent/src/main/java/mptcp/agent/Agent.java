@@ -7,6 +7,7 @@ import mptcp.agent.config.Build;
 import mptcp.agent.config.Config;
 import mptcp.agent.engine.InterceptionModule;
 import mptcp.agent.jdk.JdkModule;
+import mptcp.agent.listeners.Listeners;
 import mptcp.agent.log.Log;
 import mptcp.agent.log.Slf4jOutput;
 import mptcp.agent.log.StderrOutput;
@@ -17,7 +18,8 @@ import mptcp.agent.report.StatusRequest;
 
 /**
  * Starts the agent in a JVM, from premain or agentmain (see mptcp.agent.boot.Launcher): reads the configuration,
- * installs the interception modules that are switched on, starts the status plumbing.
+ * installs the interception modules that are switched on, converts the existing listeners on attach, starts the
+ * status plumbing.
  */
 public final class Agent {
     /** The intercepted libraries, in install order. */
@@ -73,7 +75,24 @@ public final class Agent {
         System.setProperty(Build.ACTIVE_PROPERTY, Build.VERSION + "; " + config.text);
         Log.info("active (" + (attached ? "attached" : "premain") + "), " + config.text);
         Policy.warmUpNative();
+        if (attached) {
+            convertListeners(config);
+        }
         Jmx.start();
+    }
+
+    /** On attach: the listeners the application already has become MPTCP (issue 11), or stay TCP with a reason. */
+    private static void convertListeners(Config config) {
+        String keep = !config.convertListeners ? "listeners=keep"
+                : !config.convertsServers() ? "mode=client converts no listener" : null;
+        try {
+            for (String line : Listeners.run(keep == null, keep, config.rules)) {
+                Log.info(line);
+            }
+        } catch (Throwable t) {
+            System.setProperty(Listeners.RESULT_PROPERTY, "listeners not converted: " + t);
+            Log.error("converting the existing listeners failed (" + t + "); they stay TCP");
+        }
     }
 
     /**

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** {@code attach <pid>}: sockets made after the attach are MPTCP; the ones before stay TCP and are named. */
+/** {@code attach <pid>}: sockets made after the attach are MPTCP; with listeners=keep the ones before stay TCP and are named. */
 class AttachIT {
 
     @ParameterizedTest
@@ -19,10 +19,11 @@ class AttachIT {
     void attachConvertsSocketsCreatedAfterwards(Jdk jdk) throws Exception {
         try (ChildJvm app = ChildJvm.java(jdk, List.of(), "mptcp.it.apps.SocketApp", "--pre-listener", "socket", "channel", "async")) {
             String port = app.expect("PRELISTEN ").split(" ")[1];
-            AgentCli attach = AgentCli.run(jdk, "attach", String.valueOf(app.pid()), ChildJvm.LOOPBACK_MPTCP);
+            AgentCli attach = AgentCli.run(jdk, "attach", String.valueOf(app.pid()), "listeners=keep," + ChildJvm.LOOPBACK_MPTCP);
             assertEquals(0, attach.exit, attach.toString());
             assertTrue(attach.output.contains("active in JVM " + app.pid()), attach.toString());
-            assertTrue(attach.output.contains("stay TCP until the application reopens them: 127.0.0.1:" + port), attach.toString());
+            assertTrue(attach.output.matches("(?s).*listener 127\\.0\\.0\\.1:" + port + " \\(fd \\d+\\): kept TCP: listeners=keep.*"),
+                    attach.toString());
 
             AgentCli again = AgentCli.run(jdk, "attach", String.valueOf(app.pid()), "mode=server");
             assertEquals(0, again.exit, again.toString());

@@ -12,6 +12,8 @@ public final class Errno {
     public static final int EOPNOTSUPP = 95;
     public static final int EAFNOSUPPORT = 97;
     public static final int EISCONN = 106;
+    public static final int EADDRINUSE = 98;
+    public static final int EADDRNOTAVAIL = 99;
 
     private Errno() {
     }
@@ -30,6 +32,8 @@ public final class Errno {
             case EOPNOTSUPP: name = "EOPNOTSUPP"; break;
             case EAFNOSUPPORT: name = "EAFNOSUPPORT"; break;
             case EISCONN: name = "EISCONN"; break;
+            case EADDRINUSE: name = "EADDRINUSE"; break;
+            case EADDRNOTAVAIL: name = "EADDRNOTAVAIL"; break;
             default: name = "errno " + errno;
         }
         String text = Sock.strerror(errno);

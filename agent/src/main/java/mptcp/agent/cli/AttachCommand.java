@@ -37,7 +37,10 @@ final class AttachCommand {
                 return 1;
             }
             out.println("mptcp-agent " + active + " active in JVM " + pid + ": TCP sockets it creates from now on are MPTCP");
-            if (!listeners.isEmpty()) {
+            String handedOver = target.properties().getProperty(Build.LISTENERS_PROPERTY);
+            if (handedOver != null && !handedOver.isEmpty()) {
+                out.println(handedOver); // one line per listener: converted to MPTCP, or kept TCP and why
+            } else if (handedOver == null && !listeners.isEmpty()) {
                 out.println("listening sockets opened before the attach stay TCP until the application reopens them: "
                         + String.join(", ", listeners));
             }

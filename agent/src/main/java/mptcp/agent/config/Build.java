@@ -6,6 +6,11 @@ public final class Build {
     public static final String VERSION = version();
     /** Set in the target JVM once installed: "version; options". Read by attach and status. */
     public static final String ACTIVE_PROPERTY = "mptcp-agent.active";
+    /**
+     * Set in the target JVM by an attach that looked at the listeners the application already had: one line per
+     * listener (converted to MPTCP, or kept TCP and why), "\n"-separated. Printed by the attach command.
+     */
+    public static final String LISTENERS_PROPERTY = "mptcp-agent.listeners";
 
     private Build() {
     }

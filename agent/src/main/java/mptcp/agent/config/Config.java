@@ -55,6 +55,9 @@ public final class Config {
         key("options", "compat|strict", "compat: a socket option or urgent data MPTCP lacks gets its MPTCP equivalent, or"
                 + " (before connect) turns that socket into plain TCP with its state kept, one INFO line per option;"
                 + " strict: the error surfaces, like mptcpize");
+        key("listeners", "convert|keep", "on attach: convert hands each listening TCP socket the JVM already has over to"
+                + " an MPTCP listener on the same address and fd, losing no connection (or keeps it TCP and says why);"
+                + " keep leaves them TCP");
         key("log_output", "stderr|slf4j", "where the agent's log lines go: stderr, or the application's own slf4j (logger"
                 + " mptcp.agent) once the application has initialised it; earlier lines go to stderr");
         key("loopback", "tcp|mptcp", "tcp: connections to loopback (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104) and"
@@ -82,6 +85,8 @@ public final class Config {
     public final Fallback fallback;
     public final Log.Level log;
     public final OptionPolicy options;
+    /** On attach, convert the listeners that already exist ({@code listeners=convert}). */
+    public final boolean convertListeners;
     public final LogOutput logOutput;
     /** {@code loopback=tcp}. */
     public final boolean loopbackTcp;
@@ -98,6 +103,7 @@ public final class Config {
         fallback = Fallback.valueOf(values.get("fallback").toUpperCase(Locale.ROOT));
         log = Log.Level.valueOf(values.get("log").toUpperCase(Locale.ROOT));
         options = OptionPolicy.valueOf(values.get("options").toUpperCase(Locale.ROOT));
+        convertListeners = "convert".equals(values.get("listeners"));
         logOutput = LogOutput.valueOf(values.get("log_output").toUpperCase(Locale.ROOT));
         loopbackTcp = values.get("loopback").equals("tcp");
         rules = Rules.parse(values.get("rules"), sources.getOrDefault("rules", "defaults"), loopbackTcp);

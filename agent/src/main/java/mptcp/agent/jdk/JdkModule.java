@@ -47,6 +47,11 @@ public final class JdkModule implements InterceptionModule {
     /** Outgoing connections: connected at once (returns 1), or later via pollConnect / the async checkConnect. */
     static final Redirect CONNECT0 = Redirect.ofStatic(NET, "connect0", "(Z" + FD + "Ljava/net/InetAddress;I)I",
             JdkSockets.class, NET);
+    /** JDK 17's legacy PlainSocketImpl connects and binds in its own natives: the rules decide there too. */
+    static final Redirect SOCKET_CONNECT = Redirect.ofInstance(LEGACY_BASE, "socketConnect", "(Ljava/net/InetAddress;II)V",
+            JdkSockets.class, LEGACY_BASE);
+    static final Redirect SOCKET_BIND = Redirect.ofInstance(LEGACY_BASE, "socketBind", "(Ljava/net/InetAddress;I)V",
+            JdkSockets.class, LEGACY_BASE);
     /** Binding (listeners, and clients that bind first): the rules decide before the JDK binds. */
     static final Redirect BIND0 = Redirect.ofStatic(NET, "bind0", "(" + FD + "ZZLjava/net/InetAddress;I)V",
             JdkSockets.class, NET);
@@ -55,8 +60,6 @@ public final class JdkModule implements InterceptionModule {
     static final Redirect CHECK_CONNECT = Redirect.ofStatic(ASYNC_CHANNEL, "checkConnect", "(I)V", JdkSockets.class,
             ASYNC_CHANNEL);
     /** JDK 17's legacy PlainSocketImpl: its connect and accept natives, for counting those connections. */
-    static final Redirect SOCKET_CONNECT = Redirect.ofInstance(LEGACY_BASE, "socketConnect", "(Ljava/net/InetAddress;II)V",
-            JdkSockets.class, LEGACY_BASE);
     static final Redirect SOCKET_ACCEPT = Redirect.ofInstance(LEGACY_BASE, "socketAccept", "(Ljava/net/SocketImpl;)V",
             JdkSockets.class, LEGACY_BASE);
     /** Accepted connections. */
@@ -91,7 +94,7 @@ public final class JdkModule implements InterceptionModule {
     static final List<Redirect> REDIRECTS = List.of(SOCKET0, SOCKET_CREATE, CONNECT0, POLL_CONNECT, CHECK_CONNECT,
             SOCKET_CONNECT, SOCKET_ACCEPT, ACCEPT, SET_INT_OPTION0, GET_INT_OPTION0, SEND_OOB, SOCKET_SEND_URGENT_DATA, SET_QUICK_ACK0, GET_QUICK_ACK0,
             SET_IP_DONT_FRAGMENT0, GET_IP_DONT_FRAGMENT0, BIND0, SET_KEEPALIVE_PROBES0, SET_KEEPALIVE_TIME0,
-            SET_KEEPALIVE_INTVL0);
+            SET_KEEPALIVE_INTVL0, SOCKET_BIND);
 
     @Override
     public String name() {

@@ -43,6 +43,7 @@ public final class JdkSockets {
     /** JDK 17's legacy {@code PlainSocketImpl.socketCreate(stream, isServer)}: made by the JDK, then swapped to MPTCP. */
     public static void socketCreate(Object impl, boolean stream, boolean server) throws Throwable {
         JdkModule.SOCKET_CREATE.original().invokeExact(impl, stream, server);
+        Decisions.unknown(JdkFds.fdValOrMinus1(JdkFds.ofSocketImpl(impl))); // its options are set where the agent cannot see
         if (stream) {
             Sockets.convertFresh(JdkFds.fdVal(JdkFds.ofSocketImpl(impl)), server);
         }
@@ -68,6 +69,23 @@ public final class JdkSockets {
         }
         JdkModule.BIND0.original().invokeExact(fd, preferIPv6, useExclBind, addr, port);
         Decisions.touched(JdkFds.fdValOrMinus1(fd)); // bound: converted the full way from now on, keeping the address
+    }
+
+    /** The legacy {@code socketConnect(address, port, timeout)}: the rules, the JDK's connect, then the connection classified. */
+    public static void socketConnect(Object impl, InetAddress address, int port, int timeout) throws Throwable {
+        if (Decisions.decidesConnect()) {
+            rules(false, JdkFds.ofSocketImpl(impl), address, port);
+        }
+        JdkModule.SOCKET_CONNECT.original().invokeExact(impl, address, port, timeout);
+        established(JdkFds.ofSocketImpl(impl), null);
+    }
+
+    /** The legacy {@code socketBind(address, port)}: the rules, then the JDK's bind. */
+    public static void socketBind(Object impl, InetAddress address, int port) throws Throwable {
+        if (Decisions.decidesBind()) {
+            rules(true, JdkFds.ofSocketImpl(impl), address, port);
+        }
+        JdkModule.SOCKET_BIND.original().invokeExact(impl, address, port);
     }
 
     /**
@@ -131,12 +149,6 @@ public final class JdkSockets {
     public static void checkConnect(int fd) throws Throwable {
         JdkModule.CHECK_CONNECT.original().invokeExact(fd);
         Connections.established(fd, -1);
-    }
-
-    /** JDK 17's legacy {@code PlainSocketImpl.socketConnect}. */
-    public static void socketConnect(Object impl, InetAddress address, int port, int timeout) throws Throwable {
-        JdkModule.SOCKET_CONNECT.original().invokeExact(impl, address, port, timeout);
-        established(JdkFds.ofSocketImpl(impl), null);
     }
 
     /** JDK 17's legacy {@code PlainSocketImpl.socketAccept}: {@code accepted} receives the new connection. */

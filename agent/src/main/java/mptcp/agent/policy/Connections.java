@@ -132,7 +132,7 @@ public final class Connections {
     }
 
     /** At most {@link #LINES_PER_MINUTE} destination lines per minute. */
-    private static boolean allowLine() {
+    static boolean allowLine() {
         long minute = System.nanoTime() / 60_000_000_000L;
         long w = WINDOW.get();
         if (w != minute && WINDOW.compareAndSet(w, minute)) {

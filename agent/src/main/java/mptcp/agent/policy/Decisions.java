@@ -152,6 +152,9 @@ public final class Decisions {
                 named(r, i, hi, lo, port, "MPTCP");
                 return;
             }
+            if (Policy.nativeBroken) {
+                return; // no MPTCP socket can exist; the failure was reported once by Sockets
+            }
             byte[] s = state;
             byte known = fd >= 0 && fd < s.length ? s[fd] : 0;
             int rc;
@@ -195,14 +198,18 @@ public final class Decisions {
         }
     }
 
-    /** One INFO line per rule and destination (connect) or local address and port (bind). */
+    /**
+     * One INFO line per rule and destination (connect) or local address and port (bind), sharing the limit of the
+     * destination lines of {@link Connections} (at most 20 a minute).
+     */
     private static void named(Rules r, int i, long hi, long lo, int port, String outcome) {
         if (!Log.enabled(Log.Level.INFO) || NAMED.size() >= MAX_NAMED) {
             return;
         }
         boolean bind = r.get(i).bind;
         String what = (bind ? "sockets bound to " : "connections to ") + where(hi, lo, port);
-        if (NAMED.add(i + " " + what)) {
+        String key = i + " " + what;
+        if (!NAMED.contains(key) && Connections.allowLine() && NAMED.add(key)) { // the same 20 lines a minute
             Log.info(what + ": " + outcome + " by rule '" + r.get(i) + "' (" + r.get(i).origin + "); once per "
                     + (bind ? "address" : "destination"));
         }

@@ -25,6 +25,9 @@ public final class Stats {
     /** Of those, the accepted ones (a plain TCP client on an MPTCP listener). */
     public static final LongAdder CONNECTIONS_TCP_ACCEPTED = new LongAdder();
     public static final LongAdder CONNECTIONS_MPTCP_ACCEPTED = new LongAdder();
+    /** Listeners the application had before an attach, handed over to MPTCP listeners / kept TCP (with a reason). */
+    public static final LongAdder LISTENERS_CONVERTED = new LongAdder();
+    public static final LongAdder LISTENERS_KEPT_TCP = new LongAdder();
     private static final Map<String, LongAdder> CONVERSIONS = new ConcurrentHashMap<>();
     private static final Map<String, LongAdder> DEVIATIONS = new ConcurrentHashMap<>();
 
@@ -68,6 +71,8 @@ public final class Stats {
         out.put("connections_mptcp_accepted", CONNECTIONS_MPTCP_ACCEPTED.sum());
         out.put("connections_tcp", CONNECTIONS_TCP.sum());
         out.put("connections_tcp_accepted", CONNECTIONS_TCP_ACCEPTED.sum());
+        out.put("listeners_converted", LISTENERS_CONVERTED.sum());
+        out.put("listeners_kept_tcp", LISTENERS_KEPT_TCP.sum());
         out.put("connections_tcp_rule", Decisions.CONNECTIONS_TCP_RULE.sum());
         out.put("listeners_tcp_rule", Decisions.LISTENERS_TCP_RULE.sum());
         out.put("connections_tcp_rule", Decisions.CONNECTIONS_TCP_RULE.sum());

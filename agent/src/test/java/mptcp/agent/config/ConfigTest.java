@@ -22,7 +22,8 @@ class ConfigTest {
         assertEquals(Config.Mode.ALL, c.mode);
         assertEquals(Config.Fallback.TCP, c.fallback);
         assertEquals(Log.Level.WARN, c.log);
-        assertEquals("enabled=true,mode=all,fallback=tcp,log=warn,options=compat,log_output=stderr,loopback=tcp,jdk=on,netty=on", c.text);
+        assertEquals("enabled=true,mode=all,fallback=tcp,log=warn,options=compat,listeners=convert,log_output=stderr,loopback=tcp,jdk=on,netty=on", c.text);
+        assertTrue(c.convertListeners);
         assertEquals(Config.LogOutput.STDERR, c.logOutput);
         assertTrue(c.loopbackTcp);
         assertEquals(4, c.rules.list().size()); // the loopback rules
@@ -42,7 +43,7 @@ class ConfigTest {
     void errorsNameKeySourceAndAllowedValues() {
         assertEquals("invalid value 'x' for option 'mode' in agent arguments; allowed: all|server|client",
                 assertThrows(IllegalArgumentException.class, () -> parse("mode=x", Map.of(), Map.of())).getMessage());
-        assertEquals("unknown option 'foo' in agent arguments; known options: enabled, mode, fallback, log, options, log_output, loopback, rules, jdk, netty",
+        assertEquals("unknown option 'foo' in agent arguments; known options: enabled, mode, fallback, log, options, listeners, log_output, loopback, rules, jdk, netty",
                 assertThrows(IllegalArgumentException.class, () -> parse("foo=1", Map.of(), Map.of())).getMessage());
         assertEquals("option 'log' given twice in agent arguments",
                 assertThrows(IllegalArgumentException.class, () -> parse("log=info,log=debug", Map.of(), Map.of())).getMessage());
@@ -76,7 +77,7 @@ class ConfigTest {
     @Test
     void loopbackAndRules() {
         Config c = parse("loopback=mptcp,rules=tcp connect 10.0.0.0/8 5432;mptcp bind * 8080", Map.of(), Map.of());
-        assertEquals("enabled=true,mode=all,fallback=tcp,log=warn,options=compat,log_output=stderr,loopback=mptcp,"
+        assertEquals("enabled=true,mode=all,fallback=tcp,log=warn,options=compat,listeners=convert,log_output=stderr,loopback=mptcp,"
                 + "rules=tcp connect 10.0.0.0/8 5432;mptcp bind * 8080,jdk=on,netty=on", c.text);
         assertEquals(2, c.rules.list().size());
         assertEquals("agent arguments, rule 1", c.rules.get(0).origin);
