@@ -4,9 +4,11 @@
 # mode=client), each with 2 threads opening a fresh connection + one HTTP request every ~1 ms for LOAD_S seconds.
 # In the middle of the load:
 #   handover: `attach <pid>` (the default listeners=convert) — connections attempted/failed while the load ran, the
-#             hand-over time the agent reports per listener, the attach command's wall time;
+#             hand-over time the agent reports per listener and its window (new connections steered to the MPTCP
+#             listener until everything waiting on the old one moved over), the attach command's wall time;
 #   naive:    `attach <pid> listeners=keep` first (new sockets become MPTCP), then the application closes its listener
-#             and opens it again (ListenerApp "reopen") — the same counts, and the close+reopen time.
+#             and opens it again (ListenerApp "reopen") — the same counts, and the close+reopen time (the window in
+#             which the port has no listener).
 # Not a test: prints a markdown table. Root (network namespaces); the namespaces get random names and are removed
 # on exit. Traffic stays inside them.
 #
@@ -71,15 +73,17 @@ one_run() {
   exec 9> "$WORK/in.m"
   wait_for "$WORK/t.out" RUNNING; wait_for "$WORK/m.out" RUNNING
   sleep $((LOAD_S / 2))
-  local t0 t1 handover
+  local t0 t1 handover window
   t0=$(date +%s%N)
   if [ "$way" = handover ]; then
     "$java" -jar "$AGENT" attach "$pid" > "$WORK/a.out" 2>&1
     handover=$(grep -o 'converted to MPTCP in [0-9]*' "$WORK/a.out" | grep -o '[0-9]*$' || echo "-")
+    window=$(grep -o '([0-9]* ms from steering' "$WORK/a.out" | grep -o '[0-9]*' || echo "-")
   else
     echo reopen >&7
     wait_for "$WORK/s.out" REOPENED
     handover=$(grep -o 'REOPENED [0-9]*' "$WORK/s.out" | grep -o '[0-9]*$')
+    window=$handover # closed to reopened: the port refuses connections meanwhile
   fi
   t1=$(date +%s%N)
   sleep $((LOAD_S / 2))
@@ -96,12 +100,12 @@ one_run() {
     att=$((att + $(grep -o 'attempted=[0-9]*' "$WORK/$f.out" | cut -d= -f2)))
     fail=$((fail + $(grep -o 'failed=[0-9]*' "$WORK/$f.out" | cut -d= -f2)))
   done
-  echo "$att $fail $handover $(( (t1 - t0) / 1000000 )) $mptcp_listen"
+  echo "$att $fail $handover $window $(( (t1 - t0) / 1000000 )) $mptcp_listen"
 }
 
 MODELS_DEFAULT="socket timed selector httpserver jetty tomcat vthread async"
-echo "| JDK | server model | way | connections attempted | failed | hand-over (ms, in the JVM) | command wall time (ms) | MPTCP listener after |"
-echo "|---|---|---|---:|---:|---:|---:|---|"
+echo "| JDK | server model | way | connections attempted | failed | hand-over (ms, in the JVM) | window (ms) | command wall time (ms) | MPTCP listener after |"
+echo "|---|---|---|---:|---:|---:|---:|---:|---|"
 for home in $JDKS; do
   java=$home/bin/java
   [ -x "$java" ] || { echo "skipping missing JDK $home" >&2; continue; }
@@ -110,8 +114,8 @@ for home in $JDKS; do
     if [ "$model" = vthread ] && [ "$feature" -lt 21 ]; then continue; fi
     for way in handover naive; do
       for _ in $(seq "$ROUNDS"); do
-        read -r att fail ms wall listen <<< "$(one_run "$java" "$model" "$way")"
-        echo "| $feature | $model | $way | $att | $fail | $ms | $wall | $([ "$listen" -ge 1 ] && echo yes || echo no) |"
+        read -r att fail ms window wall listen <<< "$(one_run "$java" "$model" "$way")"
+        echo "| $feature | $model | $way | $att | $fail | $ms | $window | $wall | $([ "${listen:-0}" -ge 1 ] && echo yes || echo no) |"
       done
     done
   done

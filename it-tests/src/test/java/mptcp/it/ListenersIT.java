@@ -258,7 +258,7 @@ class ListenersIT {
                 server.exec("ip", "link", "set", "vs", "up");
                 c.exec("ip", "addr", "add", CLIENT + "/24", "dev", "vc");
                 c.exec("ip", "link", "set", "vc", "up");
-                server.exec("sysctl", "-q", "-w", "net.ipv4.tcp_migrate_req=" + migrate);
+                server.exec("sh", "-c", "echo " + migrate + " > /proc/sys/net/ipv4/tcp_migrate_req"); // per namespace
             } catch (IOException | InterruptedException | RuntimeException e) {
                 server.close();
                 if (c != null) {

@@ -29,6 +29,9 @@ final class Handoff {
     /** Outcome details for the report line. */
     String detail = "";
     long millis;
+    /** From the steering of new connections to the new listener until everything waiting on the old one moved over. */
+    long windowMillis = -1;
+    private long steeredAt;
 
     Handoff(Listener old, boolean migrate) {
         this.old = old;
@@ -117,6 +120,7 @@ final class Handoff {
         // the new one (member 1 of the group the two of them now form; the old listener is member 0).
         rc = Handover.steerReuseport(old.fd, 1);
         steered = rc == 0;
+        steeredAt = System.nanoTime();
         if (!steered && !migrate) {
             return "cannot steer new connections to the MPTCP listener (SO_ATTACH_REUSEPORT_CBPF: " + Errno.describe(-rc)
                     + ") and net.ipv4.tcp_migrate_req is 0";
@@ -171,6 +175,7 @@ final class Handoff {
         fresh = -1;
         int failed = epoll.addAgain(old.fd);
         int woken = Acceptors.wake(old.fd);
+        windowMillis = (System.nanoTime() - steeredAt) / 1_000_000;
         // a thread may have entered accept on the old file just before the swap and not show as blocked yet
         sleep(20);
         int again = Acceptors.wake(old.fd);

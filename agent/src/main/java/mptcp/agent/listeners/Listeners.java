@@ -83,6 +83,7 @@ public final class Listeners {
             if (why == null) {
                 Stats.LISTENERS_CONVERTED.increment();
                 lines.add("listener " + name + " (fd " + l.fd + "): converted to MPTCP in " + h.millis + " ms"
+                        + (h.windowMillis >= 0 ? " (" + h.windowMillis + " ms from steering to swap)" : "")
                         + (migrate ? " (queue migrated by the kernel, tcp_migrate_req=1)" : "") + h.detail);
             } else {
                 Stats.LISTENERS_KEPT_TCP.increment();
