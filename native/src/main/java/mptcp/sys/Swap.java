@@ -44,16 +44,25 @@ public final class Swap {
         return 0;
     }
 
+    /** Returned by {@link #replaceFreshKeeping} when it succeeded but did not keep the old socket. */
+    public static final int NOT_KEPT = Integer.MIN_VALUE;
+
     /**
      * {@link #replaceFresh}, keeping the old socket open under another fd number instead of closing it, so that it can
      * serve again as a fresh socket (it was never bound, connected nor configured): {@code fd} gets {@code protocol},
-     * the old socket (blocking again) is returned under a new fd (F_DUPFD, no FD_CLOEXEC).
-     * @return the old socket's new fd, or -errno of the first failing step (then {@code fd} is left untouched)
+     * the old socket is returned under a new fd (F_DUPFD, no FD_CLOEXEC). Only a blocking socket is kept: a
+     * non-blocking one may be registered with an epoll set (a selector), which would then still watch the old socket.
+     * @return the old socket's new fd, {@link #NOT_KEPT} (non-blocking: replaced, the old one closed), or -errno of the
+     *     first failing step (then {@code fd} is left untouched)
      */
     public static int replaceFreshKeeping(int fd, int domain, int protocol, boolean dualStack) {
         int flags = Sock.fcntl(fd, LibC.F_GETFL, 0);
         if (flags < 0) {
             return -Sock.errno();
+        }
+        if ((flags & LibC.O_NONBLOCK) != 0) {
+            int rc = replaceFresh(fd, domain, protocol, dualStack, false);
+            return rc == 0 ? NOT_KEPT : rc;
         }
         int old = Sock.fcntl(fd, F_DUPFD, 0);
         if (old < 0) {
@@ -64,16 +73,12 @@ public final class Swap {
             Sock.close(old);
             return fresh;
         }
-        boolean nonBlocking = (flags & LibC.O_NONBLOCK) != 0;
-        if (nonBlocking && Sock.fcntl(fresh, LibC.F_SETFL, flags) < 0 || Sock.dup2(fresh, fd) < 0) {
+        if (Sock.dup2(fresh, fd) < 0) {
             int rc = closeWithError(fresh);
             Sock.close(old);
             return rc;
         }
         Sock.close(fresh);
-        if (nonBlocking) {
-            Sock.fcntl(old, LibC.F_SETFL, flags & ~LibC.O_NONBLOCK); // shared with fd until the dup2 above; now its own
-        }
         return old;
     }
 

@@ -167,7 +167,7 @@ public final class Decisions {
                 } else {
                     // the MPTCP socket, still fresh, serves the next client socket instead of being closed
                     int spare = Swap.replaceFreshKeeping(fd, domain, 0, inet6);
-                    rc = spare < 0 ? spare : 0;
+                    rc = spare < 0 && spare != Swap.NOT_KEPT ? spare : 0;
                     if (spare >= 0) {
                         Spares.give(spare, inet6);
                     }

@@ -6,8 +6,9 @@ import mptcp.sys.Sock;
  * Fresh MPTCP client sockets that a rule turned away (their fd now holds the TCP socket that replaced them), kept
  * for the next client socket instead of being closed and made again: on loopback, where every connection is kept TCP,
  * each connection then costs no MPTCP socket at all. A spare was never bound, connected nor configured, and is
- * blocking, without FD_CLOEXEC, like a socket just made; at most {@link #MAX} per family are kept (the agent holds
- * them: a few unbound sockets, no port).
+ * blocking, without FD_CLOEXEC, like a socket just made; only blocking sockets are kept (a non-blocking one may be
+ * watched by a selector's epoll set, which must not follow it here); at most {@link #MAX} per family are kept (the
+ * agent holds them: a few unbound sockets, no port).
  */
 final class Spares {
     static final int MAX = 4;
