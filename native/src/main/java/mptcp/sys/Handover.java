@@ -6,7 +6,7 @@ import jnr.ffi.annotations.In;
 
 /**
  * The primitives for handing a live listening socket over to a new one under the same fd number (attach converting
- * existing listeners): bind/listen with a raw sockaddr, dup/dup3, a classic BPF program steering a reuseport group,
+ * existing listeners): bind/listen with a raw sockaddr, dup3, a classic BPF program steering a reuseport group,
  * epoll_ctl, tgkill. Not on any hot path: bound with jnr-ffi on first use. Each returns a non-negative result or
  * {@code -errno}, never throws for a failed call.
  */
@@ -16,8 +16,6 @@ public final class Handover {
     public static final int SO_ATTACH_REUSEPORT_CBPF = 51;
     public static final int SO_DETACH_REUSEPORT_BPF = 68;
     public static final int EPOLL_CTL_ADD = 1;
-    public static final int EPOLL_CTL_DEL = 2;
-    public static final int EPOLLONESHOT = 1 << 30;
     /** The signal the JDK's NativeThread uses to interrupt a blocking call (SIGRTMAX - 2, glibc numbering). */
     public static final int JDK_INTERRUPT_SIGNAL = 64 - 2;
 
@@ -26,8 +24,6 @@ public final class Handover {
 
     /** The libc calls, jnr-ffi mapped. */
     public interface Api {
-        int dup(int fd);
-
         int dup3(int oldFd, int newFd, int flags);
 
         int bind(int fd, @In byte[] address, int length);
@@ -71,11 +67,6 @@ public final class Handover {
     /** Sets the file status flags (F_SETFL: O_NONBLOCK, ...); 0 or -errno. */
     public static int setStatusFlags(int fd, int flags) {
         return result(Bound.C.fcntl(fd, LibC.F_SETFL, flags));
-    }
-
-    /** @return a new fd referring to the same open file, or -errno */
-    public static int dup(int fd) {
-        return result(Bound.C.dup(fd));
     }
 
     /**
