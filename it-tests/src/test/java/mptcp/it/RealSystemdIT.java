@@ -122,6 +122,7 @@ class RealSystemdIT {
                 "mount -t cgroup2 cgroup2 $M/sys/fs/cgroup",
                 "mount -t tmpfs tmpfs $M/run",
                 "mount -t tmpfs tmpfs $M/tmp",
+                "mkdir -p $M" + repo, // the checkout may live under /tmp, which is a fresh tmpfs in there
                 "mount --bind " + repo + " $M" + repo,
                 "printf '[Unit]\\nDescription=mptcp-agent test\\nDefaultDependencies=no\\n' > $M/etc/systemd/system/mpa-test.target",
                 "exec chroot $M /usr/bin/env container=mptcp-agent-test /lib/systemd/systemd --system --unit=mpa-test.target",
