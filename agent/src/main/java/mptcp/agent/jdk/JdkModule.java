@@ -91,10 +91,22 @@ public final class JdkModule implements InterceptionModule {
     static final Redirect SET_KEEPALIVE_INTVL0 = Redirect.ofStatic(LINUX_OPTIONS, "setTcpKeepAliveIntvl0", "(II)V",
             JdkOptions.class, LINUX_OPTIONS);
 
-    static final List<Redirect> REDIRECTS = List.of(SOCKET0, SOCKET_CREATE, CONNECT0, POLL_CONNECT, CHECK_CONNECT,
-            SOCKET_CONNECT, SOCKET_ACCEPT, ACCEPT, SET_INT_OPTION0, GET_INT_OPTION0, SEND_OOB, SOCKET_SEND_URGENT_DATA, SET_QUICK_ACK0, GET_QUICK_ACK0,
-            SET_IP_DONT_FRAGMENT0, GET_IP_DONT_FRAGMENT0, BIND0, SET_KEEPALIVE_PROBES0, SET_KEEPALIVE_TIME0,
-            SET_KEEPALIVE_INTVL0, SOCKET_BIND);
+    static final List<Redirect> REDIRECTS = List.of(SOCKET0, CONNECT0, POLL_CONNECT, CHECK_CONNECT, ACCEPT,
+            SET_INT_OPTION0, GET_INT_OPTION0, SEND_OOB, SET_QUICK_ACK0, GET_QUICK_ACK0, SET_IP_DONT_FRAGMENT0,
+            GET_IP_DONT_FRAGMENT0, BIND0, SET_KEEPALIVE_PROBES0, SET_KEEPALIVE_TIME0, SET_KEEPALIVE_INTVL0);
+    /** JDK 17's legacy PlainSocketImpl. */
+    static final List<Redirect> LEGACY_REDIRECTS = List.of(SOCKET_CREATE, SOCKET_CONNECT, SOCKET_BIND, SOCKET_ACCEPT,
+            SOCKET_SEND_URGENT_DATA);
+
+    /**
+     * Whether this JVM uses the legacy PlainSocketImpl: JDK 17 with {@code -Djdk.net.usePlainSocketImpl} set empty or
+     * to true (java.net.SocketImpl reads it the same way; JDK 18+ has no PlainSocketImpl). Otherwise its redirects are
+     * left out, so that its two classes are neither loaded nor rewritten at start-up.
+     */
+    static boolean legacyInUse() {
+        String v = System.getProperty("jdk.net.usePlainSocketImpl");
+        return Runtime.version().feature() < 18 && v != null && (v.isEmpty() || v.equalsIgnoreCase("true"));
+    }
 
     @Override
     public String name() {
@@ -109,6 +121,11 @@ public final class JdkModule implements InterceptionModule {
             inst.redefineModule(Object.class.getModule(), java.util.Set.of(), java.util.Map.of(),
                     java.util.Map.of("java.net", java.util.Set.of(self)), java.util.Set.of(), java.util.Map.of());
         }
-        Engine.install(inst, NET.replace('/', '.'), REDIRECTS, SOCKET0);
+        List<Redirect> redirects = REDIRECTS;
+        if (legacyInUse()) {
+            redirects = new java.util.ArrayList<>(REDIRECTS);
+            redirects.addAll(LEGACY_REDIRECTS);
+        }
+        Engine.install(inst, NET.replace('/', '.'), redirects, SOCKET0);
     }
 }
