@@ -37,12 +37,14 @@ class ListenersIT {
                 Arguments.of(Jdk.JDK17, "timed", 0),
                 Arguments.of(Jdk.JDK17, "async", 0),
                 Arguments.of(Jdk.JDK17, "jetty", 0),
+                Arguments.of(Jdk.JDK17, "netty-epoll", 0),
                 Arguments.of(Jdk.JDK25, "socket", 0),
                 Arguments.of(Jdk.JDK25, "selector", 1),
                 Arguments.of(Jdk.JDK25, "vthread", 0),
                 Arguments.of(Jdk.JDK25, "async", 0),
                 Arguments.of(Jdk.JDK25, "jetty", 1),
-                Arguments.of(Jdk.JDK25, "tomcat", 0));
+                Arguments.of(Jdk.JDK25, "tomcat", 0),
+                Arguments.of(Jdk.JDK25, "netty-epoll", 1));
     }
 
     @ParameterizedTest(name = "{0} {1} tcp_migrate_req={2}")

@@ -240,6 +240,26 @@ public final class ListenerApp {
                 });
                 return ((InetSocketAddress) ch.getLocalAddress()).getPort();
             }
+            case "netty-epoll": { // Netty's native epoll transport: its own edge-triggered epoll set holds the listener
+                ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
+                        .setLevel(ch.qos.logback.classic.Level.WARN);
+                io.netty.channel.EventLoopGroup group = new io.netty.channel.epoll.EpollEventLoopGroup(2);
+                io.netty.channel.Channel ch = new io.netty.bootstrap.ServerBootstrap().group(group)
+                        .channel(io.netty.channel.epoll.EpollServerSocketChannel.class)
+                        .option(io.netty.channel.ChannelOption.SO_BACKLOG, 128)
+                        .childHandler(new io.netty.channel.ChannelInitializer<io.netty.channel.socket.SocketChannel>() {
+                            @Override
+                            protected void initChannel(io.netty.channel.socket.SocketChannel c) {
+                                ACCEPTED.incrementAndGet();
+                                c.pipeline().addLast(new NettyHttp());
+                            }
+                        }).bind(at).sync().channel();
+                OPEN.add(new Object[] {model, at, (AutoCloseable) () -> {
+                    ch.close().sync();
+                    group.shutdownGracefully();
+                }});
+                return ((InetSocketAddress) ch.localAddress()).getPort();
+            }
             default:
                 throw new IllegalArgumentException("unknown model " + model);
         }
@@ -291,6 +311,34 @@ public final class ListenerApp {
             }
         } catch (Exception e) {
             // client gone
+        }
+    }
+
+    /** The same minimal HTTP/1.1 keep-alive as {@link #serve(InputStream, OutputStream, AutoCloseable)}, on Netty. */
+    private static final class NettyHttp extends io.netty.channel.ChannelInboundHandlerAdapter {
+        private int state; // bytes of "\r\n\r\n" matched
+
+        @Override
+        public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+            io.netty.buffer.ByteBuf in = (io.netty.buffer.ByteBuf) msg;
+            try {
+                while (in.isReadable()) {
+                    byte b = in.readByte();
+                    state = b == (state % 2 == 0 ? '\r' : '\n') ? state + 1 : (b == '\r' ? 1 : 0);
+                    if (state == 4) {
+                        ctx.writeAndFlush(io.netty.buffer.Unpooled.wrappedBuffer(
+                                "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.US_ASCII)));
+                        state = 0;
+                    }
+                }
+            } finally {
+                in.release();
+            }
+        }
+
+        @Override
+        public void exceptionCaught(io.netty.channel.ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close(); // client gone
         }
     }
 
