@@ -56,7 +56,7 @@ one_run() {
   local java=$1 model=$2 way=$3 port=$((8000 + RANDOM % 1000))
   rm -f "$WORK"/in.*
   mkfifo "$WORK/in.s" "$WORK/in.t" "$WORK/in.m"
-  ip netns exec "$S" "$java" -cp "$CLASSES" mptcp.it.apps.ListenerApp "$model" 10.232.0.1 "$port" \
+  ip netns exec "$S" "$java" -cp "$CLASSES" mptcp.it.servers.ListenerApp "$model" 10.232.0.1 "$port" \
       < "$WORK/in.s" > "$WORK/s.out" 2>&1 &
   exec 7> "$WORK/in.s"
   wait_for "$WORK/s.out" READY
@@ -65,10 +65,10 @@ one_run() {
   if [ "$way" = naive ]; then
     "$java" -jar "$AGENT" attach "$pid" listeners=keep > "$WORK/a.out" 2>&1
   fi
-  ip netns exec "$C" "$java" -cp "$CLASSES" mptcp.it.apps.LoadClient load 10.232.0.1 "$port" 2 1 60 \
+  ip netns exec "$C" "$java" -cp "$CLASSES" mptcp.it.servers.LoadClient load 10.232.0.1 "$port" 2 1 60 \
       < "$WORK/in.t" > "$WORK/t.out" 2>&1 &
   exec 8> "$WORK/in.t"
-  ip netns exec "$C" "$java" "-javaagent:$AGENT=mode=client" -cp "$CLASSES" mptcp.it.apps.LoadClient load 10.232.0.1 "$port" 2 1 60 \
+  ip netns exec "$C" "$java" "-javaagent:$AGENT=mode=client" -cp "$CLASSES" mptcp.it.servers.LoadClient load 10.232.0.1 "$port" 2 1 60 \
       < "$WORK/in.m" > "$WORK/m.out" 2>&1 &
   exec 9> "$WORK/in.m"
   wait_for "$WORK/t.out" RUNNING; wait_for "$WORK/m.out" RUNNING

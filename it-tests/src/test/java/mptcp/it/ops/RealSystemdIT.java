@@ -1,4 +1,6 @@
-package mptcp.it;
+package mptcp.it.ops;
+
+import mptcp.it.*;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -22,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code enable}, {@code enable --now} and {@code disable} against a real systemd: systemd 252 runs as PID 1 of its own
  * PID, mount, network and cgroup namespaces, on an overlay of the host's root whose writes go to a tmpfs, in a cgroup
  * made for the test, with a default target that starts nothing of the host's boot. Everything goes when the test
- * kills it. Services: JDK 17 and JDK 25 JVMs running {@link mptcp.it.apps.ServiceApp}; their sockets are read with
+ * kills it. Services: JDK 17 and JDK 25 JVMs running {@link mptcp.it.servers.ServiceApp}; their sockets are read with
  * {@code ss -M} inside the namespace.
  */
 class RealSystemdIT {
@@ -86,7 +88,7 @@ class RealSystemdIT {
     /** JAVA_TOOL_OPTIONS of the service's JVM, once systemd's forked child has exec'd it (before, it has systemd's). */
     private String environ(String innerPid) throws Exception {
         waitFor("pid " + innerPid + " exec'd the JVM", () -> run("cat", "/proc/" + innerPid + "/cmdline").output
-                .contains("mptcp.it.apps.ServiceApp") ? "" : null);
+                .contains("mptcp.it.servers.ServiceApp") ? "" : null);
         String env = ok("cat", "/proc/" + innerPid + "/environ");
         for (String e : env.split("\0")) {
             if (e.startsWith("JAVA_TOOL_OPTIONS=")) {
@@ -157,7 +159,7 @@ class RealSystemdIT {
         String cp = ChildJvm.CLASSPATH;
         String unit = "[Unit]\nDefaultDependencies=no\n[Service]\n"
                 + "Environment=\"JAVA_TOOL_OPTIONS=-Xmx64m -Dgreeting=\\\"hi there\\\"\"\n"
-                + "ExecStart=%s -cp " + cp + " mptcp.it.apps.ServiceApp\n";
+                + "ExecStart=%s -cp " + cp + " mptcp.it.servers.ServiceApp\n";
         unit("orders.service", String.format(unit, jdk17));
         Files.createDirectories(root().resolve("etc/systemd/system/orders.service.d"));
         unit("orders.service.d/10-heap.conf", "[Service]\nEnvironment=\"JAVA_TOOL_OPTIONS=-Xmx96m -Dgreeting=\\\"hi there\\\"\"\n");

@@ -1,4 +1,4 @@
-package mptcp.it.apps;
+package mptcp.it.servers;
 
 import java.io.BufferedReader;
 import java.io.IOException;

@@ -1,4 +1,6 @@
-package mptcp.it;
+package mptcp.it.ops;
+
+import mptcp.it.*;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -24,14 +26,14 @@ class LogOutputIT {
     @EnumSource(Jdk.class)
     void agentLinesGoThroughTheApplicationsLogback(Jdk jdk) throws Exception {
         try (ChildJvm app = ChildJvm.java(jdk, List.of(CONFIG, ChildJvm.loopbackAgentArg("log=debug,log_output=slf4j")),
-                "mptcp.it.apps.Slf4jApp")) {
+                "mptcp.it.servers.Slf4jApp")) {
             app.expect("READY");
             List<Ss.Entry> s = Ss.sockets(app.pid());
             assertEquals(1, Ss.count(s, "mptcp", "LISTEN"), s.toString());
             app.finish();
             List<String> out = app.stdoutLines();
             assertTrue(out.contains("STATE_AT_MAIN 0"), "the agent initialised slf4j before main:\n" + app.output());
-            assertTrue(out.contains("MARKED set-in-main INFO mptcp.it.apps.Slf4jApp app started"), app.output());
+            assertTrue(out.contains("MARKED set-in-main INFO mptcp.it.servers.Slf4jApp app started"), app.output());
             List<String> agent = out.stream().filter(l -> l.contains(" mptcp.agent ")).collect(Collectors.toList());
             assertTrue(agent.stream().allMatch(l -> l.startsWith("MARKED set-in-main ")), app.output());
             assertTrue(agent.stream().anyMatch(l -> l.matches("MARKED set-in-main DEBUG mptcp\\.agent fd \\d+: .* created as MPTCP")),
@@ -68,17 +70,17 @@ class LogOutputIT {
             t.start();
             String config = "-Dlogback.configurationFile=" + Paths.get("src/test/resources/logback-connecting.xml").toAbsolutePath();
             try (ChildJvm app = ChildJvm.java(Jdk.JDK17, List.of(config, "-Dcollector.port=" + collector.getLocalPort(),
-                    ChildJvm.loopbackAgentArg("log=debug,log_output=slf4j")), "mptcp.it.apps.Slf4jApp")) {
+                    ChildJvm.loopbackAgentArg("log=debug,log_output=slf4j")), "mptcp.it.servers.Slf4jApp")) {
                 app.expect("READY");
                 app.finish();
-                assertTrue(app.stdoutLines().contains("MARKED set-in-main INFO mptcp.it.apps.Slf4jApp app started"), app.output());
+                assertTrue(app.stdoutLines().contains("MARKED set-in-main INFO mptcp.it.servers.Slf4jApp app started"), app.output());
                 List<String> err = app.agentLines();
                 assertTrue(err.stream().anyMatch(l -> l.matches("mptcp-agent: DEBUG: fd \\d+: .*socket created as MPTCP")),
                         "the agent's line about the appender's own socket goes to stderr:\n" + app.output());
-                for (int i = 0; i < 100 && !(received.contains("mptcp.it.apps.Slf4jApp sockets open")); i++) {
+                for (int i = 0; i < 100 && !(received.contains("mptcp.it.servers.Slf4jApp sockets open")); i++) {
                     Thread.sleep(100); // the collector reads the connections one after the other
                 }
-                assertTrue(received.contains("mptcp.it.apps.Slf4jApp app started"), received.toString());
+                assertTrue(received.contains("mptcp.it.servers.Slf4jApp app started"), received.toString());
                 assertTrue(received.stream().anyMatch(r -> r.startsWith("mptcp.agent fd ")), "agent lines logged outside"
                         + " the appender still reach it: " + received);
             }
@@ -99,7 +101,7 @@ class LogOutputIT {
                         && l.endsWith("created as MPTCP")), options + "\n" + app.output());
             }
         }
-        try (ChildJvm app = ChildJvm.java(Jdk.JDK17, List.of(CONFIG, ChildJvm.loopbackAgentArg("log=debug")), "mptcp.it.apps.Slf4jApp")) {
+        try (ChildJvm app = ChildJvm.java(Jdk.JDK17, List.of(CONFIG, ChildJvm.loopbackAgentArg("log=debug")), "mptcp.it.servers.Slf4jApp")) {
             app.expect("READY");
             app.finish();
             assertTrue(app.stdoutLines().stream().noneMatch(l -> l.contains(" mptcp.agent ")), "default is stderr:\n" + app.output());

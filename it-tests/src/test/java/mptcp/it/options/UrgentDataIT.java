@@ -1,4 +1,6 @@
-package mptcp.it;
+package mptcp.it.options;
+
+import mptcp.it.*;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

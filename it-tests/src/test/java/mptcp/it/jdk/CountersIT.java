@@ -1,4 +1,6 @@
-package mptcp.it;
+package mptcp.it.jdk;
+
+import mptcp.it.*;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

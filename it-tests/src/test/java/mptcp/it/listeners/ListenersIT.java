@@ -1,4 +1,6 @@
-package mptcp.it;
+package mptcp.it.listeners;
+
+import mptcp.it.*;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -278,7 +280,7 @@ class ListenersIT {
         ChildJvm server(Jdk jdk, List<String> jvmArgs, String model, String... addressesAndPorts) throws IOException {
             List<String> cmd = new ArrayList<>(List.of(jdk.java()));
             cmd.addAll(jvmArgs);
-            cmd.addAll(List.of("-cp", ChildJvm.CLASSPATH, "mptcp.it.apps.ListenerApp", model));
+            cmd.addAll(List.of("-cp", ChildJvm.CLASSPATH, "mptcp.it.servers.ListenerApp", model));
             cmd.addAll(List.of(addressesAndPorts));
             return track(ChildJvm.command(server.wrap(cmd), Map.of()));
         }
@@ -291,7 +293,7 @@ class ListenersIT {
         /** {@code ipv4}: an AF_INET socket (-Djava.net.preferIPv4Stack=true), else the JDK's dual-stack AF_INET6. */
         String probe(Jdk jdk, boolean ipv4, String address, String port) throws IOException, InterruptedException {
             return server.exec(jdk.java(), "-Djava.net.preferIPv4Stack=" + ipv4, "-cp", ChildJvm.CLASSPATH,
-                    "mptcp.it.apps.ListenerApp", "probe", address, port).trim();
+                    "mptcp.it.servers.ListenerApp", "probe", address, port).trim();
         }
 
         /** A LoadClient JVM in the client namespace; {@code mptcp}: with the agent (mode=client). */
@@ -300,7 +302,7 @@ class ListenersIT {
             if (mptcp) {
                 cmd.add(ChildJvm.agentArg("mode=client"));
             }
-            cmd.addAll(List.of("-cp", ChildJvm.CLASSPATH, "mptcp.it.apps.LoadClient"));
+            cmd.addAll(List.of("-cp", ChildJvm.CLASSPATH, "mptcp.it.servers.LoadClient"));
             cmd.addAll(List.of(args));
             return track(ChildJvm.command(client.wrap(cmd), Map.of()));
         }

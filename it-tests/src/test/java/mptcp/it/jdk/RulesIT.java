@@ -1,4 +1,6 @@
-package mptcp.it;
+package mptcp.it.jdk;
+
+import mptcp.it.*;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -103,7 +105,7 @@ class RulesIT {
     @ParameterizedTest
     @EnumSource(Jdk.class)
     void applicationRulesComeFirst(Jdk jdk) throws Exception {
-        try (ChildJvm server = ChildJvm.java(jdk, List.of(ChildJvm.agentArg("loopback=mptcp")), "mptcp.it.apps.RulesApp",
+        try (ChildJvm server = ChildJvm.java(jdk, List.of(ChildJvm.agentArg("loopback=mptcp")), "mptcp.it.servers.RulesApp",
                 "server", "127.0.0.1", "0", "0")) {
             int p1 = Integer.parseInt(server.expect("LISTEN ").substring(7));
             int p2 = Integer.parseInt(server.expect("LISTEN ").substring(7));
@@ -111,7 +113,7 @@ class RulesIT {
             String a = "127.0.0.1:" + p1;
             String b = "127.0.0.1:" + p2;
             try (ChildJvm client = ChildJvm.java(jdk, List.of(ChildJvm.agentArg("rules=mptcp connect 127.0.0.1 " + p1)),
-                    "mptcp.it.apps.RulesApp", "client", APIS, a, b)) {
+                    "mptcp.it.servers.RulesApp", "client", APIS, a, b)) {
                 client.expect("READY");
                 Map<String, Integer> ports = connections(client, 8);
                 List<Ss.Entry> mine = Ss.sockets(client.pid());
@@ -137,10 +139,10 @@ class RulesIT {
     @ParameterizedTest
     @EnumSource(Jdk.class)
     void optionsSurviveTheConversion(Jdk jdk) throws Exception {
-        try (ChildJvm server = ChildJvm.java(jdk, List.of(), "mptcp.it.apps.RulesApp", "server", "127.0.0.1", "0")) {
+        try (ChildJvm server = ChildJvm.java(jdk, List.of(), "mptcp.it.servers.RulesApp", "server", "127.0.0.1", "0")) {
             int port = Integer.parseInt(server.expect("LISTEN ").substring(7));
             server.expect("READY");
-            try (ChildJvm client = ChildJvm.java(jdk, List.of(ChildJvm.agentArg("log=debug")), "mptcp.it.apps.RulesApp",
+            try (ChildJvm client = ChildJvm.java(jdk, List.of(ChildJvm.agentArg("log=debug")), "mptcp.it.servers.RulesApp",
                     "options", "127.0.0.1", String.valueOf(port))) {
                 client.expect("READY");
                 List<String> out = client.stdoutLines();
@@ -189,7 +191,7 @@ class RulesIT {
                     "tcp connect " + v6 + "/64"), StandardCharsets.UTF_8);
 
             List<String> serverCmd = new ArrayList<>(List.of(jdk.java(), ChildJvm.agentArg("rules=tcp bind * 7002"), "-cp",
-                    ChildJvm.CLASSPATH, "mptcp.it.apps.RulesApp", "server", "::", "7000", "7001", "7002"));
+                    ChildJvm.CLASSPATH, "mptcp.it.servers.RulesApp", "server", "::", "7000", "7001", "7002"));
             try (ChildJvm server = ChildJvm.command(s.wrap(serverCmd), Map.of())) {
                 server.expect("READY");
                 List<Ss.Entry> listeners = Ss.sockets(server.pid(), s.name);
@@ -201,7 +203,7 @@ class RulesIT {
                 String mptcp4 = v4 + "1:7001";
                 String tcp6 = "[" + v6 + "1]:7001";
                 List<String> clientCmd = List.of(jdk.java(), ChildJvm.agentArg("log=info,rules=@" + rules), "-cp",
-                        ChildJvm.CLASSPATH, "mptcp.it.apps.RulesApp", "client", APIS, tcp4, mptcp4, tcp6);
+                        ChildJvm.CLASSPATH, "mptcp.it.servers.RulesApp", "client", APIS, tcp4, mptcp4, tcp6);
                 try (ChildJvm client = ChildJvm.command(c.wrap(clientCmd), Map.of())) {
                     client.expect("READY");
                     Map<String, Integer> ports = connections(client, 12);
