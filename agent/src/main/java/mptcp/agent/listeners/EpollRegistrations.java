@@ -1,13 +1,12 @@
 package mptcp.agent.listeners;
 
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 
+import mptcp.agent.os.ProcFs;
 import mptcp.sys.Handover;
 
 /**
@@ -28,18 +27,8 @@ final class EpollRegistrations {
     /** The registrations on {@code fd} whose target file has inode {@code inode}. */
     static EpollRegistrations of(int fd, long inode) {
         EpollRegistrations r = new EpollRegistrations();
-        try (DirectoryStream<Path> fds = Files.newDirectoryStream(Paths.get("/proc/self/fd"))) {
-            for (Path p : fds) {
-                String link;
-                try {
-                    link = Files.readSymbolicLink(p).toString();
-                } catch (IOException e) {
-                    continue;
-                }
-                if (!link.equals("anon_inode:[eventpoll]")) {
-                    continue;
-                }
-                int epfd = Integer.parseInt(p.getFileName().toString());
+        try {
+            for (int epfd : ProcFs.fds("self", "anon_inode:[eventpoll]").keySet()) {
                 List<String> lines;
                 try {
                     lines = Files.readAllLines(Paths.get("/proc/self/fdinfo", String.valueOf(epfd)));
@@ -66,8 +55,8 @@ final class EpollRegistrations {
                     }
                 }
             }
-        } catch (IOException | RuntimeException e) {
-            // none readable: nothing to re-add
+        } catch (RuntimeException e) {
+            // an fdinfo line not of the expected form: nothing to re-add
         }
         return r;
     }

@@ -20,12 +20,22 @@ public final class ProcFs {
      */
     public static Map<Integer, String> socketFds(String pid) {
         Map<Integer, String> out = new java.util.TreeMap<>();
+        fds(pid, "socket:[").forEach((fd, link) -> out.put(fd, link.substring(8, link.length() - 1)));
+        return out;
+    }
+
+    /**
+     * The fds of process {@code pid} ("self" for this one) whose /proc link starts with {@code prefix} (e.g.
+     * "socket:[", "anon_inode:[eventpoll]"), with that link, in fd order; empty when /proc cannot be read.
+     */
+    public static Map<Integer, String> fds(String pid, String prefix) {
+        Map<Integer, String> out = new java.util.TreeMap<>();
         try (DirectoryStream<Path> fds = Files.newDirectoryStream(Paths.get("/proc", pid, "fd"))) {
             for (Path fd : fds) {
                 try {
                     String link = Files.readSymbolicLink(fd).toString();
-                    if (link.startsWith("socket:[")) {
-                        out.put(Integer.parseInt(fd.getFileName().toString()), link.substring(8, link.length() - 1));
+                    if (link.startsWith(prefix)) {
+                        out.put(Integer.parseInt(fd.getFileName().toString()), link);
                     }
                 } catch (IOException | NumberFormatException ignored) {
                     // closed meanwhile
