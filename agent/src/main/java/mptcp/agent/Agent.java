@@ -25,7 +25,25 @@ public final class Agent {
     /** The intercepted libraries, in install order. */
     private static final List<InterceptionModule> MODULES = List.of(new JdkModule(), new NettyModule());
 
+    static {
+        // how mptcp.agent.boot.Launcher reaches start(): through its loader and a JDK interface, not reflection
+        ClassLoader loader = Agent.class.getClassLoader();
+        if (loader instanceof java.util.function.Consumer) {
+            @SuppressWarnings("unchecked")
+            java.util.function.Consumer<Object> registry = (java.util.function.Consumer<Object>) loader;
+            registry.accept(new Entry());
+        }
+    }
+
     private Agent() {
+    }
+
+    /** {@code start(args, inst, attached)} as the launcher calls it. */
+    private static final class Entry implements java.util.function.Consumer<Object[]> {
+        @Override
+        public void accept(Object[] a) {
+            start((String) a[0], (Instrumentation) a[1], (Boolean) a[2]);
+        }
     }
 
     public static void start(String args, Instrumentation inst, boolean attached) {

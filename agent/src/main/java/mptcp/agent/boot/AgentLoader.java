@@ -24,7 +24,7 @@ import java.util.zip.ZipEntry;
  * array of the entry's size, and no string concatenation is compiled to invokedynamic on this path (the first one
  * bootstraps StringConcatFactory, 10-15 ms on a 2-core machine).
  */
-final class AgentLoader extends ClassLoader {
+final class AgentLoader extends ClassLoader implements java.util.function.Consumer<Object> {
     private static final String PREFIX = "inst/";
     /** Packages that only the agent jar holds (the agent, its native binding, jnr-ffi, jffi, ASM): looked up here first. */
     private static final String[] OWN = {"mptcp.", "jnr.", "com.kenai.jffi.", "org.objectweb.asm."};
@@ -34,6 +34,8 @@ final class AgentLoader extends ClassLoader {
     }
 
     private final JarFile jar;
+    /** The agent's entry object, registered by its class (see {@link #accept}). */
+    private Object entry;
     private final String jarUrl;
     private final ProtectionDomain domain;
 
@@ -135,9 +137,46 @@ final class AgentLoader extends ClassLoader {
         }
     }
 
-    /** The packages of the classes under inst/, for the agent's named module (see Launcher). */
+    /**
+     * Registers an entry object of the agent: an agent class hands it over from its static initialiser, so that the
+     * launcher reaches the agent through a JDK interface and without reflection (on JDK 18+ a reflective call spins
+     * method handles: several ms at start-up). Until the launcher takes it, the first registration wins.
+     */
+    @Override
+    public synchronized void accept(Object entry) {
+        if (this.entry == null) {
+            this.entry = entry;
+        }
+    }
+
+    /** The registered entry object, or null; the next class may then register its own. */
+    synchronized Object take() {
+        Object e = entry;
+        entry = null;
+        return e;
+    }
+
+    /**
+     * The packages of the classes under inst/, for the agent's named module (see Launcher): from the list the build
+     * writes into the jar, else (a jar built otherwise) from the jar's entries.
+     */
     java.util.Set<String> packages() {
         java.util.Set<String> packages = new java.util.HashSet<>();
+        ZipEntry list = jar.getEntry(PREFIX.concat("mptcp-agent.packages"));
+        if (list != null) {
+            try (InputStream in = jar.getInputStream(list)) {
+                String text = new String(readAll(in, list.getSize()), java.nio.charset.StandardCharsets.UTF_8);
+                for (String line : text.split("\n")) {
+                    String p = line.trim();
+                    if (!p.isEmpty()) {
+                        packages.add(p.replace('/', '.'));
+                    }
+                }
+                return packages;
+            } catch (IOException e) {
+                packages.clear(); // read the entries instead
+            }
+        }
         for (java.util.Enumeration<java.util.jar.JarEntry> e = jar.entries(); e.hasMoreElements(); ) {
             String name = e.nextElement().getName();
             int slash = name.lastIndexOf('/');

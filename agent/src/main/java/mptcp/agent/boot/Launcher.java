@@ -15,6 +15,8 @@ import java.lang.instrument.Instrumentation;
  */
 public final class Launcher {
     private static volatile ClassLoader loader;
+    /** The one package of the agent loader that stays in its unnamed module (see defineModule). */
+    private static final String NAMED_PACKAGE = "mptcp.agent.named";
 
     private Launcher() {
     }
@@ -44,9 +46,17 @@ public final class Launcher {
             return;
         }
         try {
-            loader(true).loadClass("mptcp.agent.Agent")
-                    .getMethod("start", String.class, Instrumentation.class, boolean.class)
-                    .invoke(null, args, inst, attached);
+            ClassLoader l = loader(true, inst);
+            // initialising the agent class registers its entry with the loader (AgentLoader.accept): no reflection
+            Class<?> agent = Class.forName("mptcp.agent.Agent", true, l);
+            Object entry = l instanceof AgentLoader ? ((AgentLoader) l).take() : null;
+            if (entry instanceof java.util.function.Consumer) {
+                @SuppressWarnings("unchecked")
+                java.util.function.Consumer<Object[]> start = (java.util.function.Consumer<Object[]>) entry;
+                start.accept(new Object[] {args, inst, attached});
+            } else {
+                agent.getMethod("start", String.class, Instrumentation.class, boolean.class).invoke(null, args, inst, attached);
+            }
         } catch (Throwable t) {
             Throwable cause = t instanceof java.lang.reflect.InvocationTargetException ? t.getCause() : t;
             System.err.println("mptcp-agent: ERROR: agent not started (" + cause
@@ -55,17 +65,35 @@ public final class Launcher {
     }
 
     /**
-     * Puts everything the agent loader defines into one named module, "mptcp.agent.internal", in a module layer of its
-     * own, before the first class is defined. Being named lets the agent get native access for itself alone (JDK 22+,
-     * where jffi's System.load would otherwise print a "restricted method" warning and, with unnamed modules, the
-     * only remedy would be granting native access to every unnamed module, the application's too); the grant itself is
-     * done by the agent (mptcp.agent.Agent) from inside that module. The module is open, exports all its packages and
-     * reads every module of the boot layer, so nothing else changes.
+     * Puts everything the agent loader defines into one named module, "mptcp.agent.internal", before the first class is
+     * defined. Being named lets the agent get native access for itself alone (JDK 22+, where jffi's System.load would
+     * otherwise print a "restricted method" warning and, with unnamed modules, the only remedy would be granting native
+     * access to every unnamed module, the application's too); the grant itself is done by the agent
+     * (mptcp.agent.Agent) from inside that module. The module is open, exports all its packages and reads every module
+     * of the boot layer, so nothing else changes. It is defined directly (mptcp.agent.named.NamedModule, whose own
+     * package stays unnamed), else, when that fails, in a module layer of its own (the resolver costs ~25 ms more).
      */
-    private static void defineModule(AgentLoader agentLoader) {
+    private static void defineModule(AgentLoader agentLoader, Instrumentation inst) {
+        java.util.Set<String> packages = agentLoader.packages();
+        packages.remove(NAMED_PACKAGE);
+        if (inst != null) {
+            try {
+                Class.forName(NAMED_PACKAGE + ".NamedModule", true, agentLoader);
+                Object definer = agentLoader.take();
+                if (definer instanceof java.util.function.BiFunction) {
+                    @SuppressWarnings("unchecked")
+                    java.util.function.BiFunction<Object, Object, Object> define =
+                            (java.util.function.BiFunction<Object, Object, Object>) definer;
+                    define.apply(inst, packages);
+                    return;
+                }
+            } catch (ClassNotFoundException | RuntimeException | LinkageError e) {
+                // the layer below
+            }
+        }
         try {
             java.lang.module.ModuleDescriptor descriptor = java.lang.module.ModuleDescriptor
-                    .newOpenModule("mptcp.agent.internal").packages(agentLoader.packages()).build();
+                    .newOpenModule("mptcp.agent.internal").packages(packages).build();
             java.lang.module.ModuleReference reference = new java.lang.module.ModuleReference(descriptor, null) {
                 @Override
                 public java.lang.module.ModuleReader open() {
@@ -108,6 +136,10 @@ public final class Launcher {
      *     of its own beyond the jar's Enable-Native-Access manifest attribute, which covers unnamed modules)
      */
     public static ClassLoader loader(boolean named) throws java.io.IOException {
+        return loader(named, null);
+    }
+
+    private static ClassLoader loader(boolean named, Instrumentation inst) throws java.io.IOException {
         ClassLoader l = loader;
         if (l == null) {
             synchronized (Launcher.class) {
@@ -115,7 +147,7 @@ public final class Launcher {
                 if (l == null) {
                     AgentLoader agentLoader = new AgentLoader(Launcher.class.getProtectionDomain().getCodeSource());
                     if (named && Runtime.version().feature() >= 22) {
-                        defineModule(agentLoader); // before JDK 22 nothing is restricted: spare the ~20 ms
+                        defineModule(agentLoader, inst); // before JDK 22 nothing is restricted: spare the cost
                     }
                     l = agentLoader;
                     loader = l;

@@ -27,7 +27,9 @@ final class CallSiteRewriter implements ClassFileTransformer {
         this.trampoline = trampoline;
         this.redirects = redirects;
         Set<String> all = new java.util.HashSet<>();
-        redirects.forEach(r -> all.addAll(r.callers));
+        for (Redirect r : redirects) {
+            all.addAll(r.callers);
+        }
         this.callers = Set.copyOf(all);
     }
 

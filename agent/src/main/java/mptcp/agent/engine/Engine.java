@@ -1,9 +1,7 @@
 package mptcp.agent.engine;
 
 import java.lang.instrument.Instrumentation;
-import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -20,81 +18,104 @@ import mptcp.agent.log.Log;
 public final class Engine {
     /** The simple name of the trampoline class defined in the host's package. */
     public static final String TRAMPOLINE = "MptcpAgentHook";
+    /** The simple name of the dispatch class defined in the handlers' package. */
+    static final String DISPATCH = "MptcpAgentDispatch";
 
     private Engine() {
     }
 
     /**
      * Installs {@code redirects}. Nothing is rewritten until every handler is wired: a platform class must never call
-     * a trampoline that is not ready. A redirect whose method does not exist in this JDK is left out (logged at
-     * DEBUG), except {@code required}, whose absence fails the install.
+     * a trampoline that is not ready. Nothing is loaded ahead of the application either: callers not loaded yet are
+     * rewritten as they load, and each original is looked up at its first call ({@link Redirect#original}).
      *
-     * @param host a platform class (binary name) whose package receives the trampoline; its class must be a caller
-     *     of {@code required} and is checked to be rewritten
+     * @param host a platform class (binary name) of the package that receives the trampoline; a small one that the
+     *     JVM has loaded anyway, as it is loaded here to define the trampoline next to it
+     * @param required the redirect without which the module does not work: if one of its callers is already loaded
+     *     and could not be rewritten, the install fails
      */
     public static void install(Instrumentation inst, String host, List<Redirect> redirects, Redirect required)
             throws Exception {
         Module agent = Engine.class.getModule();
         Class<?> hostClass = Class.forName(host, false, null);
         Map<Module, Map<String, Set<Module>>> opens = new HashMap<>();
-        open(opens, hostClass, agent);
-        Map<Redirect, Class<?>> owners = new HashMap<>();
+        open(opens, hostClass.getModule(), hostClass.getPackageName(), agent);
         for (Redirect r : redirects) {
-            try {
-                Class<?> owner = Class.forName(r.owner.replace('/', '.'), false, ClassLoader.getPlatformClassLoader());
-                owners.put(r, owner);
-                open(opens, owner, agent);
-            } catch (ClassNotFoundException e) {
+            String pkg = r.owner.substring(0, r.owner.lastIndexOf('/')).replace('/', '.');
+            Module m = moduleOf(pkg);
+            if (m == null) {
                 Log.debug("not in this JDK: " + r.owner);
+                continue;
             }
+            open(opens, m, pkg, agent);
         }
-        opens.forEach((module, packages) -> inst.redefineModule(module, Set.of(), Map.of(), packages, Set.of(), Map.of()));
+        for (Map.Entry<Module, Map<String, Set<Module>>> e : opens.entrySet()) {
+            inst.redefineModule(e.getKey(), Set.of(), e.getValue(), e.getValue(), Set.of(), Map.of());
+        }
 
         String trampoline = hostClass.getPackageName().replace('.', '/') + "/" + TRAMPOLINE;
         MethodHandles.Lookup own = MethodHandles.lookup();
-        Class<?> hook = MethodHandles.privateLookupIn(hostClass, own).defineClass(Trampoline.bytes(trampoline, redirects));
+        MethodHandles.privateLookupIn(hostClass, own).defineClass(Trampoline.bytes(trampoline, redirects));
+        // the dispatch class lives next to the handlers; its initialiser sets the trampoline's dispatch field
+        Class<?> handlers = redirects.get(0).handler;
+        String dispatch = handlers.getPackageName().replace('.', '/') + "/" + DISPATCH;
+        Class<?> d = MethodHandles.privateLookupIn(handlers, own).defineClass(
+                Trampoline.dispatch(dispatch, trampoline, redirects));
+        Class.forName(d.getName(), true, d.getClassLoader());
         for (Redirect r : redirects) {
-            try {
-                Class<?> owner = owners.get(r);
-                if (owner == null) {
-                    throw new ClassNotFoundException(r.owner);
-                }
-                MethodType type = MethodType.fromMethodDescriptorString(r.desc, null);
-                MethodHandles.Lookup in = MethodHandles.privateLookupIn(owner, own);
-                MethodHandle original = r.instance
-                        ? in.findVirtual(owner, r.name, type).asType(r.handlerType())
-                        : in.findStatic(owner, r.name, type);
-                hook.getField(r.name).set(null, own.findStatic(r.handler, r.name, r.handlerType()));
-                r.original(original);
-            } catch (ReflectiveOperationException | RuntimeException e) {
-                if (r == required) {
-                    throw e;
-                }
-                Log.debug("left out " + r + ": " + e);
-            }
+            r.installed(true);
         }
 
         CallSiteRewriter rewriter = new CallSiteRewriter(trampoline, redirects);
         inst.addTransformer(rewriter, true);
-        // Callers loaded before the transformer was added (the host always is by now) are rewritten now.
+        // Callers loaded before the transformer was added (after an attach, most of them) are rewritten now.
         List<Class<?>> loaded = new ArrayList<>();
+        boolean requiredLoaded = false;
         for (Class<?> c : inst.getAllLoadedClasses()) {
             String name = c.getName().replace('.', '/');
             if (CallSiteRewriter.jdkLoader(c.getClassLoader()) && rewriter.isCaller(name)
                     && !rewriter.transformed.contains(name)) {
                 loaded.add(c);
+                requiredLoaded |= required.callers.contains(name);
             }
         }
         if (!loaded.isEmpty()) {
             inst.retransformClasses(loaded.toArray(new Class<?>[0]));
         }
-        String hostName = host.replace('.', '/');
-        if (!rewriter.transformed.contains(hostName)) {
-            throw new IllegalStateException(host + " could not be instrumented");
+        if (requiredLoaded) {
+            for (String caller : required.callers) {
+                if (!rewriter.transformed.contains(caller) && isLoaded(loaded, caller)) {
+                    throw new IllegalStateException(caller.replace('/', '.') + " could not be instrumented");
+                }
+            }
         }
     }
 
-    private static void open(Map<Module, Map<String, Set<Module>>> opens, Class<?> c, Module to) {
-        opens.computeIfAbsent(c.getModule(), m -> new HashMap<>()).put(c.getPackageName(), Set.of(to));
+    private static boolean isLoaded(List<Class<?>> loaded, String internalName) {
+        for (Class<?> c : loaded) {
+            if (c.getName().replace('.', '/').equals(internalName)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The boot-layer module that holds package {@code pkg}, without loading any class of it; null if none. */
+    private static Module moduleOf(String pkg) {
+        for (Module m : ModuleLayer.boot().modules()) {
+            if (m.getPackages().contains(pkg)) {
+                return m;
+            }
+        }
+        return null;
+    }
+
+    private static void open(Map<Module, Map<String, Set<Module>>> opens, Module module, String pkg, Module to) {
+        Map<String, Set<Module>> packages = opens.get(module);
+        if (packages == null) {
+            packages = new HashMap<>();
+            opens.put(module, packages);
+        }
+        packages.put(pkg, Set.of(to));
     }
 }

@@ -1,6 +1,7 @@
 package mptcp.agent.engine;
 
 import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.Set;
 
@@ -9,6 +10,11 @@ import java.util.Set;
  * rewritten to call {@code handler.name} instead. A static method keeps its descriptor; an instance method's
  * receiver becomes the handler's first parameter, typed {@code Object} (platform code cannot name agent types).
  * The handler gets the library's own method as {@link #original} and decides when to call it.
+ *
+ * <p>The original is looked up at its first use, not at install: a JVM pays for the method handles (and their lambda
+ * forms) of the methods it actually calls, and the owner class is not loaded by the agent ahead of the application.
+ * A call site is only ever rewritten where the JDK's own code calls the method, so the method exists when the first
+ * call asks for it.
  */
 public final class Redirect {
     final String owner;
@@ -17,8 +23,10 @@ public final class Redirect {
     final boolean instance;
     final Class<?> handler;
     final Set<String> callers;
-    /** The library's own method, typed like the handler ({@link #handlerDesc}); set at install. */
+    /** The library's own method, typed like the handler ({@link #handlerDesc}); looked up at its first use. */
     private volatile MethodHandle original;
+    /** Set at install, once the handler is wired: from then on call sites may be rewritten. */
+    private volatile boolean installed;
 
     private Redirect(String owner, String name, String desc, boolean instance, Class<?> handler, String... callers) {
         this.owner = owner;
@@ -48,18 +56,36 @@ public final class Redirect {
         return MethodType.fromMethodDescriptorString(handlerDesc(), null);
     }
 
-    void original(MethodHandle h) {
-        original = h;
+    void installed(boolean on) {
+        installed = on;
     }
 
-    /** The library's own method, for the handler to call; null when this redirect is not installed. */
+    /** The library's own method, for the handler to call. */
     public MethodHandle original() {
-        return original;
+        MethodHandle h = original;
+        return h != null ? h : lookUpOriginal();
+    }
+
+    private synchronized MethodHandle lookUpOriginal() {
+        MethodHandle h = original;
+        if (h == null) {
+            try {
+                Class<?> c = Class.forName(owner.replace('/', '.'), false, ClassLoader.getPlatformClassLoader());
+                MethodHandles.Lookup in = MethodHandles.privateLookupIn(c, MethodHandles.lookup());
+                MethodType type = MethodType.fromMethodDescriptorString(desc, null);
+                h = instance ? in.findVirtual(c, name, type).asType(handlerType()) : in.findStatic(c, name, type);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                // cannot happen while the JDK's own code calls the method (its package is opened at install)
+                throw new IllegalStateException("mptcp-agent: cannot reach " + this + ": " + e, e);
+            }
+            original = h;
+        }
+        return h;
     }
 
     /** True once installed: its call sites now reach the handler. */
     public boolean installed() {
-        return original != null;
+        return installed;
     }
 
     @Override

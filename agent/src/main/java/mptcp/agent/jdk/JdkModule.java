@@ -27,7 +27,8 @@ import mptcp.agent.engine.Redirect;
  *   <li>the connection rules: {@code connect0} and {@code bind0} first let {@code Decisions} turn the socket into
  *       plain TCP when a rule says so (by destination; by local address and port).</li>
  * </ul>
- * The trampoline lives in {@code sun.nio.ch} (see the engine).
+ * The trampoline lives in {@code sun.nio.ch} (see the engine); none of these classes is loaded by the agent: each is
+ * rewritten when the application first loads it (or at once after an attach, when it already has).
  */
 public final class JdkModule implements InterceptionModule {
     private static final String NET = "sun/nio/ch/Net";
@@ -126,6 +127,7 @@ public final class JdkModule implements InterceptionModule {
             redirects = new java.util.ArrayList<>(REDIRECTS);
             redirects.addAll(LEGACY_REDIRECTS);
         }
-        Engine.install(inst, NET.replace('/', '.'), redirects, SOCKET0);
+        // the trampoline goes next to sun.nio.ch.DirectBuffer: same package as Net, and loaded with java.nio at boot
+        Engine.install(inst, "sun.nio.ch.DirectBuffer", redirects, SOCKET0);
     }
 }
