@@ -92,11 +92,18 @@ public final class Agent {
         }
         System.setProperty(Build.ACTIVE_PROPERTY, Build.VERSION + "; " + config.text);
         Log.info("active (" + (attached ? "attached" : "premain") + "), " + config.text);
-        Policy.warmUpNative();
+        // one background thread: the native binding's initialisation, then the JMX watcher (classes loaded there too)
+        Policy.warmUpNative(new JmxWatcher());
         if (attached) {
             convertListeners(config);
         }
-        Jmx.start();
+    }
+
+    private static final class JmxWatcher implements Runnable {
+        @Override
+        public void run() {
+            Jmx.watchHere();
+        }
     }
 
     /** On attach: the listeners the application already has become MPTCP (issue 11), or stay TCP with a reason. */

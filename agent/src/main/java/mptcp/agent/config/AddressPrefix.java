@@ -182,8 +182,17 @@ public final class AddressPrefix {
         return new IllegalArgumentException("'" + s + "' is not an IPv6 address");
     }
 
+    private static boolean digits(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) < '0' || s.charAt(i) > '9') {
+                return false;
+            }
+        }
+        return true;
+    }
+
     static int number(String s, int max, String what) {
-        if (s.isEmpty() || s.length() > 5 || !s.chars().allMatch(c -> c >= '0' && c <= '9')) {
+        if (s.isEmpty() || s.length() > 5 || !digits(s)) {
             throw new IllegalArgumentException("'" + s + "' is not a valid " + what + " (0-" + max + ")");
         }
         int v = Integer.parseInt(s);

@@ -2,8 +2,14 @@ package mptcp.agent.config;
 
 /** What this jar is, and how a JVM shows that an agent of it is installed. */
 public final class Build {
+    private static final java.util.Properties PROPERTIES = properties();
     /** The agent's version, from the jar's mptcp-agent.properties. */
-    public static final String VERSION = version();
+    public static final String VERSION = PROPERTIES.getProperty("version", "dev");
+    /**
+     * This build of the agent: its version and build time (a rebuilt jar has a new one; its class cache too). "dev"
+     * builds without the property get a fresh id per JVM, so nothing is ever shared between unknown builds.
+     */
+    public static final String ID = id();
     /** Set in the target JVM once installed: "version; options". Read by attach and status. */
     public static final String ACTIVE_PROPERTY = "mptcp-agent.active";
     /**
@@ -21,13 +27,21 @@ public final class Build {
         return active.substring(active.indexOf(';') + 1).trim();
     }
 
-    private static String version() {
+    private static java.util.Properties properties() {
+        java.util.Properties p = new java.util.Properties();
         try (java.io.InputStream in = Build.class.getClassLoader().getResourceAsStream("mptcp-agent.properties")) {
-            java.util.Properties p = new java.util.Properties();
             p.load(in);
-            return p.getProperty("version", "dev");
         } catch (Exception e) {
-            return "dev";
+            // "dev" below
         }
+        return p;
+    }
+
+    private static String id() {
+        String time = PROPERTIES.getProperty("build", "");
+        if (time.isEmpty() || time.startsWith("$")) {
+            return "dev-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
+        }
+        return VERSION + "-" + time;
     }
 }

@@ -66,6 +66,9 @@ public final class Config {
         key("rules", "RULE;RULE...|@FILE", "which sockets stay TCP, first match wins: ACTION SCOPE ADDRESS[/PREFIX]"
                 + " [PORT[-PORT]] with ACTION tcp|mptcp, SCOPE connect (by destination) | bind (by local address),"
                 + " e.g. 'tcp connect 10.0.0.0/8 5432;tcp bind * 9090'; @FILE: one rule per line, # comments");
+        key("cache", "on|off", "on: the JDK classes the agent rewrites are kept for the next start of the same JVM"
+                + " build, in a private directory (mode 0700, checked before use): ~/.cache/mptcp-agent, else"
+                + " $TMPDIR/mptcp-agent-UID; off: nothing is written or read");
         key("jdk", "on|off", "the JDK module: sockets made by java.net and java.nio (Socket, ServerSocket, the channels,"
                 + " and everything built on them); off leaves them alone");
         key("netty", "on|off", "the Netty module: sockets of Netty's native transports (epoll, io_uring; shaded copies"
@@ -90,6 +93,8 @@ public final class Config {
     public final LogOutput logOutput;
     /** {@code loopback=tcp}. */
     public final boolean loopbackTcp;
+    /** {@code cache=on}: rewritten classes are kept for the next start (engine.TransformCache). */
+    public final boolean cache;
     /** The rules of {@code rules} followed by those of {@code loopback=tcp}. */
     public final Rules rules;
     /** The interception modules switched off ({@code jdk=off}, ...): their library's sockets are left alone. */
@@ -106,24 +111,35 @@ public final class Config {
         convertListeners = "convert".equals(values.get("listeners"));
         logOutput = LogOutput.valueOf(values.get("log_output").toUpperCase(Locale.ROOT));
         loopbackTcp = values.get("loopback").equals("tcp");
+        cache = values.get("cache").equals("on");
         rules = Rules.parse(values.get("rules"), sources.getOrDefault("rules", "defaults"), loopbackTcp);
         java.util.Set<String> off = new java.util.HashSet<>();
-        values.forEach((k, v) -> {
+        StringBuilder b = new StringBuilder();
+        for (Map.Entry<String, String> e : values.entrySet()) {
+            String k = e.getKey();
+            String v = e.getValue();
             if (v.equals("off") && KEYS.get(k).equals(ON_OFF)) {
                 off.add(k);
             }
-        });
-        modulesOff = java.util.Set.copyOf(off);
-        StringBuilder b = new StringBuilder();
-        values.forEach((k, v) -> {
             if (!v.isEmpty()) {
                 b.append(b.length() == 0 ? "" : ",").append(k).append('=').append(v);
             }
-        });
+        }
+        modulesOff = java.util.Set.copyOf(off);
         text = b.toString();
     }
 
     private static final List<String> ON_OFF = List.of("on", "off");
+
+    /** The JVM's sources of options, as lookups (an enum, not lambdas: each lambda costs a class spun at start-up). */
+    private enum Source implements Function<String, String> {
+        NONE, PROPERTIES, ENVIRONMENT;
+
+        @Override
+        public String apply(String name) {
+            return this == PROPERTIES ? System.getProperty(name) : this == ENVIRONMENT ? System.getenv(name) : null;
+        }
+    }
 
     /** Whether the interception module of this name ({@code "jdk"}, ...) is switched on. */
     public boolean moduleOn(String name) {
@@ -149,7 +165,7 @@ public final class Config {
     }
 
     public static Config defaults() {
-        return parse(null, k -> null, k -> null);
+        return parse(null, Source.NONE, Source.NONE);
     }
 
     /**
@@ -158,7 +174,7 @@ public final class Config {
      * a property or variable the application's environment may set. Used by {@code enable} for its drop-in.
      */
     public static String arguments(String agentArgs) {
-        parse(agentArgs, k -> null, k -> null);
+        parse(agentArgs, Source.NONE, Source.NONE);
         if (agentArgs == null || agentArgs.isEmpty()) {
             return "";
         }
@@ -188,7 +204,7 @@ public final class Config {
                         "environment variable " + name);
             }
         }
-        return parse(agentArgs, System::getProperty, System::getenv);
+        return parse(agentArgs, Source.PROPERTIES, Source.ENVIRONMENT);
     }
 
     /**
@@ -228,7 +244,9 @@ public final class Config {
             values.putIfAbsent(key, FREE.contains(key) ? "" : KEYS.get(key).get(0));
         }
         Map<String, String> ordered = new LinkedHashMap<>();
-        KEYS.keySet().forEach(k -> ordered.put(k, values.get(k)));
+        for (String k : KEYS.keySet()) {
+            ordered.put(k, values.get(k));
+        }
         return new Config(ordered, sources);
     }
 

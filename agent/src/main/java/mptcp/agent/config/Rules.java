@@ -248,8 +248,28 @@ public final class Rules {
         return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
     }
 
+    /** The words of {@code text}, split at runs of whitespace (no regex: this runs at every start). */
+    static String[] words(String text) {
+        List<String> words = new ArrayList<>(4);
+        int i = 0;
+        int n = text.length();
+        while (i < n) {
+            while (i < n && Character.isWhitespace(text.charAt(i))) {
+                i++;
+            }
+            int start = i;
+            while (i < n && !Character.isWhitespace(text.charAt(i))) {
+                i++;
+            }
+            if (i > start) {
+                words.add(text.substring(start, i));
+            }
+        }
+        return words.isEmpty() ? new String[] {""} : words.toArray(new String[0]);
+    }
+
     private static Rule rule(String text, String origin) {
-        String[] t = text.trim().split("\\s+");
+        String[] t = words(text);
         try {
             if (t.length < 3 || t.length > 4) {
                 throw new IllegalArgumentException(t.length < 3 ? "too few words" : "too many words");

@@ -6,31 +6,34 @@ import java.util.List;
 import java.util.Set;
 
 import mptcp.agent.log.Log;
-import org.objectweb.asm.ClassReader;
-import org.objectweb.asm.ClassVisitor;
-import org.objectweb.asm.ClassWriter;
-import org.objectweb.asm.MethodVisitor;
-import org.objectweb.asm.Opcodes;
 
 /**
  * The transformer of {@link Engine}: in each caller class of the JDK's own loaders, rewrites the call sites of the
- * installed redirects into calls of the trampoline's method of the same name. Only the methods that hold such a call
- * site change; everything else is copied as it is.
+ * installed redirects into calls of the trampoline's method of the same name ({@link CallSites}, with ASM), or takes
+ * the result of an earlier run from the {@link TransformCache}. This class names no ASM type, so that a JVM whose
+ * rewrites all come from the cache never loads ASM.
  */
 final class CallSiteRewriter implements ClassFileTransformer {
     private final String trampoline;
     private final List<Redirect> redirects;
     private final Set<String> callers;
+    private final TransformCache cache;
+    /** Part of every cache key: the rewrite depends on the redirects installed and the trampoline's name. */
+    private final long setup;
     final Set<String> transformed = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-    CallSiteRewriter(String trampoline, List<Redirect> redirects) {
+    CallSiteRewriter(String trampoline, List<Redirect> redirects, TransformCache cache) {
         this.trampoline = trampoline;
         this.redirects = redirects;
+        this.cache = cache;
         Set<String> all = new java.util.HashSet<>();
+        StringBuilder b = new StringBuilder(trampoline);
         for (Redirect r : redirects) {
             all.addAll(r.callers);
+            b.append(';').append(r).append(new java.util.TreeSet<>(r.callers)); // Set.of's order changes per JVM
         }
         this.callers = Set.copyOf(all);
+        this.setup = TransformCache.key(b.toString());
     }
 
     boolean isCaller(String internalName) {
@@ -49,47 +52,18 @@ final class CallSiteRewriter implements ClassFileTransformer {
             return null;
         }
         try {
-            ClassReader reader = new ClassReader(bytes);
-            // A rewritten call site takes the same operands as the original (an instance call's receiver becomes the
-            // first argument), so every method keeps its max_stack and max_locals. Recomputing them is not only
-            // slower: on JDK 17, C1 rejected a retransformed UnixAsynchronousServerSocketChannelImpl with recomputed
-            // maxs ("Illegal class file" in GenerateOopMap) after an attach to a JVM with a busy async server channel.
-            ClassWriter writer = new ClassWriter(reader, 0);
-            reader.accept(new Calls(writer, name), 0);
+            long key = TransformCache.key(bytes) * 31 + setup;
+            byte[] out = cache.get(name, key);
+            if (out == null) {
+                out = CallSites.rewrite(bytes, name, trampoline, redirects);
+                cache.put(name, key, out);
+            }
             transformed.add(name);
             Log.debug("instrumented " + name.replace('/', '.'));
-            return writer.toByteArray();
+            return out;
         } catch (Throwable t) {
             Log.error("could not instrument " + name.replace('/', '.') + ": " + t + "; its sockets stay TCP");
             return null;
-        }
-    }
-
-    private final class Calls extends ClassVisitor {
-        private final String className;
-
-        Calls(ClassVisitor next, String className) {
-            super(Opcodes.ASM9, next);
-            this.className = className;
-        }
-
-        @Override
-        public MethodVisitor visitMethod(int access, String name, String desc, String signature, String[] exceptions) {
-            return new MethodVisitor(Opcodes.ASM9, super.visitMethod(access, name, desc, signature, exceptions)) {
-                @Override
-                public void visitMethodInsn(int op, String owner, String method, String mdesc, boolean itf) {
-                    for (Redirect r : redirects) {
-                        boolean kind = r.instance ? op == Opcodes.INVOKEVIRTUAL || op == Opcodes.INVOKESPECIAL
-                                : op == Opcodes.INVOKESTATIC;
-                        if (kind && r.installed() && r.owner.equals(owner) && r.name.equals(method)
-                                && r.desc.equals(mdesc) && r.callers.contains(className)) {
-                            super.visitMethodInsn(Opcodes.INVOKESTATIC, trampoline, r.name, r.handlerDesc(), false);
-                            return;
-                        }
-                    }
-                    super.visitMethodInsn(op, owner, method, mdesc, itf);
-                }
-            };
         }
     }
 }

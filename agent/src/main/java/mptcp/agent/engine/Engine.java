@@ -33,9 +33,10 @@ public final class Engine {
      *     JVM has loaded anyway, as it is loaded here to define the trampoline next to it
      * @param required the redirect without which the module does not work: if one of its callers is already loaded
      *     and could not be rewritten, the install fails
+     * @param cache where classes made in an earlier run are taken from, and new ones stored
      */
-    public static void install(Instrumentation inst, String host, List<Redirect> redirects, Redirect required)
-            throws Exception {
+    public static void install(Instrumentation inst, String host, List<Redirect> redirects, Redirect required,
+                               TransformCache cache) throws Exception {
         Module agent = Engine.class.getModule();
         Class<?> hostClass = Class.forName(host, false, null);
         Map<Module, Map<String, Set<Module>>> opens = new HashMap<>();
@@ -55,18 +56,30 @@ public final class Engine {
 
         String trampoline = hostClass.getPackageName().replace('.', '/') + "/" + TRAMPOLINE;
         MethodHandles.Lookup own = MethodHandles.lookup();
-        MethodHandles.privateLookupIn(hostClass, own).defineClass(Trampoline.bytes(trampoline, redirects));
         // the dispatch class lives next to the handlers; its initialiser sets the trampoline's dispatch field
         Class<?> handlers = redirects.get(0).handler;
         String dispatch = handlers.getPackageName().replace('.', '/') + "/" + DISPATCH;
-        Class<?> d = MethodHandles.privateLookupIn(handlers, own).defineClass(
-                Trampoline.dispatch(dispatch, trampoline, redirects));
+        StringBuilder table = new StringBuilder(trampoline).append(';').append(dispatch);
+        for (Redirect r : redirects) {
+            table.append(';').append(r).append(r.handler.getName());
+        }
+        long key = TransformCache.key(table.toString());
+        byte[] hook = cache.get(trampoline, key);
+        byte[] impl = cache.get(dispatch, key);
+        if (hook == null || impl == null) {
+            hook = Trampoline.bytes(trampoline, redirects);
+            impl = Trampoline.dispatch(dispatch, trampoline, redirects);
+            cache.put(trampoline, key, hook);
+            cache.put(dispatch, key, impl);
+        }
+        MethodHandles.privateLookupIn(hostClass, own).defineClass(hook);
+        Class<?> d = MethodHandles.privateLookupIn(handlers, own).defineClass(impl);
         Class.forName(d.getName(), true, d.getClassLoader());
         for (Redirect r : redirects) {
             r.installed(true);
         }
 
-        CallSiteRewriter rewriter = new CallSiteRewriter(trampoline, redirects);
+        CallSiteRewriter rewriter = new CallSiteRewriter(trampoline, redirects, cache);
         inst.addTransformer(rewriter, true);
         // Callers loaded before the transformer was added (after an attach, most of them) are rewritten now.
         List<Class<?>> loaded = new ArrayList<>();

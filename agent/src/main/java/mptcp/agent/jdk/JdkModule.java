@@ -3,9 +3,12 @@ package mptcp.agent.jdk;
 import java.lang.instrument.Instrumentation;
 import java.util.List;
 
+import mptcp.agent.config.Build;
 import mptcp.agent.engine.Engine;
 import mptcp.agent.engine.InterceptionModule;
 import mptcp.agent.engine.Redirect;
+import mptcp.agent.engine.TransformCache;
+import mptcp.agent.policy.Policy;
 
 /**
  * The JDK module: every interception point of the JDK's socket layer, as one table. Each {@link Redirect} names a
@@ -128,6 +131,7 @@ public final class JdkModule implements InterceptionModule {
             redirects.addAll(LEGACY_REDIRECTS);
         }
         // the trampoline goes next to sun.nio.ch.DirectBuffer: same package as Net, and loaded with java.nio at boot
-        Engine.install(inst, "sun.nio.ch.DirectBuffer", redirects, SOCKET0);
+        TransformCache cache = Policy.config().cache ? TransformCache.open(Build.ID) : TransformCache.NONE;
+        Engine.install(inst, "sun.nio.ch.DirectBuffer", redirects, SOCKET0, cache);
     }
 }

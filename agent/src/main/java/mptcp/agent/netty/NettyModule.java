@@ -70,8 +70,25 @@ public final class NettyModule implements InterceptionModule, ClassFileTransform
 
     private Method defineClass;
     private Instrumentation inst;
-    /** The handlers of {@link #HOOK_METHODS} in {@link NettySockets}; the first one takes the hook class first. */
-    private final MethodHandle[] handlers = new MethodHandle[HOOK_METHODS.length];
+    /**
+     * The handlers of {@link #HOOK_METHODS} in {@link NettySockets}; the first one takes the hook class first. Looked
+     * up when the first copy of Netty is met, not at install: a JVM without Netty makes none of them.
+     */
+    private MethodHandle[] handlers;
+
+    private synchronized MethodHandle[] handlers() throws ReflectiveOperationException {
+        if (handlers == null) {
+            MethodHandles.Lookup own = MethodHandles.lookup();
+            MethodHandle[] h = new MethodHandle[HOOK_METHODS.length];
+            for (int i = 0; i < HOOK_METHODS.length; i++) {
+                MethodType type = MethodType.fromMethodDescriptorString(HOOK_METHODS[i][1], null);
+                h[i] = own.findStatic(NettySockets.class, HOOK_METHODS[i][0],
+                        i == 0 ? type.insertParameterTypes(0, Class.class) : type);
+            }
+            handlers = h;
+        }
+        return handlers;
+    }
 
     @Override
     public String name() {
@@ -79,16 +96,12 @@ public final class NettyModule implements InterceptionModule, ClassFileTransform
     }
 
     /**
-     * Wires the handlers, adds the transformer and rewrites the copies of Netty already loaded (attach). Throws, with
-     * nothing installed, when the handlers or {@code ClassLoader.defineClass} cannot be reached.
+     * Adds the transformer and rewrites the copies of Netty already loaded (attach); the handlers are wired when the
+     * first copy of Netty is met. Throws, with nothing installed, when {@code ClassLoader.defineClass} cannot be
+     * reached.
      */
     @Override
     public void install(Instrumentation inst) throws Exception {
-        MethodHandles.Lookup own = MethodHandles.lookup();
-        for (int i = 0; i < HOOK_METHODS.length; i++) {
-            MethodType type = MethodType.fromMethodDescriptorString(HOOK_METHODS[i][1], null);
-            handlers[i] = own.findStatic(NettySockets.class, HOOK_METHODS[i][0], i == 0 ? type.insertParameterTypes(0, Class.class) : type);
-        }
         inst.redefineModule(Object.class.getModule(), Set.of(), Map.of(),
                 Map.of("java.lang", Set.of(NettyModule.class.getModule())), Set.of(), Map.of());
         Method define = ClassLoader.class.getDeclaredMethod("defineClass", String.class, byte[].class, int.class,
@@ -260,8 +273,8 @@ public final class NettyModule implements InterceptionModule, ClassFileTransform
         }
         Method init = c.getDeclaredMethod("init", MethodHandle[].class);
         init.setAccessible(true);
-        MethodHandle[] wired = handlers.clone();
-        wired[0] = MethodHandles.insertArguments(handlers[0], 0, c); // socket(ipv6) knows its copy of Netty
+        MethodHandle[] wired = handlers().clone();
+        wired[0] = MethodHandles.insertArguments(wired[0], 0, c); // socket(ipv6) knows its copy of Netty
         init.invoke(null, (Object) wired);
     }
 

@@ -34,15 +34,39 @@ public final class Policy {
      * reported by the first socket, which then stays TCP.
      */
     public static void warmUpNative() {
-        Thread t = warmUp = new Thread(() -> {
+        warmUpNative(null);
+    }
+
+    /**
+     * As {@link #warmUpNative()}, then runs {@code next} on the same thread (the agent's JMX watcher): one thread at
+     * start-up instead of two.
+     */
+    public static void warmUpNative(Runnable next) {
+        Thread t = warmUp = new WarmUp(next);
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** The native binding's initialisation, off the application's threads (a class, not a lambda: no class spun). */
+    private static final class WarmUp extends Thread {
+        private final Runnable next;
+
+        WarmUp(Runnable next) {
+            super("mptcp-agent-init");
+            this.next = next;
+        }
+
+        @Override
+        public void run() {
             try {
                 mptcp.sys.Sock.load();
             } catch (Throwable failure) {
                 nativeFailure = failure; // the first socket meets the failure too and reports this cause
             }
-        }, "mptcp-agent-init");
-        t.setDaemon(true);
-        t.start();
+            if (next != null) {
+                next.run();
+            }
+        }
     }
 
     /** The root cause of a native failure: the warm-up's, when it had one (later attempts only see "Could not initialize class"). */

@@ -46,15 +46,20 @@ public final class Jmx implements DynamicMBean {
         return state;
     }
 
-    /** Starts the watcher thread (once per JVM). */
-    public static synchronized void start() {
+    /** Runs the watcher on the calling thread, renamed {@code mptcp-agent-jmx} (once per JVM; returns at once else). */
+    public static void watchHere() {
+        if (claim()) {
+            Thread.currentThread().setName("mptcp-agent-jmx");
+            watch();
+        }
+    }
+
+    private static synchronized boolean claim() {
         if (started) {
-            return;
+            return false;
         }
         started = true;
-        Thread t = new Thread(Jmx::watch, "mptcp-agent-jmx");
-        t.setDaemon(true);
-        t.start();
+        return true;
     }
 
     private static void watch() {

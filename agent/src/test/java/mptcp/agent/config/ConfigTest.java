@@ -22,7 +22,7 @@ class ConfigTest {
         assertEquals(Config.Mode.ALL, c.mode);
         assertEquals(Config.Fallback.TCP, c.fallback);
         assertEquals(Log.Level.WARN, c.log);
-        assertEquals("enabled=true,mode=all,fallback=tcp,log=warn,options=compat,listeners=convert,log_output=stderr,loopback=tcp,jdk=on,netty=on", c.text);
+        assertEquals("enabled=true,mode=all,fallback=tcp,log=warn,options=compat,listeners=convert,log_output=stderr,loopback=tcp,cache=on,jdk=on,netty=on", c.text);
         assertTrue(c.convertListeners);
         assertEquals(Config.LogOutput.STDERR, c.logOutput);
         assertTrue(c.loopbackTcp);
@@ -43,7 +43,7 @@ class ConfigTest {
     void errorsNameKeySourceAndAllowedValues() {
         assertEquals("invalid value 'x' for option 'mode' in agent arguments; allowed: all|server|client",
                 assertThrows(IllegalArgumentException.class, () -> parse("mode=x", Map.of(), Map.of())).getMessage());
-        assertEquals("unknown option 'foo' in agent arguments; known options: enabled, mode, fallback, log, options, listeners, log_output, loopback, rules, jdk, netty",
+        assertEquals("unknown option 'foo' in agent arguments; known options: enabled, mode, fallback, log, options, listeners, log_output, loopback, rules, cache, jdk, netty",
                 assertThrows(IllegalArgumentException.class, () -> parse("foo=1", Map.of(), Map.of())).getMessage());
         assertEquals("option 'log' given twice in agent arguments",
                 assertThrows(IllegalArgumentException.class, () -> parse("log=info,log=debug", Map.of(), Map.of())).getMessage());
@@ -78,7 +78,7 @@ class ConfigTest {
     void loopbackAndRules() {
         Config c = parse("loopback=mptcp,rules=tcp connect 10.0.0.0/8 5432;mptcp bind * 8080", Map.of(), Map.of());
         assertEquals("enabled=true,mode=all,fallback=tcp,log=warn,options=compat,listeners=convert,log_output=stderr,loopback=mptcp,"
-                + "rules=tcp connect 10.0.0.0/8 5432;mptcp bind * 8080,jdk=on,netty=on", c.text);
+                + "rules=tcp connect 10.0.0.0/8 5432;mptcp bind * 8080,cache=on,jdk=on,netty=on", c.text);
         assertEquals(2, c.rules.list().size());
         assertEquals("agent arguments, rule 1", c.rules.get(0).origin);
         Config p = parse("", Map.of("mptcp.agent.rules", "tcp bind ::1 80"), Map.of("MPTCP_AGENT_LOOPBACK", "mptcp"));
