@@ -72,6 +72,16 @@ public final class Agent {
             return;
         }
         enableNativeAccess(inst);
+        // the native binding initialises on another thread while the modules install (see Policy.warmUpNative)
+        Policy.warmUpNative(true);
+        try {
+            install(config, inst, attached);
+        } finally {
+            Policy.thenRun(System.getProperty(Build.ACTIVE_PROPERTY) != null ? new JmxWatcher() : null);
+        }
+    }
+
+    private static void install(Config config, Instrumentation inst, boolean attached) {
         Policy.configure(config);
         int installed = 0;
         for (InterceptionModule m : MODULES) {
@@ -92,8 +102,6 @@ public final class Agent {
         }
         System.setProperty(Build.ACTIVE_PROPERTY, Build.VERSION + "; " + config.text);
         Log.info("active (" + (attached ? "attached" : "premain") + "), " + config.text);
-        // one background thread: the native binding's initialisation, then the JMX watcher (classes loaded there too)
-        Policy.warmUpNative(new JmxWatcher());
         if (attached) {
             convertListeners(config);
         }

@@ -84,12 +84,19 @@ public final class Engine {
         // Callers loaded before the transformer was added (after an attach, most of them) are rewritten now.
         List<Class<?>> loaded = new ArrayList<>();
         boolean requiredLoaded = false;
+        Set<String> callers = new java.util.HashSet<>(); // binary names: no string made per loaded class
+        for (Redirect r : redirects) {
+            for (String caller : r.callers) {
+                callers.add(caller.replace('/', '.'));
+            }
+        }
         for (Class<?> c : inst.getAllLoadedClasses()) {
-            String name = c.getName().replace('.', '/');
-            if (CallSiteRewriter.jdkLoader(c.getClassLoader()) && rewriter.isCaller(name)
-                    && !rewriter.transformed.contains(name)) {
-                loaded.add(c);
-                requiredLoaded |= required.callers.contains(name);
+            if (callers.contains(c.getName()) && CallSiteRewriter.jdkLoader(c.getClassLoader())) {
+                String name = c.getName().replace('.', '/');
+                if (!rewriter.transformed.contains(name)) {
+                    loaded.add(c);
+                    requiredLoaded |= required.callers.contains(name);
+                }
             }
         }
         if (!loaded.isEmpty()) {

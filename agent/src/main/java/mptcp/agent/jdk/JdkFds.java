@@ -3,25 +3,25 @@ package mptcp.agent.jdk;
 import java.io.FileDescriptor;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.lang.invoke.MethodType;
 import java.nio.channels.Channel;
 
 /**
- * The one place where agent code reaches the int file descriptor behind the JDK's objects (java.base opens
- * sun.nio.ch to the agent at install): {@code IOUtil.fdVal}, {@code IOUtil.newFD}, {@code SelChImpl.getFDVal} and
- * the {@code fd} field of a legacy {@code SocketImpl}.
+ * The one place where agent code reaches the int file descriptor behind the JDK's objects (java.base opens java.io,
+ * java.net and sun.nio.ch to the agent at install): the {@code fd} field of a {@code FileDescriptor} (what
+ * {@code IOUtil.fdVal} and {@code IOUtil.newFD} read and write, through a VarHandle, whose first use spins no lambda
+ * form, unlike a method handle of the same natives), {@code SelChImpl.getFDVal} and the {@code fd} field of a legacy
+ * {@code SocketImpl}.
  */
 public final class JdkFds {
-    private static final MethodHandle FD_VAL;
-    private static final MethodHandle NEW_FD;
+    private static final VarHandle FD;
     private static volatile MethodHandle channelFd;
 
     static {
         try {
-            Class<?> ioUtil = Class.forName("sun.nio.ch.IOUtil", false, null);
-            MethodHandles.Lookup lookup = MethodHandles.privateLookupIn(ioUtil, MethodHandles.lookup());
-            FD_VAL = lookup.findStatic(ioUtil, "fdVal", MethodType.methodType(int.class, FileDescriptor.class));
-            NEW_FD = lookup.findStatic(ioUtil, "newFD", MethodType.methodType(FileDescriptor.class, int.class));
+            FD = MethodHandles.privateLookupIn(FileDescriptor.class, MethodHandles.lookup())
+                    .findVarHandle(FileDescriptor.class, "fd", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -32,7 +32,7 @@ public final class JdkFds {
 
     /** The int fd of a JDK FileDescriptor. */
     static int fdVal(FileDescriptor fd) throws Throwable {
-        return (int) FD_VAL.invokeExact(fd);
+        return (int) FD.get(fd);
     }
 
     /** The int fd of a JDK FileDescriptor, or -1 if it cannot be read. */
@@ -60,7 +60,9 @@ public final class JdkFds {
 
     /** A JDK FileDescriptor holding {@code fd}. */
     static FileDescriptor newFD(int fd) throws Throwable {
-        return (FileDescriptor) NEW_FD.invokeExact(fd);
+        FileDescriptor d = new FileDescriptor();
+        FD.set(d, fd);
+        return d;
     }
 
     /** The fd of a SocketChannel or ServerSocketChannel of the JDK's default provider. */

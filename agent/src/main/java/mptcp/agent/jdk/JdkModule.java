@@ -119,12 +119,12 @@ public final class JdkModule implements InterceptionModule {
 
     @Override
     public void install(Instrumentation inst) throws Exception {
-        // java.net to this module alone: the rules read an Inet6Address's bytes without copying them (JdkSockets)
+        // java.net and java.io to this module alone: the rules read an Inet6Address's bytes without copying them
+        // (JdkSockets), JdkFds a FileDescriptor's fd
         Module self = JdkModule.class.getModule();
-        if (self.isNamed()) {
-            inst.redefineModule(Object.class.getModule(), java.util.Set.of(), java.util.Map.of(),
-                    java.util.Map.of("java.net", java.util.Set.of(self)), java.util.Set.of(), java.util.Map.of());
-        }
+        inst.redefineModule(Object.class.getModule(), java.util.Set.of(), java.util.Map.of(),
+                java.util.Map.of("java.net", java.util.Set.of(self), "java.io", java.util.Set.of(self)),
+                java.util.Set.of(), java.util.Map.of());
         List<Redirect> redirects = REDIRECTS;
         if (legacyInUse()) {
             redirects = new java.util.ArrayList<>(REDIRECTS);

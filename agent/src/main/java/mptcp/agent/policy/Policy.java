@@ -34,26 +34,40 @@ public final class Policy {
      * reported by the first socket, which then stays TCP.
      */
     public static void warmUpNative() {
-        warmUpNative(null);
+        warmUpNative(false);
     }
 
+    /** What the warm-up thread runs after the native initialisation: {@code r}, or nothing when null. Call once. */
+    public static void thenRun(Runnable r) {
+        synchronized (NEXT_LOCK) {
+            next = r;
+            nextDecided = true;
+            NEXT_LOCK.notifyAll();
+        }
+    }
+
+    private static final Object NEXT_LOCK = new Object();
+    private static boolean nextDecided;
+    private static Runnable next;
+
     /**
-     * As {@link #warmUpNative()}, then runs {@code next} on the same thread (the agent's JMX watcher): one thread at
-     * start-up instead of two.
+     * As {@link #warmUpNative()}, and once that is done the same thread runs what {@link #thenRun} hands it (the
+     * agent's JMX watcher): one thread at start-up instead of two. Called at the start of premain, so that the native
+     * binding initialises on another core while the agent installs, not on the application's first socket.
      */
-    public static void warmUpNative(Runnable next) {
-        Thread t = warmUp = new WarmUp(next);
+    public static void warmUpNative(boolean thenWait) {
+        Thread t = warmUp = new WarmUp(thenWait);
         t.setDaemon(true);
         t.start();
     }
 
     /** The native binding's initialisation, off the application's threads (a class, not a lambda: no class spun). */
     private static final class WarmUp extends Thread {
-        private final Runnable next;
+        private final boolean thenWait;
 
-        WarmUp(Runnable next) {
+        WarmUp(boolean thenWait) {
             super("mptcp-agent-init");
-            this.next = next;
+            this.thenWait = thenWait;
         }
 
         @Override
@@ -63,8 +77,22 @@ public final class Policy {
             } catch (Throwable failure) {
                 nativeFailure = failure; // the first socket meets the failure too and reports this cause
             }
-            if (next != null) {
-                next.run();
+            if (!thenWait) {
+                return;
+            }
+            Runnable r;
+            synchronized (NEXT_LOCK) {
+                while (!nextDecided) {
+                    try {
+                        NEXT_LOCK.wait();
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+                r = next;
+            }
+            if (r != null) {
+                r.run();
             }
         }
     }
