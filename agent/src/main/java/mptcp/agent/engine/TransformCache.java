@@ -43,25 +43,32 @@ public final class TransformCache {
     /** The cache of agent build {@code build} for this user, or {@link #NONE} when no private directory can be had. */
     public static TransformCache open(String build) {
         try {
-            long uid = effectiveUid();
             String xdg = System.getenv("XDG_CACHE_HOME");
             String home = System.getProperty("user.home");
-            File parent = xdg != null && xdg.startsWith("/") ? new File(xdg, "mptcp-agent")
-                    : home != null && home.startsWith("/") && new File(home).isDirectory()
-                    ? new File(new File(home, ".cache"), "mptcp-agent") : null;
-            File dir = parent == null ? null : usable(parent, uid, true);
-            if (dir == null) {
-                dir = usable(new File(System.getProperty("java.io.tmpdir", "/tmp"), "mptcp-agent-" + uid), uid, false);
-            }
-            if (dir == null) {
-                return NONE;
-            }
-            File own = usable(new File(dir, build), uid, false);
-            return own == null ? NONE : new TransformCache(own);
+            File parent = xdg != null && xdg.startsWith("/") ? new File(xdg)
+                    : home != null && home.startsWith("/") && new File(home).isDirectory() ? new File(home, ".cache")
+                    : null;
+            return open(parent, new File(System.getProperty("java.io.tmpdir", "/tmp")), build, effectiveUid());
         } catch (IOException | RuntimeException e) {
             Log.debug("no class cache: " + e);
             return NONE;
         }
+    }
+
+    /**
+     * The cache of {@code build} in {@code cacheHome/mptcp-agent} (null: none), else in {@code tmp/mptcp-agent-<uid>},
+     * for a process of effective uid {@code uid}; {@link #NONE} when neither is private.
+     */
+    static TransformCache open(File cacheHome, File tmp, String build, long uid) throws IOException {
+        File dir = cacheHome == null ? null : usable(new File(cacheHome, "mptcp-agent"), uid, true);
+        if (dir == null) {
+            dir = usable(new File(tmp, "mptcp-agent-" + uid), uid, false);
+        }
+        if (dir == null) {
+            return NONE;
+        }
+        File own = usable(new File(dir, build), uid, false);
+        return own == null ? NONE : new TransformCache(own);
     }
 
     public boolean enabled() {
@@ -102,7 +109,7 @@ public final class TransformCache {
     }
 
     /** This process's effective uid, from /proc/self/status (the owner of the files it creates). */
-    private static long effectiveUid() throws IOException {
+    static long effectiveUid() throws IOException {
         try (FileInputStream in = new FileInputStream("/proc/self/status")) {
             String status = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
             int i = status.indexOf("\nUid:");
