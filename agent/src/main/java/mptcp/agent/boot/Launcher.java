@@ -91,36 +91,46 @@ public final class Launcher {
                 // the layer below
             }
         }
-        try {
-            java.lang.module.ModuleDescriptor descriptor = java.lang.module.ModuleDescriptor
-                    .newOpenModule("mptcp.agent.internal").packages(packages).build();
-            java.lang.module.ModuleReference reference = new java.lang.module.ModuleReference(descriptor, null) {
-                @Override
-                public java.lang.module.ModuleReader open() {
-                    throw new UnsupportedOperationException("classes come from the agent loader");
-                }
-            };
-            java.lang.module.ModuleFinder finder = new java.lang.module.ModuleFinder() {
-                @Override
-                public java.util.Optional<java.lang.module.ModuleReference> find(String name) {
-                    return name.equals("mptcp.agent.internal") ? java.util.Optional.of(reference) : java.util.Optional.empty();
-                }
+        Layer.define(agentLoader, packages);
+    }
 
-                @Override
-                public java.util.Set<java.lang.module.ModuleReference> findAll() {
-                    return java.util.Set.of(reference);
+    /** The fallback: the module in a layer of its own (a class apart, so that it is loaded only when needed). */
+    private static final class Layer {
+        private Layer() {
+        }
+
+        static void define(AgentLoader agentLoader, java.util.Set<String> packages) {
+            try {
+                java.lang.module.ModuleDescriptor descriptor = java.lang.module.ModuleDescriptor
+                        .newOpenModule("mptcp.agent.internal").packages(packages).build();
+                java.lang.module.ModuleReference reference = new java.lang.module.ModuleReference(descriptor, null) {
+                    @Override
+                    public java.lang.module.ModuleReader open() {
+                        throw new UnsupportedOperationException("classes come from the agent loader");
+                    }
+                };
+                java.lang.module.ModuleFinder finder = new java.lang.module.ModuleFinder() {
+                    @Override
+                    public java.util.Optional<java.lang.module.ModuleReference> find(String name) {
+                        return name.equals("mptcp.agent.internal") ? java.util.Optional.of(reference) : java.util.Optional.empty();
+                    }
+
+                    @Override
+                    public java.util.Set<java.lang.module.ModuleReference> findAll() {
+                        return java.util.Set.of(reference);
+                    }
+                };
+                ModuleLayer boot = ModuleLayer.boot();
+                java.lang.module.Configuration cf = boot.configuration().resolve(finder, java.lang.module.ModuleFinder.of(),
+                        java.util.Set.of("mptcp.agent.internal"));
+                ModuleLayer.Controller controller = ModuleLayer.defineModules(cf, java.util.List.of(boot), name -> agentLoader);
+                Module module = controller.layer().findModule("mptcp.agent.internal").orElseThrow();
+                for (Module m : boot.modules()) {
+                    controller.addReads(module, m);
                 }
-            };
-            ModuleLayer boot = ModuleLayer.boot();
-            java.lang.module.Configuration cf = boot.configuration().resolve(finder, java.lang.module.ModuleFinder.of(),
-                    java.util.Set.of("mptcp.agent.internal"));
-            ModuleLayer.Controller controller = ModuleLayer.defineModules(cf, java.util.List.of(boot), name -> agentLoader);
-            Module module = controller.layer().findModule("mptcp.agent.internal").orElseThrow();
-            for (Module m : boot.modules()) {
-                controller.addReads(module, m);
+            } catch (RuntimeException | LinkageError e) {
+                // the classes then land in the loader's unnamed module: everything works, JDK 24+ may print a warning
             }
-        } catch (RuntimeException | LinkageError e) {
-            // the classes then land in the loader's unnamed module: everything works, JDK 24+ may print a warning
         }
     }
 
