@@ -35,6 +35,9 @@ public final class Agent {
         }
     }
 
+    /** Set by the launcher: the named module was granted native access when it was defined. */
+    private static volatile boolean nativeAccessGranted;
+
     private Agent() {
     }
 
@@ -42,6 +45,7 @@ public final class Agent {
     private static final class Entry implements java.util.function.Consumer<Object[]> {
         @Override
         public void accept(Object[] a) {
+            nativeAccessGranted = a.length > 3 && Boolean.TRUE.equals(a[3]);
             start((String) a[0], (Instrumentation) a[1], (Boolean) a[2]);
         }
     }
@@ -135,8 +139,8 @@ public final class Agent {
      */
     private static void enableNativeAccess(Instrumentation inst) {
         Module self = Agent.class.getModule();
-        if (!self.isNamed()) {
-            return;
+        if (!self.isNamed() || nativeAccessGranted) {
+            return; // nothing restricted for an unnamed module before JDK 22; or granted as the module was defined
         }
         try {
             java.lang.reflect.Method grant = Module.class.getDeclaredMethod("implAddEnableNativeAccess");

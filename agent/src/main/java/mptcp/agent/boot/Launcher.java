@@ -15,6 +15,8 @@ import java.lang.instrument.Instrumentation;
  */
 public final class Launcher {
     private static volatile ClassLoader loader;
+    /** Whether defining the named module also granted it native access (else the agent does it itself). */
+    private static volatile boolean nativeAccessGranted;
     /** The one package of the agent loader that stays in its unnamed module (see defineModule). */
     private static final String NAMED_PACKAGE = "mptcp.agent.named";
 
@@ -53,7 +55,7 @@ public final class Launcher {
             if (entry instanceof java.util.function.Consumer) {
                 @SuppressWarnings("unchecked")
                 java.util.function.Consumer<Object[]> start = (java.util.function.Consumer<Object[]>) entry;
-                start.accept(new Object[] {args, inst, attached});
+                start.accept(new Object[] {args, inst, attached, nativeAccessGranted});
             } else {
                 agent.getMethod("start", String.class, Instrumentation.class, boolean.class).invoke(null, args, inst, attached);
             }
@@ -84,7 +86,7 @@ public final class Launcher {
                     @SuppressWarnings("unchecked")
                     java.util.function.BiFunction<Object, Object, Object> define =
                             (java.util.function.BiFunction<Object, Object, Object>) definer;
-                    define.apply(inst, packages);
+                    nativeAccessGranted = Boolean.TRUE.equals(define.apply(inst, packages));
                     return;
                 }
             } catch (ClassNotFoundException | RuntimeException | LinkageError e) {

@@ -21,7 +21,8 @@ import java.util.function.Consumer;
  * the boot layer, as a layer would make it.
  *
  * <p>Reached by the launcher without reflection: the static initialiser hands an instance to the loader, which
- * implements {@code Consumer<Object>}; {@code apply(instrumentation, packages)} returns the module or throws.
+ * implements {@code Consumer<Object>}; {@code apply(instrumentation, packages)} defines the module and grants it
+ * native access, returning whether the grant was made (Boolean), or throws.
  */
 public final class NamedModule implements BiFunction<Object, Object, Object> {
     /** The module's name. */
@@ -39,6 +40,24 @@ public final class NamedModule implements BiFunction<Object, Object, Object> {
     private NamedModule() {
     }
 
+    /**
+     * Native access for the new module alone, as {@code --enable-native-access=mptcp.agent.internal} would give it
+     * (JavaLangAccess.addEnableNativeAccess). When this fails the agent grants it itself, by reflection
+     * (mptcp.agent.Agent), which on JDK 22+ costs a few ms of method-handle spinning more.
+     */
+    private static boolean grantNativeAccess(MethodHandles.Lookup lookup, Module module) {
+        try {
+            Class<?> secrets = Class.forName("jdk.internal.access.SharedSecrets", false, null);
+            Class<?> access = Class.forName("jdk.internal.access.JavaLangAccess", false, null);
+            Object jla = lookup.findStatic(secrets, "getJavaLangAccess", MethodType.methodType(access)).invoke();
+            lookup.findVirtual(access, "addEnableNativeAccess", MethodType.methodType(Module.class, Module.class))
+                    .invoke(jla, module);
+            return true;
+        } catch (Throwable t) {
+            return false; // Agent.enableNativeAccess does it
+        }
+    }
+
     @Override
     public Object apply(Object instrumentation, Object packageNames) {
         @SuppressWarnings("unchecked")
@@ -46,8 +65,8 @@ public final class NamedModule implements BiFunction<Object, Object, Object> {
         Instrumentation inst = (Instrumentation) instrumentation;
         ClassLoader loader = NamedModule.class.getClassLoader();
         Module self = NamedModule.class.getModule();
-        inst.redefineModule(Object.class.getModule(), Set.of(), Map.of("jdk.internal.module", Set.of(self)), Map.of(),
-                Set.of(), Map.of());
+        inst.redefineModule(Object.class.getModule(), Set.of(),
+                Map.of("jdk.internal.module", Set.of(self), "jdk.internal.access", Set.of(self)), Map.of(), Set.of(), Map.of());
         try {
             Class<?> modules = Class.forName("jdk.internal.module.Modules", false, null);
             MethodHandles.Lookup lookup = MethodHandles.lookup();
@@ -60,7 +79,7 @@ public final class NamedModule implements BiFunction<Object, Object, Object> {
             for (Module m : ModuleLayer.boot().modules()) {
                 reads.invokeExact(module, m);
             }
-            return module;
+            return grantNativeAccess(lookup, module);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
