@@ -60,7 +60,14 @@ public final class TransformCache {
      * for a process of effective uid {@code uid}; {@link #NONE} when neither is private.
      */
     static TransformCache open(File cacheHome, File tmp, String build, long uid) throws IOException {
-        File dir = cacheHome == null ? null : usable(new File(cacheHome, "mptcp-agent"), uid, true);
+        File dir = null;
+        if (cacheHome != null) {
+            try {
+                dir = usable(new File(cacheHome, "mptcp-agent"), uid, true);
+            } catch (IOException | RuntimeException e) {
+                Log.debug("class cache: " + cacheHome + " not usable (" + e + ")");
+            }
+        }
         if (dir == null) {
             dir = usable(new File(tmp, "mptcp-agent-" + uid), uid, false);
         }

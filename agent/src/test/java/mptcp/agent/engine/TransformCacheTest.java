@@ -87,6 +87,13 @@ class TransformCacheTest {
     }
 
     @Test
+    void anUnwritableCacheHomeFallsBackToTmp() throws Exception {
+        Path file = Files.writeString(home.resolve("not-a-directory"), "x");
+        TransformCache cache = TransformCache.open(file.toFile(), tmp.toFile(), "0.1.0-test", TransformCache.effectiveUid());
+        assertEquals(tmp.resolve("mptcp-agent-" + TransformCache.effectiveUid() + "/0.1.0-test").toFile(), cache.directory());
+    }
+
+    @Test
     void aLinkOrAnotherOwnersDirectoryIsNotUsed() throws Exception {
         Path elsewhere = Files.createDirectory(tmp.resolve("elsewhere"));
         Files.setPosixFilePermissions(elsewhere, PosixFilePermissions.fromString("rwx------"));
