@@ -448,6 +448,7 @@ def main():
     p.add_argument("--baseline-jar", help="another agent jar (e.g. built from an older commit): adds the namespace-pair "
                    "row 'agent vs baseline agent'")
     p.add_argument("--only", choices=["ns-pair"], help="run only the namespace-pair rows")
+    p.add_argument("--pairs", type=int, help="pairs per row (default 10, 3 with --quick)")
     a = p.parse_args()
     if a.quick:
         a.runs, a.warmup, a.warmup_tp, a.warm_s, a.measure_s = 3, 1, 0, 0.5, 1.0
@@ -455,6 +456,8 @@ def main():
     else:
         a.runs, a.warmup, a.warmup_tp, a.warm_s, a.measure_s = 10, 2, 1, 1.0, 3.0
         a.jmh_args = []
+    if a.pairs:
+        a.runs = a.pairs
     work = os.path.dirname(os.path.abspath(a.out))
     os.makedirs(work, exist_ok=True)
     table = Table()
