@@ -68,7 +68,7 @@ class Table:
     def add(self, jdk, row, unit, base, cand, kind, per_pair, target, met, note=""):
         self.rows.append({"jdk": jdk, "row": row, "unit": unit, "baseline": statistics.median(base),
                           "agent": statistics.median(cand), "kind": kind, "per_pair": mmm(per_pair),
-                          "target": target, "met": met, "note": note, "n": len(per_pair)})
+                          "target": target, "met": met, "note": note, "n": len(per_pair), "pairs": list(per_pair)})
 
     def invalid(self, jdk, row, target, why):
         """A row whose premise (the protocol each side really used) was false, or that could not run: no figure."""
