@@ -6,7 +6,7 @@ order alternating from pair to pair, after warm-up runs, so that load from other
 sides alike. The per-pair difference (start-up) or ratio (throughput) is what the target is checked on; its
 min/median/max are printed. Timing is never asserted in the test suite: this script only reports.
 """
-import argparse, json, os, re, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, re, select, shutil, signal, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # As root, measured commands run at a higher priority than the rest of the machine (e.g. parallel Maven builds),
@@ -68,12 +68,19 @@ class Table:
     def add(self, jdk, row, unit, base, cand, kind, per_pair, target, met, note=""):
         self.rows.append({"jdk": jdk, "row": row, "unit": unit, "baseline": statistics.median(base),
                           "agent": statistics.median(cand), "kind": kind, "per_pair": mmm(per_pair),
-                          "target": target, "met": met, "note": note, "n": len(per_pair)})
+                          "target": target, "met": met, "note": note, "n": len(per_pair), "pairs": list(per_pair)})
+
+    def invalid(self, jdk, row, target, why):
+        """A row whose premise (the protocol each side really used) was false, or that could not run: no figure."""
+        self.rows.append({"jdk": jdk, "row": row, "kind": "invalid", "target": target, "met": None, "note": why})
 
     def markdown(self):
         lines = ["| JDK | row | baseline (median) | agent (median) | agent vs baseline, per pair: min / **median** / max | target | met |",
                  "|---|---|---|---|---|---|---|"]
         for r in self.rows:
+            if r["kind"] == "invalid":
+                lines.append("| %s | %s | – | – | **no figure**: %s | %s | – |" % (r["jdk"], r["row"], r["note"], r["target"]))
+                continue
             pp = r["per_pair"]
             if r["kind"] == "diff":
                 f = "%+.1f / **%+.1f** / %+.1f %s" % (pp["min"], pp["median"], pp["max"], r["unit"])
@@ -95,6 +102,222 @@ def jdk_name(java):
     return m.group(1) if m else java
 
 
+# Namespace-pair rows: a server JVM in one network namespace, a client JVM in another, joined by one veth. The bench
+# makes both namespaces itself (unique names: mpab-<pid>-s and -c) and sends traffic only to the addresses it put in
+# them; it deletes them at the end, on failure and on SIGINT/SIGTERM/SIGHUP too.
+NS_PREFIX = "mpab-"
+SERVER_IP, CLIENT_IP = "10.78.0.1", "10.78.0.2"
+MAX_CONNECTIONS = 200000  # per client run (warm-up included); each run is also bounded in time
+
+
+def sh(cmd, check=True):
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if check and p.returncode != 0:
+        raise RuntimeError("%s failed (%d): %s" % (" ".join(cmd), p.returncode, p.stderr.strip()))
+    return p.stdout
+
+
+def remove_stale_namespaces():
+    """Deletes namespaces left by an earlier run of this bench that was killed outright (SIGKILL): its pid is gone."""
+    for line in sh(["ip", "netns", "list"], check=False).splitlines():
+        m = re.match(r"(%s(\d+)-[sc])(\s|$)" % NS_PREFIX, line)
+        if m and not os.path.exists("/proc/" + m.group(2)):
+            print("   removing the namespace %s of an earlier run (pid %s is gone)" % (m.group(1), m.group(2)), flush=True)
+            sh(["ip", "netns", "del", m.group(1)], check=False)
+
+
+def ns_pair_unavailable():
+    """Why the namespace-pair rows cannot run here, or None."""
+    if os.geteuid() != 0:
+        return "not root: the namespace-pair rows create network namespaces (run bench/run.sh as root)"
+    if not shutil.which("ip"):
+        return "no 'ip' command (iproute2)"
+    return None
+
+
+def counters(text):
+    """/proc/net/netstat and /proc/net/snmp (header line, value line) -> {'MPTcpExt:MPCapableSYNRX': n, ...}."""
+    c = {}
+    lines = text.splitlines()
+    for h, v in zip(lines, lines[1:]):
+        h, v = h.split(), v.split()
+        if len(h) > 1 and len(h) == len(v) and h[0] == v[0] and not h[1].lstrip("-").isdigit():
+            for k, x in zip(h[1:], v[1:]):
+                c[h[0] + k] = int(x)
+    return c
+
+
+class NsPair:
+    """Server namespace (SERVER_IP) and client namespace (CLIENT_IP) over one veth, plus the server JVMs in it."""
+
+    def __init__(self):
+        pid = os.getpid()
+        self.server, self.client = "%s%d-s" % (NS_PREFIX, pid), "%s%d-c" % (NS_PREFIX, pid)
+        self.made, self.procs = [], []
+        remove_stale_namespaces()
+        try:
+            for ns in (self.server, self.client):
+                sh(["ip", "netns", "add", ns])
+                self.made.append(ns)
+            vs, vc = "mpab%ds" % pid, "mpab%dc" % pid  # at most 12 characters (pids have at most 7 digits)
+            sh(["ip", "link", "add", vs, "netns", self.server, "type", "veth", "peer", "name", vc, "netns", self.client])
+            for ns, dev, ip in ((self.server, vs, SERVER_IP), (self.client, vc, CLIENT_IP)):
+                self.ex(ns, "ip", "addr", "add", ip + "/24", "dev", dev)
+                self.ex(ns, "ip", "link", "set", dev, "up")
+                self.ex(ns, "ip", "link", "set", "lo", "up")
+                self.ex(ns, "sysctl", "-q", "-w", "net.mptcp.enabled=1")
+            # churn leaves every client connection in TIME_WAIT: reuse their ports after 1 s, as loopback does by
+            # default (tcp_tw_reuse=2), and use the whole port range
+            self.ex(self.client, "sysctl", "-q", "-w", "net.ipv4.tcp_tw_reuse=1")
+            self.ex(self.client, "sysctl", "-q", "-w", "net.ipv4.ip_local_port_range=1024 65535")
+        except BaseException:
+            self.close()
+            raise
+
+    def ex(self, ns, *cmd):
+        return sh(["ip", "netns", "exec", ns] + list(cmd))
+
+    def counters(self):
+        return (counters(self.ex(self.client, "cat", "/proc/net/netstat", "/proc/net/snmp")),
+                counters(self.ex(self.server, "cat", "/proc/net/netstat", "/proc/net/snmp")))
+
+    def start_server(self, cmd):
+        """Starts cmd (which prints 'port N' when listening) in the server namespace; returns (process, port)."""
+        err = tempfile.TemporaryFile()
+        p = subprocess.Popen(["ip", "netns", "exec", self.server] + NICE + cmd, stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=err)
+        p.err = err
+        self.procs.append(p)
+        ready, _, _ = select.select([p.stdout], [], [], 60)
+        line = p.stdout.readline().decode(errors="replace") if ready else ""
+        m = re.match(r"port (\d+)", line)
+        if not m:
+            self.stop(p)
+            err.seek(0)
+            raise RuntimeError("server did not start: %s\n%s%s" % (" ".join(cmd), line, err.read().decode(errors="replace")))
+        return p, int(m.group(1))
+
+    def stop(self, p):
+        """The servers exit when their standard input ends; killed if they do not within 10 s."""
+        if p.poll() is None:
+            try:
+                p.stdin.close()
+                p.wait(timeout=10)
+            except (OSError, subprocess.TimeoutExpired):
+                p.kill()
+                p.wait()
+        if p in self.procs:
+            self.procs.remove(p)
+
+    def client_run(self, cmd, timeout):
+        try:
+            p = subprocess.run(["ip", "netns", "exec", self.client] + NICE + cmd, capture_output=True, text=True,
+                               timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise RuntimeError("client run exceeded %d s: %s" % (timeout, " ".join(cmd)))
+        if p.returncode != 0:
+            raise RuntimeError("client failed (%d): %s\n%s%s" % (p.returncode, " ".join(cmd), p.stdout, p.stderr))
+        return p.stdout
+
+    def close(self):
+        old = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+        try:
+            for p in list(self.procs):
+                self.stop(p)
+            for ns in reversed(self.made):  # deleting a namespace deletes its end of the veth, and so the pair
+                sh(["ip", "netns", "del", ns], check=False)
+            self.made = []
+        finally:
+            for s, h in old.items():
+                signal.signal(s, h)
+
+
+def premise(expect, n, dc, ds):
+    """Did every connection of a client run use the protocol claimed? From the kernel's counters of both namespaces
+    (nothing else runs in them). Returns (mptcp connections, problem or None)."""
+    opens = dc.get("Tcp:ActiveOpens", 0)
+    mp = dc.get("MPTcpExt:MPCapableSYNACKRX", 0)  # the client received the server's MP_CAPABLE SYN-ACK
+    tried = dc.get("MPTcpExt:MPCapableSYNTX", 0) + ds.get("MPTcpExt:MPCapableSYNRX", 0)
+    fallback = sum(d.get("MPTcpExt:" + k, 0) for d in (dc, ds) for k in
+                   ("MPCapableFallbackACK", "MPCapableFallbackSYNACK", "MPCapableDataFallback"))
+    if opens < n:
+        return mp, "the client's namespace counted %d TCP connections opened for the %d the client made" % (opens, n)
+    if expect == "mptcp" and (mp != opens or fallback):
+        return mp, ("expected MPTCP, but only %d of %d connections were (MP_CAPABLE SYN-ACK received by the client), "
+                    "%d fell back to TCP" % (mp, opens, fallback))
+    if expect == "tcp" and (mp or tried):
+        return mp, ("expected plain TCP, but MPTCP was attempted (%d MP_CAPABLE SYNs sent or received) and %d "
+                    "connections were MPTCP" % (tried, mp))
+    return mp, None
+
+
+def ns_pair_rows(java, a, table, name):
+    """Connection churn between the two namespaces: the agent with its default options (the destination is not
+    loopback, so MPTCP) vs plain TCP, vs mptcpize run (both MPTCP), and with --baseline-jar vs that jar. Each side
+    runs the same JVM setup: a server JVM in one namespace and a client JVM in the other.
+
+    No bulk row here: over a veth, an MPTCP bulk transfer stalls on MPTCP-level retransmission timeouts (about 20 per
+    4 s run, MPTcpExtMPTCPRetrans), mptcpize and agent alike, so that runs of the same configuration range from 0.16
+    to 2.3 Gbit/s (plain TCP: 17 to 34 Gbit/s): a ratio would say nothing about the agent."""
+    pair = a.nspair
+    row = "namespace pair: connection churn (connect+accept+close), agent vs %s"
+    if pair is None:
+        table.invalid(name, row % "plain TCP / mptcpize", "–", "skipped: " + a.nspair_skip)
+        return
+    configs = {"plain TCP": ([java], "tcp"), "agent": ([java, "-javaagent:" + a.jar], "mptcp"),
+               "mptcpize": (["mptcpize", "run", java], "mptcp")}
+    baselines = [("plain TCP", "–"), ("mptcpize", "≥ 0.97×")]
+    if a.baseline_jar:
+        configs["baseline agent"] = ([java, "-javaagent:" + a.baseline_jar], "mptcp")
+        baselines.append(("baseline agent", "≥ 0.97×"))
+    servers = {}
+    verdicts = {}  # per row: emptied before each
+
+    def measure(cfg):
+        prefix, expect = configs[cfg]
+        cmd = prefix + ["-cp", a.classes, "Churn", str(a.warm_s), str(a.measure_s), SERVER_IP, str(servers[cfg][1]),
+                        str(MAX_CONNECTIONS)]
+        before = pair.counters()
+        out = pair.client_run(cmd, a.warm_s + a.measure_s + 60)
+        after = pair.counters()
+        rate = re.search(r"connections/s ([0-9.]+)", out)
+        n = re.search(r"^connections (\d+)", out, re.M)
+        if not rate or not n:
+            raise RuntimeError("no result from " + " ".join(cmd) + ": " + out)
+        dc = {k: v - before[0].get(k, 0) for k, v in after[0].items()}
+        ds = {k: v - before[1].get(k, 0) for k, v in after[1].items()}
+        mp, problem = premise(expect, int(n.group(1)), dc, ds)
+        v = verdicts.setdefault(cfg, {"n": 0, "mp": 0, "problems": []})
+        v["n"] += int(n.group(1))
+        v["mp"] += mp
+        if problem:
+            v["problems"].append(problem)
+        return float(rate.group(1))
+
+    try:
+        for cfg, (prefix, _) in configs.items():
+            servers[cfg] = pair.start_server(prefix + ["-cp", a.classes, "Churn", "serve", SERVER_IP])
+        for base, target in baselines:
+            verdicts.clear()
+            b, c = paired(base, "agent", a.runs, a.warmup_tp, measure)
+            problems = ["%s: %s" % (cfg, verdicts[cfg]["problems"][0]) for cfg in (base, "agent")
+                        if verdicts[cfg]["problems"]]
+            if problems:
+                table.invalid(name, row % base, target, "premise false, " + "; ".join(problems))
+                continue
+            ratios = [x / y for x, y in zip(c, b)]
+            note = "(kernel: %s)" % "; ".join("%s %d of %d connections MPTCP" % (cfg, verdicts[cfg]["mp"], verdicts[cfg]["n"])
+                                              for cfg in (base, "agent"))
+            table.add(name, row % base, "conn/s", b, c, "ratio", ratios, target,
+                      None if target == "–" else statistics.median(ratios) >= 0.97, note)
+    except RuntimeError as e:  # a server or client that failed: this row has no figure, the other rows still run
+        print("   namespace pair: " + str(e), file=sys.stderr, flush=True)
+        table.invalid(name, row % "…", "–", "failed: " + str(e).splitlines()[0])
+    finally:
+        for p, _ in servers.values():
+            pair.stop(p)
+    print("   namespace pair: connection churn done", flush=True)
+
 def bench_jdk(java, a, table, work):
     name = jdk_name(java)
     major = name.split(".")[0]
@@ -102,6 +325,9 @@ def bench_jdk(java, a, table, work):
     agent = "-javaagent:" + a.jar
     hello = ["-cp", classes, "Hello"]
     print("== JDK %s (%s)" % (name, java), flush=True)
+    if a.only == "ns-pair":
+        ns_pair_rows(java, a, table, name)
+        return
 
     # 1. start-up: wall and peak RSS of a hello world that opens one socket
     def startup(cmd):
@@ -174,7 +400,10 @@ def bench_jdk(java, a, table, work):
                   "≥ 0.97×", statistics.median(ratios) >= 0.97)
         print("   %s done" % label, flush=True)
 
-    # 5. per-socket creation cost, JMH: plain TCP, mptcpize, agent
+    # 5. the same churn between two network namespaces (connections to another host)
+    ns_pair_rows(java, a, table, name)
+
+    # 6. per-socket creation cost, JMH: plain TCP, mptcpize, agent
     if a.jmh:
         jmh = [java, "-jar", a.jmh, "-f", "1", "-foe", "true"] + a.jmh_args
         results = {}
@@ -216,6 +445,10 @@ def main():
     p.add_argument("--java", action="append", required=True)
     p.add_argument("--quick", action="store_true")
     p.add_argument("--out", required=True)
+    p.add_argument("--baseline-jar", help="another agent jar (e.g. built from an older commit): adds the namespace-pair "
+                   "row 'agent vs baseline agent'")
+    p.add_argument("--only", choices=["ns-pair"], help="run only the namespace-pair rows")
+    p.add_argument("--pairs", type=int, help="pairs per row (default 10, 3 with --quick)")
     a = p.parse_args()
     if a.quick:
         a.runs, a.warmup, a.warmup_tp, a.warm_s, a.measure_s = 3, 1, 0, 0.5, 1.0
@@ -223,11 +456,31 @@ def main():
     else:
         a.runs, a.warmup, a.warmup_tp, a.warm_s, a.measure_s = 10, 2, 1, 1.0, 3.0
         a.jmh_args = []
+    if a.pairs:
+        a.runs = a.pairs
     work = os.path.dirname(os.path.abspath(a.out))
     os.makedirs(work, exist_ok=True)
     table = Table()
-    for java in a.java:
-        bench_jdk(java, a, table, work)
+
+    def on_signal(sig, frame):
+        raise SystemExit(128 + sig)  # unwinds through the finally below, which deletes the namespaces
+    for sig in (signal.SIGTERM, signal.SIGHUP):  # SIGINT raises KeyboardInterrupt; an ignored signal stays ignored
+        if signal.getsignal(sig) != signal.SIG_IGN:
+            signal.signal(sig, on_signal)
+    a.nspair, a.nspair_skip = None, ns_pair_unavailable()
+    try:
+        if a.nspair_skip is None:
+            try:
+                a.nspair = NsPair()
+            except RuntimeError as e:
+                a.nspair_skip = "could not create the network namespaces: %s" % e
+        if a.nspair_skip:
+            print("namespace-pair rows skipped: " + a.nspair_skip, file=sys.stderr, flush=True)
+        for java in a.java:
+            bench_jdk(java, a, table, work)
+    finally:
+        if a.nspair:
+            a.nspair.close()
     md = table.markdown()
     jm = jmh_markdown(table)
     header = "%d pairs per row%s; %d cores; kernel %s" % (a.runs, " (--quick)" if a.quick else "", os.cpu_count(),

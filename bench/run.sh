@@ -1,24 +1,35 @@
 #!/usr/bin/env bash
 # mptcp-agent benchmark: start-up, AppCDS, connection churn, bulk throughput (agent vs no agent / vs mptcpize)
-# and per-socket creation cost (JMH), on JDK 17 and JDK 25. Prints a markdown table; also written to
-# bench/target/results.md (+ .json).
+# on loopback, connection churn between two network namespaces (as root; skipped otherwise) and per-socket creation
+# cost (JMH), on JDK 17 and JDK 25. Prints a markdown table; also written to bench/target/results.md (+ .json).
 #
-#   bench/run.sh [--quick] [--no-build]
+#   bench/run.sh [--quick] [--no-build] [--baseline-jar PATH]
+#
+# --baseline-jar PATH: another agent jar (e.g. built from an older commit) for a namespace-pair row "agent vs
+# baseline agent"; this script never builds it.
 #
 # Environment: JDKS="java17-home java25-home ..." (default: the two JDKs of this machine, whichever exist).
 # Needs: Linux with MPTCP (net.mptcp.enabled=1), python3, mptcpize (installed here with apt-get when missing, as root).
 # Timings are noisy when other work runs on the machine: every row uses paired, interleaved runs; see docs/performance.md.
 set -euo pipefail
+CALLER_DIR=$PWD
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 QUICK=()
 BUILD=1
-for arg in "$@"; do
-  case "$arg" in
+BASELINE=()
+while [ $# -gt 0 ]; do
+  case "$1" in
     --quick) QUICK=(--quick) ;;
     --no-build) BUILD=0 ;;
-    *) echo "usage: bench/run.sh [--quick] [--no-build]" >&2; exit 2 ;;
+    --baseline-jar)
+      [ $# -ge 2 ] || { echo "--baseline-jar needs a path" >&2; exit 2; }
+      case "$2" in /*) jar=$2 ;; *) jar=$CALLER_DIR/$2 ;; esac
+      [ -f "$jar" ] || { echo "--baseline-jar: no such file: $2" >&2; exit 2; }
+      BASELINE=(--baseline-jar "$jar"); shift ;;
+    *) echo "usage: bench/run.sh [--quick] [--no-build] [--baseline-jar PATH]" >&2; exit 2 ;;
   esac
+  shift
 done
 
 if ! command -v mptcpize >/dev/null; then
@@ -65,4 +76,4 @@ rm -f "$OUT/noop-agent.jar"
 JMH_ARG=()
 [ -f "$JMH" ] && JMH_ARG=(--jmh "$JMH")
 exec python3 bench/bench.py --jar "$JAR" --classes "$OUT/apps.jar" --empty-agent "$OUT/noop-agent.jar" "${JMH_ARG[@]}" "${JAVAS[@]}" \
-  --out "$OUT/results.md" "${QUICK[@]}"
+  --out "$OUT/results.md" "${QUICK[@]}" "${BASELINE[@]}"

@@ -2,18 +2,53 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.SocketException;
 
 /**
- * Connection-churn row: connect + accept + close on loopback, client and server in one JVM.
- * Usage: Churn WARMUP_SECONDS MEASURE_SECONDS. Prints "connections/s N" for the measured interval only.
+ * Connection-churn row: connect + accept + close.
+ * <ul>
+ * <li>{@code Churn WARMUP_SECONDS MEASURE_SECONDS}: on loopback, client and server in one JVM. Prints
+ * "connections/s N" for the measured interval only.</li>
+ * <li>{@code Churn serve ADDRESS}: the server alone (namespace-pair rows): listens on ADDRESS, a free port, prints
+ * "port N", then accepts and closes at once until its standard input ends (the driver closes it, or dies).</li>
+ * <li>{@code Churn WARMUP_SECONDS MEASURE_SECONDS HOST PORT MAX}: the client alone, to such a server; stops early after
+ * MAX connections in all. Each connection waits for the server's close (end of stream) before closing its end, so
+ * that the client never runs ahead of the acceptor: open loop, the accept queue overflowed now and then, and each
+ * dropped SYN cost a 1 s retransmission that dwarfed the run. Prints "connections/s N" (measured interval) and
+ * "connections N" (all, warm-up included).</li>
+ * </ul>
  */
 public class Churn {
     public static void main(String[] args) throws Exception {
+        if (args[0].equals("serve")) {
+            serve(InetAddress.getByName(args[1]));
+            return;
+        }
         double warmup = Double.parseDouble(args[0]);
         double measure = Double.parseDouble(args[1]);
+        if (args.length == 5) {
+            InetAddress host = InetAddress.getByName(args[2]);
+            int port = Integer.parseInt(args[3]);
+            long max = Long.parseLong(args[4]);
+            long warm = run(host, port, (long) (warmup * 1e9), max, true);
+            long t0 = System.nanoTime();
+            long n = run(host, port, (long) (measure * 1e9), max - warm, true);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            System.out.printf("connections/s %.1f%nconnections %d%n", n / seconds, warm + n);
+            return;
+        }
         InetAddress loopback = InetAddress.getLoopbackAddress();
         ServerSocket server = new ServerSocket(0, 1024, loopback);
+        acceptor(server).start();
+        int port = server.getLocalPort();
+        run(loopback, port, (long) (warmup * 1e9), Long.MAX_VALUE, false);
+        long t0 = System.nanoTime();
+        long n = run(loopback, port, (long) (measure * 1e9), Long.MAX_VALUE, false);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        server.close();
+        System.out.printf("connections/s %.1f%n", n / seconds);
+    }
+
+    private static Thread acceptor(ServerSocket server) {
         Thread acceptor = new Thread(() -> {
             while (true) {
                 try (Socket accepted = server.accept()) {
@@ -24,22 +59,29 @@ public class Churn {
             }
         }, "acceptor");
         acceptor.setDaemon(true);
-        acceptor.start();
-        int port = server.getLocalPort();
-        run(loopback, port, (long) (warmup * 1e9));
-        long t0 = System.nanoTime();
-        long n = run(loopback, port, (long) (measure * 1e9));
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        server.close();
-        System.out.printf("connections/s %.1f%n", n / seconds);
+        return acceptor;
     }
 
-    private static long run(InetAddress address, int port, long nanos) throws IOException {
+    private static void serve(InetAddress address) throws IOException {
+        ServerSocket server = new ServerSocket(0, 1024, address);
+        acceptor(server).start();
+        System.out.println("port " + server.getLocalPort());
+        System.out.flush();
+        while (System.in.read() >= 0) {
+            // until the driver closes our standard input
+        }
+        server.close();
+    }
+
+    private static long run(InetAddress address, int port, long nanos, long max, boolean awaitClose) throws IOException {
         long end = System.nanoTime() + nanos;
         long n = 0;
-        while (System.nanoTime() < end) {
-            for (int i = 0; i < 64; i++) {
+        while (System.nanoTime() < end && n < max) {
+            for (int i = 0; i < 64 && n < max; i++) {
                 try (Socket s = new Socket(address, port)) {
+                    if (awaitClose && s.getInputStream().read() >= 0) {
+                        throw new IOException("the server sent data");
+                    }
                     n++;
                 }
             }
