@@ -329,24 +329,36 @@ def bench_jdk(java, a, table, work):
         ns_pair_rows(java, a, table, name)
         return
 
-    # 1. start-up: wall and peak RSS of a hello world that opens one socket
+    # 1. start-up: wall, CPU time and peak RSS of a hello world that opens one socket, against the floor of any Java
+    # agent: an empty -javaagent (issue 13's targets: +40 ms wall, +100 ms CPU, +10 MiB); plain Java when not given
     def startup(cmd):
         wall, rss, err, cpu = run_rss(NICE + cmd)
         return {"wall": wall, "rss": rss, "err": err, "cpu": cpu}
-    b, c = paired([java] + hello, [java, agent] + hello, a.runs, a.warmup, startup)
+    floor = [java, "-javaagent:" + a.empty_agent] if a.empty_agent else [java]
+    over = "over the empty -javaagent" if a.empty_agent else "over plain Java"
+    b, c = paired(floor + hello, [java, agent] + hello, a.runs, a.warmup, startup)
     dw = [x["wall"] - y["wall"] for x, y in zip(c, b)]
     dr = [x["rss"] - y["rss"] for x, y in zip(c, b)]
-    table.add(name, "start-up wall, hello + 1 socket", "ms", [x["wall"] for x in b], [x["wall"] for x in c], "diff", dw,
-              "≤ +100 ms", statistics.median(dw) <= 100)
     dc = [x["cpu"] - y["cpu"] for x, y in zip(c, b)]
-    table.add(name, "start-up CPU time (user+sys, all threads)", "ms", [x["cpu"] for x in b], [x["cpu"] for x in c], "diff", dc,
-              "–", None)
-    table.add(name, "start-up peak RSS", "MiB", [x["rss"] for x in b], [x["rss"] for x in c], "diff", dr,
-              "≤ +20 MiB", statistics.median(dr) <= 20)
+    table.add(name, "start-up wall " + over + ", hello + 1 socket", "ms", [x["wall"] for x in b],
+              [x["wall"] for x in c], "diff", dw, "≤ +40 ms", statistics.median(dw) <= 40)
+    table.add(name, "start-up CPU time (user+sys, all threads) " + over, "ms", [x["cpu"] for x in b],
+              [x["cpu"] for x in c], "diff", dc, "≤ +100 ms", statistics.median(dc) <= 100)
+    table.add(name, "start-up peak RSS " + over, "MiB", [x["rss"] for x in b], [x["rss"] for x in c], "diff", dr,
+              "≤ +10 MiB", statistics.median(dr) <= 10)
     warnings = sorted({l for x in c for l in x["err"].splitlines() if l.strip()})
     if warnings:
         print("   agent run printed on stderr: " + " | ".join(warnings[:4]), flush=True)
-    # reference: the floor, a -javaagent jar whose premain does nothing
+    # reference: a start that finds no class cache (the first start of a new agent or JDK build; cache=off always)
+    nocache = agent + ("," if "=" in agent else "=") + "cache=off"
+    b4, c4 = paired(floor + hello, [java, nocache] + hello, a.runs, a.warmup, startup)
+    d4 = [x["wall"] - y["wall"] for x, y in zip(c4, b4)]
+    d4c = [x["cpu"] - y["cpu"] for x, y in zip(c4, b4)]
+    table.add(name, "(reference) start-up wall " + over + ", cache=off (a first start)", "ms", [x["wall"] for x in b4],
+              [x["wall"] for x in c4], "diff", d4, "–", None)
+    table.add(name, "(reference) start-up CPU " + over + ", cache=off (a first start)", "ms", [x["cpu"] for x in b4],
+              [x["cpu"] for x in c4], "diff", d4c, "–", None)
+    # reference: the floor, a -javaagent jar whose premain does nothing, against plain Java
     if a.empty_agent:
         b3, c3 = paired([java] + hello, [java, "-javaagent:" + a.empty_agent] + hello, a.runs, a.warmup, startup)
         d3 = [x["wall"] - y["wall"] for x, y in zip(c3, b3)]
@@ -367,11 +379,11 @@ def bench_jdk(java, a, table, work):
     _, _, out, err = run([java, agent] + cds + ["-Xlog:class+load=info"] + hello)
     from_archive = bool(re.search(r"\] Hello source: shared objects file \(top\)", out))
     downgraded = "Sharing is only supported for boot loader classes" in (out + err)
-    b, c = paired([java] + cds + hello, [java, agent] + cds + hello, a.runs, a.warmup, startup)
+    b, c = paired(floor + cds + hello, [java, agent] + cds + hello, a.runs, a.warmup, startup)
     dw = [x["wall"] - y["wall"] for x, y in zip(c, b)]
-    ok = from_archive and not downgraded and statistics.median(dw) <= 100
-    table.add(name, "AppCDS app: start-up wall", "ms", [x["wall"] for x in b], [x["wall"] for x in c], "diff", dw,
-              "archive applies, ≤ +100 ms", ok,
+    ok = from_archive and not downgraded and statistics.median(dw) <= 40
+    table.add(name, "AppCDS app: start-up wall " + over, "ms", [x["wall"] for x in b], [x["wall"] for x in c], "diff", dw,
+              "archive applies, ≤ +40 ms", ok,
               "(app class from archive with agent: %s; CDS downgrade warning: %s)" % (
                   "yes" if from_archive else "NO", "YES" if downgraded else "no"))
 
@@ -460,6 +472,10 @@ def main():
         a.runs = a.pairs
     work = os.path.dirname(os.path.abspath(a.out))
     os.makedirs(work, exist_ok=True)
+    # the agent's class cache (cache=on) of this run only: it starts empty, the warm-up runs fill it, as a fleet's
+    # first start after a roll-out does; the user's ~/.cache is left alone
+    cache_home = tempfile.mkdtemp(prefix="bench-cache-", dir=work)
+    os.environ["XDG_CACHE_HOME"] = cache_home
     table = Table()
 
     def on_signal(sig, frame):
@@ -481,6 +497,7 @@ def main():
     finally:
         if a.nspair:
             a.nspair.close()
+        shutil.rmtree(cache_home, ignore_errors=True)
     md = table.markdown()
     jm = jmh_markdown(table)
     header = "%d pairs per row%s; %d cores; kernel %s" % (a.runs, " (--quick)" if a.quick else "", os.cpu_count(),
