@@ -370,6 +370,9 @@ def bench_jdk(java, a, table, work):
     table.add(name, "(reference) start-up wall, mptcpize vs plain", "ms", [x["wall"] for x in b2], [x["wall"] for x in c2],
               "diff", d2, "–", None)
 
+    if a.only == "startup":
+        return
+
     # 2. AppCDS: archive made without the agent, used with and without it
     jsa = os.path.join(work, "hello-%s.jsa" % major)
     if os.path.exists(jsa):
@@ -459,7 +462,7 @@ def main():
     p.add_argument("--out", required=True)
     p.add_argument("--baseline-jar", help="another agent jar (e.g. built from an older commit): adds the namespace-pair "
                    "row 'agent vs baseline agent'")
-    p.add_argument("--only", choices=["ns-pair"], help="run only the namespace-pair rows")
+    p.add_argument("--only", choices=["ns-pair", "startup"], help="run only the namespace-pair rows, or only the start-up rows")
     p.add_argument("--pairs", type=int, help="pairs per row (default 10, 3 with --quick)")
     a = p.parse_args()
     if a.quick:
@@ -483,7 +486,7 @@ def main():
     for sig in (signal.SIGTERM, signal.SIGHUP):  # SIGINT raises KeyboardInterrupt; an ignored signal stays ignored
         if signal.getsignal(sig) != signal.SIG_IGN:
             signal.signal(sig, on_signal)
-    a.nspair, a.nspair_skip = None, ns_pair_unavailable()
+    a.nspair, a.nspair_skip = None, "--only startup" if a.only == "startup" else ns_pair_unavailable()
     try:
         if a.nspair_skip is None:
             try:

@@ -3,8 +3,9 @@
 # on loopback, connection churn between two network namespaces (as root; skipped otherwise) and per-socket creation
 # cost (JMH), on JDK 17 and JDK 25. Prints a markdown table; also written to bench/target/results.md (+ .json).
 #
-#   bench/run.sh [--quick] [--no-build] [--baseline-jar PATH]
+#   bench/run.sh [--quick] [--no-build] [--baseline-jar PATH] [--startup]
 #
+# --startup: only the start-up rows (against the empty -javaagent; issue 13's targets), a few minutes.
 # --baseline-jar PATH: another agent jar (e.g. built from an older commit) for a namespace-pair row "agent vs
 # baseline agent"; this script never builds it.
 #
@@ -18,16 +19,18 @@ ROOT=$(pwd)
 QUICK=()
 BUILD=1
 BASELINE=()
+ONLY=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=(--quick) ;;
     --no-build) BUILD=0 ;;
+    --startup) ONLY=(--only startup) ;;
     --baseline-jar)
       [ $# -ge 2 ] || { echo "--baseline-jar needs a path" >&2; exit 2; }
       case "$2" in /*) jar=$2 ;; *) jar=$CALLER_DIR/$2 ;; esac
       [ -f "$jar" ] || { echo "--baseline-jar: no such file: $2" >&2; exit 2; }
       BASELINE=(--baseline-jar "$jar"); shift ;;
-    *) echo "usage: bench/run.sh [--quick] [--no-build] [--baseline-jar PATH]" >&2; exit 2 ;;
+    *) echo "usage: bench/run.sh [--quick] [--no-build] [--baseline-jar PATH] [--startup]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -76,4 +79,4 @@ rm -f "$OUT/noop-agent.jar"
 JMH_ARG=()
 [ -f "$JMH" ] && JMH_ARG=(--jmh "$JMH")
 exec python3 bench/bench.py --jar "$JAR" --classes "$OUT/apps.jar" --empty-agent "$OUT/noop-agent.jar" "${JMH_ARG[@]}" "${JAVAS[@]}" \
-  --out "$OUT/results.md" "${QUICK[@]}" "${BASELINE[@]}"
+  --out "$OUT/results.md" "${QUICK[@]}" "${BASELINE[@]}" "${ONLY[@]}"
