@@ -13,9 +13,9 @@ import java.util.jar.JarFile;
 import java.util.zip.ZipEntry;
 
 /**
- * Loads the agent's internals from the {@code inst/} folder of the agent jar, where classes are stored as
- * {@code .classdata} so that the application's class loader (which has the agent jar on its class path) cannot
- * see them. Its parent is the platform class loader: the agent sees the JDK and nothing of the application, and
+ * Loads the agent's internals from the {@code inst/} folder of the agent jar, where classes are packed into one entry,
+ * {@code inst/classes.blob} (see mptcp.build.ClassBlob; a jar built otherwise may hold {@code .classdata} entries), so
+ * that the application's class loader (which has the agent jar on its class path) cannot see them. Its parent is the platform class loader: the agent sees the JDK and nothing of the application, and
  * the application never sees the agent's jnr-ffi, jffi or ASM.
  *
  * <p>Start-up cost matters here (every class of the agent passes through this loader; see docs/performance.md):
@@ -34,6 +34,12 @@ final class AgentLoader extends ClassLoader implements java.util.function.Consum
     }
 
     private final JarFile jar;
+    /** inst/classes.blob (see mptcp.build.ClassBlob) and its index; null when the jar has per-class entries. */
+    private final ZipEntry blob;
+    private final byte[] index;
+    private final int count;
+    private final int namesStart;
+    private final long dataStart;
     /** The agent's entry object, registered by its class (see {@link #accept}). */
     private Object entry;
     private final String jarUrl;
@@ -49,6 +55,26 @@ final class AgentLoader extends ClassLoader implements java.util.function.Consum
         }
         this.jar = new JarFile(file, false);
         this.jarUrl = file.toURI().toString();
+        ZipEntry b = jar.getEntry(PREFIX.concat("classes.blob"));
+        byte[] idx = null;
+        int n = 0;
+        int names = 0;
+        if (b != null) {
+            try (InputStream in = jar.getInputStream(b)) {
+                byte[] head = in.readNBytes(16);
+                if (head.length != 16 || head[0] != 'M' || head[7] != '1') {
+                    throw new IOException("not a class blob");
+                }
+                n = readInt(head, 8);
+                idx = in.readNBytes(20 * n + readInt(head, 12));
+                names = 20 * n;
+            }
+        }
+        this.blob = b;
+        this.index = idx;
+        this.count = n;
+        this.namesStart = names;
+        this.dataStart = idx == null ? 0 : 16L + idx.length;
         this.domain = new ProtectionDomain(source, null, this, null);
     }
 
@@ -90,8 +116,75 @@ final class AgentLoader extends ClassLoader implements java.util.function.Consum
         return false;
     }
 
-    /** Defines {@code name} from {@code inst/<name>.classdata}; null when the jar has no such entry. */
+    private static int readInt(byte[] b, int at) {
+        return (b[at] & 0xFF) << 24 | (b[at + 1] & 0xFF) << 16 | (b[at + 2] & 0xFF) << 8 | (b[at + 3] & 0xFF);
+    }
+
+    /** The record number of class {@code name} in the blob's sorted names (binary search, nothing allocated), or -1. */
+    private int find(String name) {
+        int lo = 0;
+        int hi = count - 1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            int off = namesStart + readInt(index, 20 * mid);
+            int len = readInt(index, 20 * mid + 4);
+            int c = 0;
+            int common = Math.min(len, name.length());
+            for (int i = 0; i < common && c == 0; i++) {
+                c = (index[off + i] & 0xFF) - name.charAt(i);
+            }
+            if (c == 0) {
+                c = len - name.length();
+            }
+            if (c < 0) {
+                lo = mid + 1;
+            } else if (c > 0) {
+                hi = mid - 1;
+            } else {
+                return mid;
+            }
+        }
+        return -1;
+    }
+
+    /** The bytes of class {@code name} from the blob, or null. */
+    private byte[] fromBlob(String name) throws IOException {
+        int r = find(name);
+        if (r < 0) {
+            return null;
+        }
+        long offset = dataStart + (readInt(index, 20 * r + 8) & 0xFFFFFFFFL);
+        int packed = readInt(index, 20 * r + 12);
+        byte[] bytes = new byte[readInt(index, 20 * r + 16)];
+        try (InputStream in = jar.getInputStream(blob)) {
+            in.skipNBytes(offset); // the blob is stored: a skip is a seek
+            byte[] input = in.readNBytes(packed);
+            java.util.zip.Inflater inflater = new java.util.zip.Inflater(true);
+            try {
+                inflater.setInput(input);
+                int n = inflater.inflate(bytes);
+                if (n != bytes.length || !inflater.finished()) {
+                    throw new IOException("damaged class blob entry " + name);
+                }
+            } catch (java.util.zip.DataFormatException e) {
+                throw new IOException("damaged class blob entry " + name, e);
+            } finally {
+                inflater.end();
+            }
+        }
+        return bytes;
+    }
+
+    /** Defines {@code name} from the blob or {@code inst/<name>.classdata}; null when the jar has no such class. */
     private Class<?> define(String name) throws ClassNotFoundException {
+        if (blob != null) {
+            try {
+                byte[] bytes = fromBlob(name);
+                return bytes == null ? null : defineClass(name, bytes, 0, bytes.length, domain);
+            } catch (IOException e) {
+                throw new ClassNotFoundException(name, e);
+            }
+        }
         String path = new StringBuilder(PREFIX.length() + name.length() + 10)
                 .append(PREFIX).append(name.replace('.', '/')).append(".classdata").toString();
         ZipEntry entry = jar.getEntry(path);
@@ -175,6 +268,14 @@ final class AgentLoader extends ClassLoader implements java.util.function.Consum
                 return packages;
             } catch (IOException e) {
                 packages.clear(); // read the entries instead
+            }
+        }
+        for (int r = 0; r < count; r++) {
+            String n = new String(index, namesStart + readInt(index, 20 * r), readInt(index, 20 * r + 4),
+                    java.nio.charset.StandardCharsets.US_ASCII);
+            int dot = n.lastIndexOf('.');
+            if (dot > 0) {
+                packages.add(n.substring(0, dot));
             }
         }
         for (java.util.Enumeration<java.util.jar.JarEntry> e = jar.entries(); e.hasMoreElements(); ) {
