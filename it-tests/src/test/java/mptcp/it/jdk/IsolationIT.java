@@ -27,10 +27,8 @@ class IsolationIT {
             List<String> hidden = List.of("mptcp.agent.Agent", "mptcp.sys.Sock", "mptcp.agent.policy.Sockets");
             for (String c : hidden) {
                 assertTrue(out.contains("HIDDEN " + c), app.output());
-                // the class exists (in the agent's own, non-.class form): hidden, not merely renamed away
-                try (java.util.jar.JarFile jar = new java.util.jar.JarFile(ChildJvm.AGENT.toFile())) {
-                    assertTrue(jar.getEntry("inst/" + c.replace('.', '/') + ".classdata") != null, c + " not in the agent jar");
-                }
+                // the class exists (in the agent's own packed form, inst/classes.blob): hidden, not merely renamed away
+                assertTrue(packedClassNames().contains(c), c + " not in the agent jar");
             }
             assertTrue(out.stream().noneMatch(l -> l.contains("mptcp-agent")), "agent output went through the app's logging: " + out);
             List<Ss.Entry> s = Ss.sockets(app.pid());
@@ -38,6 +36,32 @@ class IsolationIT {
             assertEquals(1, Ss.count(s, "mptcp", "LISTEN"), s.toString());
             app.finish();
             assertTrue(app.agentLines().stream().anyMatch(l -> l.startsWith("mptcp-agent: INFO: active")), app.output());
+        }
+    }
+
+    /** The class names in the agent jar's inst/classes.blob (magic, count, names length, 5-int records, names). */
+    static java.util.Set<String> packedClassNames() throws java.io.IOException {
+        try (java.util.jar.JarFile jar = new java.util.jar.JarFile(ChildJvm.AGENT.toFile())) {
+            java.util.zip.ZipEntry e = jar.getEntry("inst/classes.blob");
+            assertTrue(e != null, "no inst/classes.blob in " + ChildJvm.AGENT);
+            try (java.io.DataInputStream in = new java.io.DataInputStream(jar.getInputStream(e))) {
+                byte[] magic = in.readNBytes(8);
+                assertEquals("MPTCPCB1", new String(magic, java.nio.charset.StandardCharsets.US_ASCII));
+                int count = in.readInt();
+                int namesLength = in.readInt();
+                int[][] records = new int[count][5];
+                for (int[] r : records) {
+                    for (int i = 0; i < 5; i++) {
+                        r[i] = in.readInt();
+                    }
+                }
+                byte[] names = in.readNBytes(namesLength);
+                java.util.Set<String> out = new java.util.HashSet<>();
+                for (int[] r : records) {
+                    out.add(new String(names, r[0], r[1], java.nio.charset.StandardCharsets.US_ASCII));
+                }
+                return out;
+            }
         }
     }
 }
