@@ -1,14 +1,8 @@
 package mptcp.sys;
 
-import jnr.ffi.annotations.In;
-import jnr.ffi.annotations.Out;
-import jnr.ffi.byref.IntByReference;
-
 /**
- * The kernel and libc constants of the project, and the jnr-ffi binding of the libc calls that pass structures
- * (byte arrays) off the socket path. The calls on the socket path are made through jffi directly ({@link Jffi}), for
- * start-up time. Every call returns -1 and leaves errno set on failure; read it with {@link Sock#errno()} right after
- * the call, on the same thread.
+ * The kernel and libc constants of the project. The calls themselves are made through jffi directly ({@link Jffi},
+ * {@link Sock}), for start-up time; only {@link Handover} binds a few more with jnr-ffi, on first use.
  */
 public interface LibC {
     int AF_INET = 2;
@@ -50,8 +44,7 @@ public interface LibC {
     int F_SETFL = 4;
     int FD_CLOEXEC = 1;
     int O_NONBLOCK = 0x800;
-
-    int getsockopt(int fd, int level, int name, @Out byte[] value, IntByReference length);
+    int EPOLL_CTL_ADD = 1;
 
     // --- socket options and addresses, for converting a socket's protocol with its state (options) intact ---
     int SO_SNDBUF = 7;
@@ -65,7 +58,4 @@ public interface LibC {
     int TCP_INFO = 11;
     /** tcpi_state (first byte of TCP_INFO) of a socket neither connected, connecting nor listening. */
     int TCP_CLOSE = 7;
-
-    int setsockopt(int fd, int level, int name, @In byte[] value, int length);
-    int bind(int fd, @In byte[] address, int length);
 }

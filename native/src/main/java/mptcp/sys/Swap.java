@@ -182,9 +182,11 @@ public final class Swap {
         byte[] freshLinger = new byte[8];
         if (Sock.getBytes(fd, LibC.SOL_SOCKET, LibC.SO_LINGER, linger) == 8
                 && Sock.getBytes(fresh, LibC.SOL_SOCKET, LibC.SO_LINGER, freshLinger) == 8
-                && !java.util.Arrays.equals(linger, freshLinger)
-                && Jffi.Mapped.C.setsockopt(fresh, LibC.SOL_SOCKET, LibC.SO_LINGER, linger, 8) < 0) {
-            return -Sock.errno();
+                && !java.util.Arrays.equals(linger, freshLinger)) {
+            int rc = Sock.setBytes(fresh, LibC.SOL_SOCKET, LibC.SO_LINGER, linger, 8);
+            if (rc < 0) {
+                return rc;
+            }
         }
         byte[] local = new byte[128];
         int length = Sock.address(fd, false, local);
@@ -197,8 +199,8 @@ public final class Swap {
                 return -Sock.errno();
             }
             int rc = reuse == 0 ? Sock.setInt(fresh, LibC.SOL_SOCKET, LibC.SO_REUSEADDR, 1) : 0;
-            if (rc == 0 && Jffi.Mapped.C.bind(fresh, local, length) < 0) {
-                rc = -Sock.errno();
+            if (rc == 0) {
+                rc = Sock.bind(fresh, local, length);
             }
             if (reuse == 0) {
                 Sock.setInt(fd, LibC.SOL_SOCKET, LibC.SO_REUSEADDR, 0);

@@ -115,7 +115,7 @@ public final class JdkModule implements InterceptionModule {
 
     @Override
     public void install(Instrumentation inst) throws Exception {
-        // java.net to this module alone: the rules read an Inet6Address's bytes without copying them (JdkSockets)
+        // java.net to this module alone: the rules read an Inet6Address's bytes without copying them (policy.Decisions)
         Module self = JdkModule.class.getModule();
         if (self.isNamed()) {
             inst.redefineModule(Object.class.getModule(), java.util.Set.of(), java.util.Map.of(),
