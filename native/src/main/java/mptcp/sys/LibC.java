@@ -56,6 +56,16 @@ public interface LibC {
     int TCP_KEEPINTVL = 5;
     int TCP_KEEPCNT = 6;
     int TCP_INFO = 11;
+    // --- options libraries such as Netty set through their own natives (carried by Swap.convert(fd, p, true)) ---
+    int TCP_CORK = 3;
+    int TCP_DEFER_ACCEPT = 9;
+    int TCP_FASTOPEN = 23;
+    int TCP_NOTSENT_LOWAT = 25;
+    int TCP_FASTOPEN_CONNECT = 30;
+    int IP_FREEBIND = 15;
+    int IP_TRANSPARENT = 19;
+    int IP_BIND_ADDRESS_NO_PORT = 24;
+    int SO_BUSY_POLL = 46;
     /** tcpi_state (first byte of TCP_INFO) of a socket neither connected, connecting nor listening. */
     int TCP_CLOSE = 7;
 }

@@ -16,7 +16,7 @@ public final class Swap {
      * @return 0, or -errno of the first failing step (the original socket is then left untouched)
      */
     public static int replace(int fd, int protocol) {
-        return swap(fd, protocol, false);
+        return swap(fd, protocol, false, false);
     }
 
     /**
@@ -99,6 +99,23 @@ public final class Swap {
     };
 
     /**
+     * Integer options that a library making its sockets in C may set before connect or bind (Netty's
+     * {@code EpollChannelOption}s and the like; the JDK cannot set them): carried by {@link #convert(int, int, boolean)}
+     * when set on the old socket (a fresh socket has 0 for each), best effort.
+     */
+    private static final int[][] LIBRARY_CARRIED = {
+        {LibC.SOL_TCP, LibC.TCP_CORK},
+        {LibC.SOL_TCP, LibC.TCP_DEFER_ACCEPT},
+        {LibC.SOL_TCP, LibC.TCP_FASTOPEN},
+        {LibC.SOL_TCP, LibC.TCP_NOTSENT_LOWAT},
+        {LibC.SOL_TCP, LibC.TCP_FASTOPEN_CONNECT},
+        {LibC.IPPROTO_IP, LibC.IP_FREEBIND},
+        {LibC.IPPROTO_IP, LibC.IP_TRANSPARENT},
+        {LibC.IPPROTO_IP, LibC.IP_BIND_ADDRESS_NO_PORT},
+        {LibC.SOL_SOCKET, LibC.SO_BUSY_POLL},
+    };
+
+    /**
      * True when {@code fd} is a stream socket that is neither listening nor connected nor connecting (TCP_INFO state
      * CLOSE): the only state in which {@link #convert} may swap its protocol.
      */
@@ -118,10 +135,18 @@ public final class Swap {
      *     then left untouched
      */
     public static int convert(int fd, int protocol) {
+        return convert(fd, protocol, false);
+    }
+
+    /**
+     * {@link #convert(int, int)}; with {@code libraryOptions} also the options of {@link #LIBRARY_CARRIED} that are set
+     * (for a socket a library configured through its own natives: 9 getsockopt more).
+     */
+    public static int convert(int fd, int protocol, boolean libraryOptions) {
         if (!unconnected(fd)) {
             return -Errno.EISCONN;
         }
-        return swap(fd, protocol, true);
+        return swap(fd, protocol, true, libraryOptions);
     }
 
     /**
@@ -129,7 +154,7 @@ public final class Swap {
      * IPV6_V6ONLY and SO_REUSEADDR (and, when {@code carry}, its other options and bound address: {@link #carry}),
      * O_NONBLOCK and FD_CLOEXEC, dup2()ed over {@code fd}.
      */
-    private static int swap(int fd, int protocol, boolean carry) {
+    private static int swap(int fd, int protocol, boolean carry, boolean libraryOptions) {
         int domain = Sock.getInt(fd, LibC.SOL_SOCKET, LibC.SO_DOMAIN);
         if (domain < 0) {
             return domain;
@@ -145,7 +170,7 @@ public final class Swap {
         if (fresh < 0) {
             return fresh;
         }
-        int rc = carry ? carry(fd, fresh, reuse) : 0;
+        int rc = carry ? carry(fd, fresh, reuse, libraryOptions) : 0;
         if (rc < 0) {
             Sock.close(fresh);
             return rc;
@@ -164,17 +189,25 @@ public final class Swap {
     }
 
     /**
-     * Copies to {@code fresh} the options in {@link #CARRIED} and SO_LINGER wherever {@code fd}'s differ from a fresh
-     * socket's, and binds it to {@code fd}'s local address if {@code fd} is bound.
+     * Copies to {@code fresh} the options in {@link #CARRIED} (and {@link #LIBRARY_CARRIED}) and SO_LINGER wherever
+     * {@code fd}'s differ from a fresh socket's, and binds it to {@code fd}'s local address if {@code fd} is bound.
      * @return 0 or -errno (the caller closes {@code fresh})
      */
-    private static int carry(int fd, int fresh, int reuse) {
+    private static int carry(int fd, int fresh, int reuse, boolean libraryOptions) {
         for (int[] o : CARRIED) {
             int old = Sock.getInt(fd, o[0], o[1]);
             if (old >= 0 && old != Sock.getInt(fresh, o[0], o[1])) {
                 int rc = Sock.setInt(fresh, o[0], o[1], o[2] == 1 ? old / 2 : old);
                 if (rc < 0) {
                     return rc;
+                }
+            }
+        }
+        if (libraryOptions) {
+            for (int[] o : LIBRARY_CARRIED) {
+                int old = Sock.getInt(fd, o[0], o[1]);
+                if (old > 0 && old != Sock.getInt(fresh, o[0], o[1])) {
+                    Sock.setInt(fresh, o[0], o[1], old); // best effort: plain TCP takes each of them
                 }
             }
         }

@@ -360,14 +360,14 @@ public final class Decisions {
             }
             epoll = watch == REPORTED ? EpollRegistrations.in(watcher(fd), fd, inode) : EpollRegistrations.of(fd, inode);
         }
-        int rc = Swap.convert(fd, 0);
+        int rc = Swap.convert(fd, 0, true);
         if (rc != 0 || epoll.size() == 0 || epoll.addAgain(fd) == 0) {
             if (rc == 0 && epoll.size() > 0 && Log.enabled(Log.Level.DEBUG)) {
                 Log.debug("fd " + fd + ": " + epoll.size() + " epoll registration(s) renewed");
             }
             return rc;
         }
-        return Swap.convert(fd, LibC.IPPROTO_MPTCP) == 0 && epoll.addAgain(fd) == 0 ? NOT_RENEWED : LOST;
+        return Swap.convert(fd, LibC.IPPROTO_MPTCP, true) == 0 && epoll.addAgain(fd) == 0 ? NOT_RENEWED : LOST;
     }
 
     /**

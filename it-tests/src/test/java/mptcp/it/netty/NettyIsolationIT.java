@@ -47,7 +47,7 @@ class NettyIsolationIT {
         assertTrue(plainOut.contains("HOOK absent"), plainOut.toString());
 
         List<String> agentOut = new ArrayList<>();
-        List<String> withAgent = run(jdk, List.of(ChildJvm.agentArg("")), "mptcp", agentOut);
+        List<String> withAgent = run(jdk, List.of(ChildJvm.loopbackAgentArg("")), "mptcp", agentOut);
         assertTrue(agentOut.containsAll(List.of("HIDDEN mptcp.agent.Agent", "HIDDEN mptcp.agent.netty.NettySockets",
                 "HIDDEN mptcp.sys.Sock", "HOOK present")), agentOut.toString());
         assertEquals(plain, withAgent, "stderr with the agent differs from stderr without it");
@@ -73,7 +73,7 @@ class NettyIsolationIT {
             (e.replace('\\', '/').contains("/io/netty/") ? modules : rest).add(e);
         }
         List<String> out = new ArrayList<>();
-        run(jdk, String.join(java.io.File.pathSeparator, rest), List.of(ChildJvm.agentArg(""), "--module-path",
+        run(jdk, String.join(java.io.File.pathSeparator, rest), List.of(ChildJvm.loopbackAgentArg(""), "--module-path",
                 String.join(java.io.File.pathSeparator, modules), "--add-modules", "ALL-MODULE-PATH"), "mptcp", out);
         assertTrue(out.contains("HOOK present"), out.toString());
     }
