@@ -120,10 +120,7 @@ public final class Swap {
      * CLOSE): the only state in which {@link #convert} may swap its protocol.
      */
     public static boolean unconnected(int fd) {
-        if (Sock.getInt(fd, LibC.SOL_SOCKET, LibC.SO_ACCEPTCONN) != 0) {
-            return false;
-        }
-        return Sock.tcpState(fd) == LibC.TCP_CLOSE;
+        return Sock.tcpState(fd) == LibC.TCP_CLOSE; // a listener is in state LISTEN: one getsockopt answers both
     }
 
     /**

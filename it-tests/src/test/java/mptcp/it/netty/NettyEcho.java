@@ -18,6 +18,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.socket.SocketChannel;
@@ -36,6 +37,8 @@ import io.netty.channel.socket.SocketChannel;
  *                                                                LISTEN port..., then as client to HOST and those ports
  *   NettyEcho epoll|io_uring client-attach HOST PORT COUNT       as client, then prints WAITING, waits for a line on
  *                                                                stdin (the test attaches the agent) and makes COUNT more
+ *   NettyEcho epoll|io_uring client-tfo HOST PORT[,PORT...] COUNT  as client with TCP_FASTOPEN_CONNECT, the line written
+ *                                                                before connect (Netty's TCP Fast Open path)
  * </pre>
  * Every failure prints {@code EXCEPTION <throwable> | <cause> | ...} and the process goes on to READY. At start it
  * prints {@code HIDDEN name} or {@code VISIBLE name} for classes of the agent, as seen from Netty's class loader, and
@@ -123,9 +126,24 @@ public final class NettyEcho {
                 }
                 try {
                     BlockingQueue<String> echoes = new ArrayBlockingQueue<>(16);
-                    Channel ch = new Bootstrap().group(group).channel(clientType)
+                    boolean fastOpen = mode.equals("client-tfo");
+                    String hello = "hello " + i + "\n";
+                    Bootstrap bootstrap = new Bootstrap().group(group).channel(clientType);
+                    if (fastOpen) {
+                        bootstrap.option(ChannelOption.TCP_FASTOPEN_CONNECT, true);
+                    }
+                    Channel ch = bootstrap
                             .handler(new ChannelInboundHandlerAdapter() {
                                 private final StringBuilder text = new StringBuilder();
+
+                                @Override
+                                public void channelRegistered(ChannelHandlerContext ctx) {
+                                    if (fastOpen) {
+                                        // queued before connect: Netty sends it with the SYN (sendto/sendmsg MSG_FASTOPEN)
+                                        ctx.write(Unpooled.copiedBuffer(hello, StandardCharsets.UTF_8));
+                                    }
+                                    ctx.fireChannelRegistered();
+                                }
 
                                 @Override
                                 public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -140,7 +158,11 @@ public final class NettyEcho {
                                 }
                             }).connect(host, ports.get(i % ports.size())).sync().channel();
                     keep.add(ch);
-                    ch.writeAndFlush(Unpooled.copiedBuffer("hello " + i + "\n", StandardCharsets.UTF_8)).sync();
+                    if (fastOpen) {
+                        ch.flush();
+                    } else {
+                        ch.writeAndFlush(Unpooled.copiedBuffer(hello, StandardCharsets.UTF_8)).sync();
+                    }
                     String echo = echoes.poll(20, TimeUnit.SECONDS);
                     System.out.println("ECHO " + echo + " " + ch.localAddress() + " -> " + ch.remoteAddress());
                 } catch (Throwable t) {

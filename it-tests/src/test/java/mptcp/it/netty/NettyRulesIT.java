@@ -145,6 +145,34 @@ class NettyRulesIT {
     }
 
     /**
+     * TCP Fast Open ({@code TCP_FASTOPEN_CONNECT}, data queued before connect): Netty 4.2 connects with the first data
+     * (epoll: {@code sendto(MSG_FASTOPEN)}; io_uring: a sendmsg through the ring), not through connect; the loopback
+     * rule decides there too, so the connection is plain TCP and no conversion comes too late (a WARN).
+     */
+    @ParameterizedTest
+    @EnumSource(Jdk.class)
+    void fastOpenConnectsAreDecidedToo(Jdk jdk) throws Exception {
+        for (String transport : List.of("epoll", "io_uring")) {
+            try (ChildJvm server = TwoHosts.java(null, jdk, TwoHosts.NETTY42, List.of(), APP, transport, "server", "127.0.0.1", "0")) {
+                String port = server.expect("LISTEN ").split(" ")[1];
+                try (ChildJvm client = TwoHosts.java(null, jdk, TwoHosts.NETTY42, List.of(ChildJvm.agentArg("")), APP,
+                        transport, "client-tfo", "127.0.0.1", port, "2")) {
+                    client.expect("READY");
+                    assertEchoes(client, 2);
+                    List<Ss.Entry> c = Ss.sockets(client.pid());
+                    assertEquals(2, Ss.count(c, "tcp", "ESTAB"), transport + ": " + c);
+                    assertEquals(0, Ss.count(c, "mptcp", "ESTAB"), transport + ": " + c);
+                    String status = status(jdk, client);
+                    assertEquals(2, counter(status, "connections_tcp_rule"), transport + ": " + status);
+                    client.finish();
+                    assertEquals(List.of(), client.agentLines(), client.output());
+                }
+                server.finish();
+            }
+        }
+    }
+
+    /**
      * attach (retransformation) to a client JVM started without the agent, over loopback: the connection made before
      * is plain TCP (no agent), the one after is kept plain TCP by the default loopback rule (counted), and both echo.
      */

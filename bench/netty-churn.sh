@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Netty connection churn over loopback (issue 12: the rules on Netty's native transports). One JVM per run, client and
+# server in it (it-tests' NettyChurn): WARMUP connections, then COUNT measured ones, each connect + accept + close, one
+# at a time; prints connections/s and the process's CPU time per connection (user + system: what the agent adds,
+# less disturbed by other work on the machine than the rate). Two variants, A and B, in paired interleaved runs
+# (A B, then B A, ...), per JDK and transport; the table gives the medians of each and the medians of the per-pair
+# ratios B/A.
+#
+#   bench/netty-churn.sh [--no-build]
+#
+# Environment:
+#   JDKS="home1 home2"                     default: the JDK 17 and 25 of this machine
+#   TRANSPORTS="4.2:epoll 4.2:io_uring 4.1:epoll"
+#   PAIRS=7 WARMUP=1000 COUNT=2000 BIND=127.0.0.1 HOST=127.0.0.1
+#   A="" B="-javaagent:agent/target/mptcp-agent.jar"   JVM options of each variant ('|' separates options, so that
+#                                                      an option may contain spaces: a rule)
+# Default: plain Netty (A) against the agent with its defaults (B: loopback=tcp, every connection and the listener on
+# 127.0.0.1 kept plain TCP by the rules). For a connection that stays MPTCP under two agent builds:
+#   A="-javaagent:/tmp/before.jar=loopback=mptcp,rules=tcp connect 10.0.0.0/8" \
+#   B="-javaagent:agent/target/mptcp-agent.jar=loopback=mptcp,rules=tcp connect 10.0.0.0/8" bench/netty-churn.sh
+# Not a test; noisy on a shared machine (compare the paired ratios).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+mkdir -p bench/target
+if [ "${1:-}" != --no-build ] || [ ! -s bench/target/netty-churn.classpath ]; then
+  mvn -B -q -o -DskipTests package dependency:build-classpath -pl it-tests -am \
+      -Dmdep.outputFile="$ROOT/bench/target/netty-churn.classpath"
+fi
+export CP42=$ROOT/it-tests/target/test-classes:$(tr ':' '\n' < bench/target/netty-churn.classpath | grep -v -E '/(agent|native)/target/' | paste -sd:)
+export CP41=$ROOT/it-tests/target/test-classes:$(ls "$ROOT"/it-tests/target/netty41/*.jar | paste -sd:)
+export JDKS=${JDKS:-"/usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/temurin-25-jdk-amd64"}
+export TRANSPORTS=${TRANSPORTS:-"4.2:epoll 4.2:io_uring 4.1:epoll"}
+export PAIRS=${PAIRS:-7} WARMUP=${WARMUP:-1000} COUNT=${COUNT:-2000} BIND=${BIND:-127.0.0.1} HOST=${HOST:-127.0.0.1}
+export A=${A-} B=${B-"-javaagent:$ROOT/agent/target/mptcp-agent.jar"}
+exec python3 - <<'EOF'
+import os, statistics, subprocess
+
+def run(java, options, cp, transport):
+    cmd = [java] + [o for o in options.split("|") if o] + ["-cp", cp, "mptcp.it.netty.NettyChurn", transport,
+           os.environ["BIND"], os.environ["HOST"], os.environ["WARMUP"], os.environ["COUNT"]]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    r = {l.split()[0]: float(l.split()[1]) for l in out.stdout.splitlines()
+         if l.startswith("connections/s ") or l.startswith("cpu_us_per_connection ")}
+    if len(r) != 2:
+        raise SystemExit("no result from %s:\n%s\n%s" % (" ".join(cmd), out.stdout, out.stderr))
+    return r["connections/s"], r["cpu_us_per_connection"]
+
+a, b = os.environ["A"], os.environ["B"]
+print("A: %s" % (a or "(no agent)"))
+print("B: %s" % (b or "(no agent)"))
+print("pairs %s, %s warm-up + %s measured connections per run, bind %s, connect %s\n"
+      % (os.environ["PAIRS"], os.environ["WARMUP"], os.environ["COUNT"], os.environ["BIND"], os.environ["HOST"]))
+print("| JDK | Netty | transport | A conn/s | B conn/s | rate B/A | rate B/A per pair | A CPU µs/conn | B CPU µs/conn | CPU B/A |")
+print("|---|---|---|---:|---:|---:|---|---:|---:|---:|")
+for home in os.environ["JDKS"].split():
+    java = os.path.join(home, "bin", "java")
+    if not os.path.exists(java):
+        continue
+    version = subprocess.run([java, "-version"], capture_output=True, text=True).stderr.split('"')[1]
+    for t in os.environ["TRANSPORTS"].split():
+        netty, transport = t.split(":")
+        cp = os.environ["CP41"] if netty == "4.1" else os.environ["CP42"]
+        ra, rb, ratios, ca, cb, cpu = [], [], [], [], [], []
+        for i in range(int(os.environ["PAIRS"])):
+            if i % 2 == 0:
+                x = run(java, a, cp, transport); y = run(java, b, cp, transport)
+            else:
+                y = run(java, b, cp, transport); x = run(java, a, cp, transport)
+            ra.append(x[0]); rb.append(y[0]); ratios.append(y[0] / x[0])
+            ca.append(x[1]); cb.append(y[1]); cpu.append(y[1] / x[1])
+        m = statistics.median
+        print("| %s | %s | %s | %.0f | %.0f | %.2f | %s | %.0f | %.0f | %.2f |" % (version, netty, transport, m(ra), m(rb),
+              m(ratios), " ".join("%.2f" % r for r in ratios), m(ca), m(cb), m(cpu)), flush=True)
+EOF
