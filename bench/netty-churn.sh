@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Netty connection churn over loopback (issue 12: the rules on Netty's native transports). One JVM per run, client and
-# server in it (it-tests' NettyChurn): WARMUP connections, then COUNT measured ones, each connect + accept + close, one
-# at a time; prints connections/s and the process's CPU time per connection (user + system: what the agent adds,
+# server in it (it-tests' NettyChurn): WARMUP connections, then BATCHES batches of COUNT measured ones (the median
+# batch counts), each connection connect + accept + close, one at a time; prints connections/s and the process's CPU time per connection (user + system: what the agent adds,
 # less disturbed by other work on the machine than the rate). Two variants, A and B, in paired interleaved runs
 # (A B, then B A, ...), per JDK and transport; the table gives the medians of each and the medians of the per-pair
 # ratios B/A.
@@ -11,7 +11,7 @@
 # Environment:
 #   JDKS="home1 home2"                     default: the JDK 17 and 25 of this machine
 #   TRANSPORTS="4.2:epoll 4.2:io_uring 4.1:epoll"
-#   PAIRS=7 WARMUP=1000 COUNT=2000 BIND=127.0.0.1 HOST=127.0.0.1
+#   PAIRS=7 WARMUP=1000 COUNT=2000 BATCHES=5 BIND=127.0.0.1 HOST=127.0.0.1
 #   A="" B="-javaagent:agent/target/mptcp-agent.jar"   JVM options of each variant ('|' separates options, so that
 #                                                      an option may contain spaces: a rule)
 # Default: plain Netty (A) against the agent with its defaults (B: loopback=tcp, every connection and the listener on
@@ -31,14 +31,14 @@ export CP42=$ROOT/it-tests/target/test-classes:$(tr ':' '\n' < bench/target/nett
 export CP41=$ROOT/it-tests/target/test-classes:$(ls "$ROOT"/it-tests/target/netty41/*.jar | paste -sd:)
 export JDKS=${JDKS:-"/usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/temurin-25-jdk-amd64"}
 export TRANSPORTS=${TRANSPORTS:-"4.2:epoll 4.2:io_uring 4.1:epoll"}
-export PAIRS=${PAIRS:-7} WARMUP=${WARMUP:-1000} COUNT=${COUNT:-2000} BIND=${BIND:-127.0.0.1} HOST=${HOST:-127.0.0.1}
+export PAIRS=${PAIRS:-7} WARMUP=${WARMUP:-1000} COUNT=${COUNT:-2000} BATCHES=${BATCHES:-5} BIND=${BIND:-127.0.0.1} HOST=${HOST:-127.0.0.1}
 export A=${A-} B=${B-"-javaagent:$ROOT/agent/target/mptcp-agent.jar"}
 exec python3 - <<'EOF'
 import os, statistics, subprocess
 
 def run(java, options, cp, transport):
     cmd = [java] + [o for o in options.split("|") if o] + ["-cp", cp, "mptcp.it.netty.NettyChurn", transport,
-           os.environ["BIND"], os.environ["HOST"], os.environ["WARMUP"], os.environ["COUNT"]]
+           os.environ["BIND"], os.environ["HOST"], os.environ["WARMUP"], os.environ["COUNT"], os.environ["BATCHES"]]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     r = {l.split()[0]: float(l.split()[1]) for l in out.stdout.splitlines()
          if l.startswith("connections/s ") or l.startswith("cpu_us_per_connection ")}
@@ -49,8 +49,9 @@ def run(java, options, cp, transport):
 a, b = os.environ["A"], os.environ["B"]
 print("A: %s" % (a or "(no agent)"))
 print("B: %s" % (b or "(no agent)"))
-print("pairs %s, %s warm-up + %s measured connections per run, bind %s, connect %s\n"
-      % (os.environ["PAIRS"], os.environ["WARMUP"], os.environ["COUNT"], os.environ["BIND"], os.environ["HOST"]))
+print("pairs %s, %s warm-up connections then the median of %s batches of %s per run, bind %s, connect %s\n"
+      % (os.environ["PAIRS"], os.environ["WARMUP"], os.environ["BATCHES"], os.environ["COUNT"], os.environ["BIND"],
+         os.environ["HOST"]))
 print("| JDK | Netty | transport | A conn/s | B conn/s | rate B/A | rate B/A per pair | A CPU µs/conn | B CPU µs/conn | CPU B/A |")
 print("|---|---|---|---:|---:|---:|---|---:|---:|---:|")
 for home in os.environ["JDKS"].split():

@@ -37,6 +37,9 @@ final class Jffi {
     static final long GETPEERNAME;
     static final long BIND;
     static final long EPOLL_CTL;
+    static final long OPEN;
+    static final long READ;
+    static final long READLINK;
     /** int f(int) */
     static final CallContext INT1;
     /** int f(int, int) */
@@ -53,6 +56,12 @@ final class Jffi {
     static final CallContext BIND_ADDRESS;
     /** int epoll_ctl(int, int, int, struct epoll_event *) */
     static final CallContext EPOLL_EVENT;
+    /** int open(const char *, int) */
+    static final CallContext OPEN_PATH;
+    /** ssize_t read(int, void *, size_t) */
+    static final CallContext READ_BUFFER;
+    /** ssize_t readlink(const char *, char *, size_t) */
+    static final CallContext READ_LINK;
     /** char *f(int) */
     static final CallContext STRING_OF_INT;
 
@@ -92,6 +101,9 @@ final class Jffi {
         GETPEERNAME = symbol(libc, "getpeername");
         BIND = symbol(libc, "bind");
         EPOLL_CTL = symbol(libc, "epoll_ctl");
+        OPEN = symbol(libc, "open");
+        READ = symbol(libc, "read");
+        READLINK = symbol(libc, "readlink");
         INT1 = context(Type.SINT);
         INT2 = context(Type.SINT, Type.SINT);
         INT3 = context(Type.SINT, Type.SINT, Type.SINT);
@@ -100,6 +112,11 @@ final class Jffi {
         ADDRESS = context(Type.SINT, Type.POINTER, Type.POINTER);
         BIND_ADDRESS = context(Type.SINT, Type.POINTER, Type.UINT);
         EPOLL_EVENT = context(Type.SINT, Type.SINT, Type.SINT, Type.POINTER);
+        OPEN_PATH = context(Type.POINTER, Type.SINT);
+        READ_BUFFER = CallContext.getCallContext(Type.SLONG, new Type[] {Type.SINT, Type.POINTER, Type.ULONG},
+                CallingConvention.DEFAULT, true);
+        READ_LINK = CallContext.getCallContext(Type.SLONG, new Type[] {Type.POINTER, Type.POINTER, Type.ULONG},
+                CallingConvention.DEFAULT, true);
         STRING_OF_INT = CallContext.getCallContext(Type.POINTER, new Type[] {Type.SINT}, CallingConvention.DEFAULT, false);
     }
 

@@ -197,6 +197,79 @@ public final class Sock {
         }
     }
 
+    /** O_RDONLY | O_CLOEXEC */
+    private static final int READ_ONLY = 0x80000;
+
+    /**
+     * Reads file {@code path} (a /proc file: its size is not known beforehand) into {@code out}, from the start.
+     * @return the number of bytes read (equal to {@code out.length}: there may be more), or -errno
+     */
+    public static int readFile(String path, byte[] out) {
+        MemoryIO memory = Jffi.MEMORY;
+        byte[] name = path.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        long mem = memory.allocateMemory(name.length + 1 + out.length, false);
+        if (mem == 0) {
+            return -12; // ENOMEM
+        }
+        try {
+            memory.putByteArray(mem, name, 0, name.length);
+            memory.putByte(mem + name.length, (byte) 0);
+            int fd = (int) Jffi.INVOKER.invokeN2(Jffi.OPEN_PATH, Jffi.OPEN, mem, READ_ONLY);
+            if (fd < 0) {
+                return -errno();
+            }
+            long buffer = mem + name.length + 1;
+            int total = 0;
+            try {
+                while (total < out.length) {
+                    long n = Jffi.INVOKER.invokeN3(Jffi.READ_BUFFER, Jffi.READ, fd, buffer + total, out.length - total);
+                    if (n < 0) {
+                        int error = errno();
+                        if (error == Errno.EINTR) {
+                            continue;
+                        }
+                        return -error;
+                    }
+                    if (n == 0) {
+                        break;
+                    }
+                    total += (int) n;
+                }
+            } finally {
+                Jffi.call1(Jffi.CLOSE, fd);
+            }
+            memory.getByteArray(buffer, out, 0, total);
+            return total;
+        } finally {
+            memory.freeMemory(mem);
+        }
+    }
+
+    /**
+     * readlink(2) of {@code path} into {@code out}.
+     * @return the length of the link's text (truncated to {@code out.length}), or -errno
+     */
+    public static int readLink(String path, byte[] out) {
+        MemoryIO memory = Jffi.MEMORY;
+        byte[] name = path.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        long mem = memory.allocateMemory(name.length + 1 + out.length, false);
+        if (mem == 0) {
+            return -12; // ENOMEM
+        }
+        try {
+            memory.putByteArray(mem, name, 0, name.length);
+            memory.putByte(mem + name.length, (byte) 0);
+            long n = Jffi.INVOKER.invokeN3(Jffi.READ_LINK, Jffi.READLINK, mem, mem + name.length + 1, out.length);
+            if (n < 0) {
+                return -errno();
+            }
+            memory.getByteArray(mem + name.length + 1, out, 0, (int) n);
+            return (int) n;
+        } finally {
+            memory.freeMemory(mem);
+        }
+    }
+
     private static final boolean PACKED_EPOLL_EVENT = "amd64".equals(System.getProperty("os.arch"))
             || "x86_64".equals(System.getProperty("os.arch"));
 

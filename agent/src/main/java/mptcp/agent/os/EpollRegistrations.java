@@ -1,9 +1,5 @@
 package mptcp.agent.os;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -49,24 +45,53 @@ public final class EpollRegistrations {
         return r;
     }
 
-    /** The inode of the file behind {@code fd} ("socket:[N]" in /proc/self/fd), or -1. */
+    /**
+     * The inode of the file behind {@code fd} ("socket:[N]" in /proc/self/fd), or -1. A readlink through jffi: no
+     * java.nio.file machinery on the path of a connection kept TCP by a rule.
+     */
     public static long inode(int fd) {
-        try {
-            String link = Files.readSymbolicLink(Paths.get("/proc/self/fd/" + fd)).toString();
-            int open = link.indexOf('[');
-            return open < 0 || !link.endsWith("]") ? -1 : Long.parseLong(link.substring(open + 1, link.length() - 1));
-        } catch (IOException | RuntimeException e) {
+        byte[] link = new byte[64];
+        int n = Sock.readLink("/proc/self/fd/" + fd, link);
+        int open = -1;
+        for (int i = 0; i < n; i++) {
+            if (link[i] == '[') {
+                open = i;
+            }
+        }
+        if (open < 0 || link[n - 1] != ']') {
             return -1;
         }
+        long v = 0;
+        for (int i = open + 1; i < n - 1; i++) {
+            if (link[i] < '0' || link[i] > '9') {
+                return -1;
+            }
+            v = v * 10 + (link[i] - '0');
+        }
+        return v;
+    }
+
+    /** /proc/self/fdinfo/{@code epfd}, whole (read through jffi), or null when it cannot be read. */
+    private static byte[] fdinfo(int epfd) {
+        String path = "/proc/self/fdinfo/" + epfd;
+        for (int size = 4096; size <= 1 << 26; size *= 4) {
+            byte[] b = new byte[size];
+            int n = Sock.readFile(path, b);
+            if (n < 0) {
+                return null; // closed meanwhile
+            }
+            if (n < size) {
+                return java.util.Arrays.copyOf(b, n);
+            }
+        }
+        return null;
     }
 
     /** Adds the registrations of (fd, inode) in epoll fd {@code epfd}; true if there was one. */
     private boolean read(int epfd, int fd, long inode) {
-        byte[] b;
-        try {
-            b = Files.readAllBytes(Paths.get("/proc/self/fdinfo/" + epfd));
-        } catch (IOException | RuntimeException e) {
-            return false; // closed meanwhile
+        byte[] b = fdinfo(epfd);
+        if (b == null) {
+            return false;
         }
         boolean any = false;
         for (int i = 0; i < b.length; ) {
@@ -74,10 +99,13 @@ public final class EpollRegistrations {
             while (end < b.length && b[end] != '\n') {
                 end++;
             }
-            if (end - i > 4 && b[i] == 't' && b[i + 1] == 'f' && b[i + 2] == 'd' && b[i + 3] == ':' && tfd(b, i + 4, end) == fd) {
-                long[] e = parse(epfd, new String(b, i, end - i, StandardCharsets.ISO_8859_1), inode);
-                if (e != null) {
-                    found.add(e);
+            // tfd: N events: X data: Y  pos:P ino:I sdev:D
+            if (startsWith(b, i, end, "tfd:") && number(b, i + 4, end, 10) == fd) {
+                int events = field(b, i, end, "events:");
+                int data = field(b, i, end, "data:");
+                int ino = field(b, i, end, "ino:");
+                if (events > 0 && data > 0 && ino > 0 && number(b, ino, end, 16) == inode) {
+                    found.add(new long[] {epfd, number(b, events, end, 16), number(b, data, end, 16)});
                     any = true;
                 }
             }
@@ -86,36 +114,44 @@ public final class EpollRegistrations {
         return any;
     }
 
-    /** The decimal number after "tfd:" (spaces skipped), or -1. */
-    private static int tfd(byte[] b, int from, int end) {
-        int i = from;
-        while (i < end && b[i] == ' ') {
-            i++;
+    private static boolean startsWith(byte[] b, int from, int end, String word) {
+        if (end - from < word.length()) {
+            return false;
         }
-        int v = -1;
-        for (; i < end && b[i] >= '0' && b[i] <= '9'; i++) {
-            v = (v < 0 ? 0 : v * 10) + (b[i] - '0');
+        for (int k = 0; k < word.length(); k++) {
+            if (b[from + k] != word.charAt(k)) {
+                return false;
+            }
         }
-        return v;
+        return true;
     }
 
-    /** {epfd, events, data} of a "tfd: N events: X data: Y pos:P ino:I sdev:D" line whose ino is {@code inode}, or null. */
-    private static long[] parse(int epfd, String line, long inode) {
-        try {
-            String[] f = line.trim().split("\\s+");
-            if (f.length < 6) {
-                return null;
+    /** The index just after {@code word} (at a word start) in b[from, end), or -1. */
+    private static int field(byte[] b, int from, int end, String word) {
+        for (int i = from; i < end; i++) {
+            if ((i == from || b[i - 1] == ' ' || b[i - 1] == '\t') && startsWith(b, i, end, word)) {
+                return i + word.length();
             }
-            long ino = -1;
-            for (String x : f) {
-                if (x.startsWith("ino:")) {
-                    ino = Long.parseLong(x.substring(4), 16);
-                }
-            }
-            return ino == inode ? new long[] {epfd, Long.parseLong(f[3], 16), Long.parseUnsignedLong(f[5], 16)} : null;
-        } catch (RuntimeException e) {
-            return null; // not of the expected form: nothing to re-add
         }
+        return -1;
+    }
+
+    /** The unsigned number in {@code radix} at b[from...] (leading blanks skipped), or -1 if there is none. */
+    private static long number(byte[] b, int from, int end, int radix) {
+        int i = from;
+        while (i < end && (b[i] == ' ' || b[i] == '\t')) {
+            i++;
+        }
+        long v = 0;
+        int digits = 0;
+        for (; i < end; i++, digits++) {
+            int d = Character.digit(b[i], radix);
+            if (d < 0) {
+                break;
+            }
+            v = v * radix + d; // 64-bit data wraps as the unsigned value it is
+        }
+        return digits == 0 ? -1 : v;
     }
 
     public int size() {
