@@ -40,11 +40,11 @@ def run(java, options, cp, transport):
     cmd = [java] + [o for o in options.split("|") if o] + ["-cp", cp, "mptcp.it.netty.NettyChurn", transport,
            os.environ["BIND"], os.environ["HOST"], os.environ["WARMUP"], os.environ["COUNT"], os.environ["BATCHES"]]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    r = {l.split()[0]: float(l.split()[1]) for l in out.stdout.splitlines()
-         if l.startswith("connections/s ") or l.startswith("cpu_us_per_connection ")}
-    if len(r) != 2:
+    keys = ("connections/s", "cpu_us_per_connection", "loop_cpu_us_per_connection")
+    r = {l.split()[0]: float(l.split()[1]) for l in out.stdout.splitlines() if l.split() and l.split()[0] in keys}
+    if len(r) != 3:
         raise SystemExit("no result from %s:\n%s\n%s" % (" ".join(cmd), out.stdout, out.stderr))
-    return r["connections/s"], r["cpu_us_per_connection"]
+    return tuple(r[k] for k in keys)
 
 a, b = os.environ["A"], os.environ["B"]
 print("A: %s" % (a or "(no agent)"))
@@ -52,8 +52,9 @@ print("B: %s" % (b or "(no agent)"))
 print("pairs %s, %s warm-up connections then the median of %s batches of %s per run, bind %s, connect %s\n"
       % (os.environ["PAIRS"], os.environ["WARMUP"], os.environ["BATCHES"], os.environ["COUNT"], os.environ["BIND"],
          os.environ["HOST"]))
-print("| JDK | Netty | transport | A conn/s | B conn/s | rate B/A | rate B/A per pair | A CPU µs/conn | B CPU µs/conn | CPU B/A |")
-print("|---|---|---|---:|---:|---:|---|---:|---:|---:|")
+print("| JDK | Netty | transport | A conn/s | B conn/s | rate B/A | rate B/A per pair | A CPU µs/conn | B CPU µs/conn | CPU B/A "
+      "| A loop µs/conn | B loop µs/conn | loop B/A |")
+print("|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|")
 for home in os.environ["JDKS"].split():
     java = os.path.join(home, "bin", "java")
     if not os.path.exists(java):
@@ -62,15 +63,17 @@ for home in os.environ["JDKS"].split():
     for t in os.environ["TRANSPORTS"].split():
         netty, transport = t.split(":")
         cp = os.environ["CP41"] if netty == "4.1" else os.environ["CP42"]
-        ra, rb, ratios, ca, cb, cpu = [], [], [], [], [], []
+        xs, ys = [], []
         for i in range(int(os.environ["PAIRS"])):
             if i % 2 == 0:
                 x = run(java, a, cp, transport); y = run(java, b, cp, transport)
             else:
                 y = run(java, b, cp, transport); x = run(java, a, cp, transport)
-            ra.append(x[0]); rb.append(y[0]); ratios.append(y[0] / x[0])
-            ca.append(x[1]); cb.append(y[1]); cpu.append(y[1] / x[1])
+            xs.append(x); ys.append(y)
         m = statistics.median
-        print("| %s | %s | %s | %.0f | %.0f | %.2f | %s | %.0f | %.0f | %.2f |" % (version, netty, transport, m(ra), m(rb),
-              m(ratios), " ".join("%.2f" % r for r in ratios), m(ca), m(cb), m(cpu)), flush=True)
+        col = lambda rows, k: [r[k] for r in rows]
+        ratio = lambda k: [y[k] / x[k] for x, y in zip(xs, ys)]
+        print("| %s | %s | %s | %.0f | %.0f | %.2f | %s | %.0f | %.0f | %.2f | %.1f | %.1f | %.2f |" % (version, netty,
+              transport, m(col(xs, 0)), m(col(ys, 0)), m(ratio(0)), " ".join("%.2f" % r for r in ratio(0)),
+              m(col(xs, 1)), m(col(ys, 1)), m(ratio(1)), m(col(xs, 2)), m(col(ys, 2)), m(ratio(2))), flush=True)
 EOF

@@ -87,15 +87,16 @@ public final class Swap {
 
     /** Integer options {@link #convert} carries over: level, name, and whether the kernel reports twice the set value. */
     private static final int[][] CARRIED = {
-        {LibC.SOL_SOCKET, LibC.SO_KEEPALIVE, 0},
-        {LibC.SOL_SOCKET, LibC.SO_REUSEPORT, 0},
-        {LibC.SOL_SOCKET, LibC.SO_RCVBUF, 1},
-        {LibC.SOL_SOCKET, LibC.SO_SNDBUF, 1},
-        {LibC.IPPROTO_IP, LibC.IP_TOS, 0},
-        {LibC.SOL_TCP, LibC.TCP_NODELAY, 0},
-        {LibC.SOL_TCP, LibC.TCP_KEEPIDLE, 0},
-        {LibC.SOL_TCP, LibC.TCP_KEEPINTVL, 0},
-        {LibC.SOL_TCP, LibC.TCP_KEEPCNT, 0},
+        // level, name, whether the kernel reports twice the set value, whether a fresh socket has 0 (not a sysctl)
+        {LibC.SOL_SOCKET, LibC.SO_KEEPALIVE, 0, 1},
+        {LibC.SOL_SOCKET, LibC.SO_REUSEPORT, 0, 1},
+        {LibC.SOL_SOCKET, LibC.SO_RCVBUF, 1, 0},
+        {LibC.SOL_SOCKET, LibC.SO_SNDBUF, 1, 0},
+        {LibC.IPPROTO_IP, LibC.IP_TOS, 0, 1},
+        {LibC.SOL_TCP, LibC.TCP_NODELAY, 0, 1},
+        {LibC.SOL_TCP, LibC.TCP_KEEPIDLE, 0, 0},
+        {LibC.SOL_TCP, LibC.TCP_KEEPINTVL, 0, 0},
+        {LibC.SOL_TCP, LibC.TCP_KEEPCNT, 0, 0},
     };
 
     /**
@@ -187,13 +188,13 @@ public final class Swap {
 
     /**
      * Copies to {@code fresh} the options in {@link #CARRIED} (and {@link #LIBRARY_CARRIED}) and SO_LINGER wherever
-     * {@code fd}'s differ from a fresh socket's, and binds it to {@code fd}'s local address if {@code fd} is bound.
+     * {@code fd}'s differ from a fresh socket's (read from {@code fresh} only where a sysctl gives the default), and binds it to {@code fd}'s local address if {@code fd} is bound.
      * @return 0 or -errno (the caller closes {@code fresh})
      */
     private static int carry(int fd, int fresh, int reuse, boolean libraryOptions) {
         for (int[] o : CARRIED) {
             int old = Sock.getInt(fd, o[0], o[1]);
-            if (old >= 0 && old != Sock.getInt(fresh, o[0], o[1])) {
+            if (old >= 0 && old != (o[3] == 1 ? 0 : Sock.getInt(fresh, o[0], o[1]))) {
                 int rc = Sock.setInt(fresh, o[0], o[1], o[2] == 1 ? old / 2 : old);
                 if (rc < 0) {
                     return rc;
@@ -209,10 +210,8 @@ public final class Swap {
             }
         }
         byte[] linger = new byte[8];
-        byte[] freshLinger = new byte[8];
         if (Sock.getBytes(fd, LibC.SOL_SOCKET, LibC.SO_LINGER, linger) == 8
-                && Sock.getBytes(fresh, LibC.SOL_SOCKET, LibC.SO_LINGER, freshLinger) == 8
-                && !java.util.Arrays.equals(linger, freshLinger)) {
+                && !java.util.Arrays.equals(linger, new byte[8])) { // a fresh socket's: off, 0 s
             int rc = Sock.setBytes(fresh, LibC.SOL_SOCKET, LibC.SO_LINGER, linger, 8);
             if (rc < 0) {
                 return rc;
