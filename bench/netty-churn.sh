@@ -37,7 +37,7 @@ exec python3 - <<'EOF'
 import os, statistics, subprocess
 
 def run(java, options, cp, transport):
-    cmd = [java] + [o for o in options.split("|") if o] + ["-cp", cp, "mptcp.it.netty.NettyChurn", transport,
+    cmd = [java] + [o for o in options.split("|") if o] + ["-cp", cp, "mptcp.it.servers.NettyChurn", transport,
            os.environ["BIND"], os.environ["HOST"], os.environ["WARMUP"], os.environ["COUNT"], os.environ["BATCHES"]]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     keys = ("connections/s", "cpu_us_per_connection", "loop_cpu_us_per_connection")

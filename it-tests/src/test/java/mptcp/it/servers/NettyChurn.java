@@ -1,4 +1,4 @@
-package mptcp.it.netty;
+package mptcp.it.servers;
 
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
@@ -42,7 +42,7 @@ public final class NettyChurn {
             serverType = io.netty.channel.epoll.EpollServerSocketChannel.class;
             clientType = io.netty.channel.epoll.EpollSocketChannel.class;
         } else {
-            Object[] u = IoUringTransport.open();
+            Object[] u = mptcp.it.netty.IoUringTransport.open();
             group = (EventLoopGroup) u[0];
             serverType = (Class<? extends ServerChannel>) u[1];
             clientType = (Class<? extends Channel>) u[2];
