@@ -3,6 +3,7 @@ package mptcp.sys;
 /** Linux errno values the agent reacts to, with their symbolic names for messages. */
 public final class Errno {
     public static final int EPERM = 1;
+    public static final int EINTR = 4;
     public static final int EBADF = 9;
     public static final int EACCES = 13;
     public static final int EINVAL = 22;

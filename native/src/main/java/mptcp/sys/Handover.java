@@ -7,7 +7,7 @@ import jnr.ffi.annotations.In;
 /**
  * The primitives for handing a live listening socket over to a new one under the same fd number (attach converting
  * existing listeners): bind/listen with a raw sockaddr, dup3, a classic BPF program steering a reuseport group,
- * epoll_ctl, tgkill. Not on any hot path: bound with jnr-ffi on first use. Each returns a non-negative result or
+ * tgkill (epoll_ctl, which converting a socket by a rule needs too, is {@link Sock#epollCtl}). Not on any hot path: bound with jnr-ffi on first use. Each returns a non-negative result or
  * {@code -errno}, never throws for a failed call.
  */
 public final class Handover {
@@ -15,7 +15,6 @@ public final class Handover {
     public static final int SO_BINDTODEVICE = 25;
     public static final int SO_ATTACH_REUSEPORT_CBPF = 51;
     public static final int SO_DETACH_REUSEPORT_BPF = 68;
-    public static final int EPOLL_CTL_ADD = 1;
     /** The signal the JDK's NativeThread uses to interrupt a blocking call (SIGRTMAX - 2, glibc numbering). */
     public static final int JDK_INTERRUPT_SIGNAL = 64 - 2;
 
@@ -34,8 +33,6 @@ public final class Handover {
         int setsockopt(int fd, int level, int name, long value, int length);
 
         int setsockopt(int fd, int level, int name, @In byte[] value, int length);
-
-        int epoll_ctl(int epfd, int op, int fd, long event);
 
         int tgkill(int tgid, int tid, int signal);
 
@@ -121,23 +118,6 @@ public final class Handover {
     /** Removes the reuseport group's BPF program (Linux 5.3+); 0 or -errno. */
     public static int unsteerReuseport(int fd) {
         return result(Bound.C.setsockopt(fd, LibC.SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, new byte[4], 4));
-    }
-
-    /** epoll_ctl with a struct epoll_event {u32 events; u64 data} (packed on x86-64); 0 or -errno. */
-    public static int epollCtl(int epfd, int op, int fd, int events, long data) {
-        boolean packed = "amd64".equals(System.getProperty("os.arch")) || "x86_64".equals(System.getProperty("os.arch"));
-        MemoryIO m = Bound.MEMORY;
-        long event = m.allocateMemory(16, true);
-        if (event == 0) {
-            return -12; // ENOMEM
-        }
-        try {
-            m.putInt(event, events);
-            m.putLong(event + (packed ? 4 : 8), data);
-            return result(Bound.C.epoll_ctl(epfd, op, fd, event));
-        } finally {
-            m.freeMemory(event);
-        }
     }
 
     /** Sends {@code signal} to thread {@code tid} of this process; 0 or -errno. */

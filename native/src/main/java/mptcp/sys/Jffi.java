@@ -9,13 +9,13 @@ import com.kenai.jffi.LastError;
 import com.kenai.jffi.Library;
 import com.kenai.jffi.MemoryIO;
 import com.kenai.jffi.Type;
-import jnr.ffi.LibraryLoader;
 
 /**
  * The native binding, set up at the first native call: jffi (jnr-ffi's own native layer), the libc symbols and one
- * {@link CallContext} per C signature of the socket path, no generated code. {@link Mapped} is jnr-ffi's binding of
- * {@link LibC} for the few calls off that path (structured options, bind), made on first use: generating it costs
- * 150-450 ms (hundreds of classes, bytecode and x86 stubs), too much for the first socket (docs/performance.md).
+ * {@link CallContext} per C signature, no generated code. A jnr-ffi binding ({@code LibraryLoader}) costs 150-450 ms
+ * to generate (hundreds of classes, bytecode and x86 stubs): too much for the first socket, or for the first socket a
+ * rule converts on an event loop thread (docs/performance.md); structures (options, addresses) go through native
+ * memory here instead.
  */
 final class Jffi {
     private Jffi() {
@@ -35,6 +35,11 @@ final class Jffi {
     static final long STRERROR;
     static final long GETSOCKNAME;
     static final long GETPEERNAME;
+    static final long BIND;
+    static final long EPOLL_CTL;
+    static final long OPEN;
+    static final long READ;
+    static final long READLINK;
     /** int f(int) */
     static final CallContext INT1;
     /** int f(int, int) */
@@ -47,6 +52,16 @@ final class Jffi {
     static final CallContext GET_OPT;
     /** int getsockname / getpeername(int, struct sockaddr *, socklen_t *) */
     static final CallContext ADDRESS;
+    /** int bind(int, const struct sockaddr *, socklen_t) */
+    static final CallContext BIND_ADDRESS;
+    /** int epoll_ctl(int, int, int, struct epoll_event *) */
+    static final CallContext EPOLL_EVENT;
+    /** int open(const char *, int) */
+    static final CallContext OPEN_PATH;
+    /** ssize_t read(int, void *, size_t) */
+    static final CallContext READ_BUFFER;
+    /** ssize_t readlink(const char *, char *, size_t) */
+    static final CallContext READ_LINK;
     /** char *f(int) */
     static final CallContext STRING_OF_INT;
 
@@ -84,12 +99,24 @@ final class Jffi {
         STRERROR = symbol(libc, "strerror");
         GETSOCKNAME = symbol(libc, "getsockname");
         GETPEERNAME = symbol(libc, "getpeername");
+        BIND = symbol(libc, "bind");
+        EPOLL_CTL = symbol(libc, "epoll_ctl");
+        OPEN = symbol(libc, "open");
+        READ = symbol(libc, "read");
+        READLINK = symbol(libc, "readlink");
         INT1 = context(Type.SINT);
         INT2 = context(Type.SINT, Type.SINT);
         INT3 = context(Type.SINT, Type.SINT, Type.SINT);
         SET_OPT = context(Type.SINT, Type.SINT, Type.SINT, Type.POINTER, Type.UINT);
         GET_OPT = context(Type.SINT, Type.SINT, Type.SINT, Type.POINTER, Type.POINTER);
         ADDRESS = context(Type.SINT, Type.POINTER, Type.POINTER);
+        BIND_ADDRESS = context(Type.SINT, Type.POINTER, Type.UINT);
+        EPOLL_EVENT = context(Type.SINT, Type.SINT, Type.SINT, Type.POINTER);
+        OPEN_PATH = context(Type.POINTER, Type.SINT);
+        READ_BUFFER = CallContext.getCallContext(Type.SLONG, new Type[] {Type.SINT, Type.POINTER, Type.ULONG},
+                CallingConvention.DEFAULT, true);
+        READ_LINK = CallContext.getCallContext(Type.SLONG, new Type[] {Type.POINTER, Type.POINTER, Type.ULONG},
+                CallingConvention.DEFAULT, true);
         STRING_OF_INT = CallContext.getCallContext(Type.POINTER, new Type[] {Type.SINT}, CallingConvention.DEFAULT, false);
     }
 
@@ -124,15 +151,5 @@ final class Jffi {
 
     static int call3(long function, int a, int b, int c) {
         return INVOKER.invokeI3(INT3, function, a, b, c);
-    }
-
-    /** The jnr-ffi binding of {@link LibC}, for the calls outside the socket-creation path: made on first use. */
-    static final class Mapped {
-        static final LibC C;
-
-        static {
-            MEMORY.getClass(); // same jffi set-up (and property handling) as the direct calls
-            C = LibraryLoader.create(LibC.class).load("c");
-        }
     }
 }

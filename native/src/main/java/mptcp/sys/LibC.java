@@ -1,14 +1,8 @@
 package mptcp.sys;
 
-import jnr.ffi.annotations.In;
-import jnr.ffi.annotations.Out;
-import jnr.ffi.byref.IntByReference;
-
 /**
- * The kernel and libc constants of the project, and the jnr-ffi binding of the libc calls that pass structures
- * (byte arrays) off the socket path. The calls on the socket path are made through jffi directly ({@link Jffi}), for
- * start-up time. Every call returns -1 and leaves errno set on failure; read it with {@link Sock#errno()} right after
- * the call, on the same thread.
+ * The kernel and libc constants of the project. The calls themselves are made through jffi directly ({@link Jffi},
+ * {@link Sock}), for start-up time; only {@link Handover} binds a few more with jnr-ffi, on first use.
  */
 public interface LibC {
     int AF_INET = 2;
@@ -50,8 +44,7 @@ public interface LibC {
     int F_SETFL = 4;
     int FD_CLOEXEC = 1;
     int O_NONBLOCK = 0x800;
-
-    int getsockopt(int fd, int level, int name, @Out byte[] value, IntByReference length);
+    int EPOLL_CTL_ADD = 1;
 
     // --- socket options and addresses, for converting a socket's protocol with its state (options) intact ---
     int SO_SNDBUF = 7;
@@ -63,9 +56,16 @@ public interface LibC {
     int TCP_KEEPINTVL = 5;
     int TCP_KEEPCNT = 6;
     int TCP_INFO = 11;
+    // --- options libraries such as Netty set through their own natives (carried by Swap.convert(fd, p, true)) ---
+    int TCP_CORK = 3;
+    int TCP_DEFER_ACCEPT = 9;
+    int TCP_FASTOPEN = 23;
+    int TCP_NOTSENT_LOWAT = 25;
+    int TCP_FASTOPEN_CONNECT = 30;
+    int IP_FREEBIND = 15;
+    int IP_TRANSPARENT = 19;
+    int IP_BIND_ADDRESS_NO_PORT = 24;
+    int SO_BUSY_POLL = 46;
     /** tcpi_state (first byte of TCP_INFO) of a socket neither connected, connecting nor listening. */
     int TCP_CLOSE = 7;
-
-    int setsockopt(int fd, int level, int name, @In byte[] value, int length);
-    int bind(int fd, @In byte[] address, int length);
 }

@@ -1,19 +1,18 @@
 package mptcp.sys;
 
 import com.kenai.jffi.MemoryIO;
-import jnr.ffi.byref.IntByReference;
 
 /**
  * The socket primitives of the agent, one per syscall idea. Each returns a non-negative result on success and
  * {@code -errno} on failure, so callers never have to read errno themselves and never see an exception from here.
  * Changing a socket's protocol is {@link Swap}; reading raw addresses is {@link SockAddr}.
  *
- * <p>How the native calls are made, for start-up time (see docs/performance.md): the calls on the socket-creation path
- * (socket, setsockopt and getsockopt of an int, fcntl, dup2, close) go straight through jffi, jnr-ffi's own native
- * layer: one CallContext per C signature and the symbol addresses of libc, no generated code. Binding
- * {@link LibC} with jnr-ffi's LibraryLoader costs 150-450 ms at the first socket (hundreds of classes,
- * bytecode and x86 stub generation); it is done only for the one call that needs its array mapping,
- * {@link #getBytes} (diagnostics, never on the socket-creation or fallback path), on first use.
+ * <p>How the native calls are made, for start-up time (see docs/performance.md): every call here (socket,
+ * setsockopt and getsockopt, fcntl, dup2, close, bind, getsockname, epoll_ctl) goes straight through jffi, jnr-ffi's
+ * own native layer: one CallContext per C signature and the symbol addresses of libc, no generated code. Binding
+ * {@link LibC} with jnr-ffi's LibraryLoader costs 150-450 ms at its first use (hundreds of classes, bytecode and x86
+ * stub generation): structured options ({@link #getBytes}, {@link #setBytes}) and bind copy their bytes through
+ * native memory instead, so that converting a socket's protocol ({@link Swap#convert}) never pays it.
  */
 public final class Sock {
     private Sock() {
@@ -122,14 +121,157 @@ public final class Sock {
     }
 
     /**
-     * Reads a structured option into {@code buffer}.
+     * Reads a structured option into {@code buffer} (whose content is passed in too, as for options that read a header).
      * @return the number of bytes the kernel wrote, or -errno
      */
     public static int getBytes(int fd, int level, int name, byte[] buffer) {
-        IntByReference length = new IntByReference(buffer.length);
-        int rc = Jffi.Mapped.C.getsockopt(fd, level, name, buffer, length);
-        return rc == 0 ? length.intValue() : -errno(); // jnr-ffi saves errno in the same jffi LastError
+        MemoryIO memory = Jffi.MEMORY;
+        long mem = memory.allocateMemory(buffer.length + 4, false); // the value, then its length
+        if (mem == 0) {
+            return -12; // ENOMEM
+        }
+        try {
+            memory.putByteArray(mem, buffer, 0, buffer.length);
+            memory.putInt(mem + buffer.length, buffer.length);
+            long rc = Jffi.INVOKER.invokeN5(Jffi.GET_OPT, Jffi.GETSOCKOPT, fd, level, name, mem, mem + buffer.length);
+            if ((int) rc != 0) {
+                return -errno();
+            }
+            int length = Math.min(memory.getInt(mem + buffer.length), buffer.length);
+            memory.getByteArray(mem, buffer, 0, length);
+            return length;
+        } finally {
+            memory.freeMemory(mem);
+        }
     }
+
+    /** Sets a structured option (SO_LINGER, ...) from the first {@code length} bytes of {@code value}; 0 or -errno. */
+    public static int setBytes(int fd, int level, int name, byte[] value, int length) {
+        MemoryIO memory = Jffi.MEMORY;
+        long mem = memory.allocateMemory(Math.max(length, 1), false);
+        if (mem == 0) {
+            return -12; // ENOMEM
+        }
+        try {
+            memory.putByteArray(mem, value, 0, length);
+            long rc = Jffi.INVOKER.invokeN5(Jffi.SET_OPT, Jffi.SETSOCKOPT, fd, level, name, mem, length);
+            return (int) rc == 0 ? 0 : -errno();
+        } finally {
+            memory.freeMemory(mem);
+        }
+    }
+
+    /** bind(2) with a raw sockaddr as returned by {@link #address}; 0 or -errno. */
+    public static int bind(int fd, byte[] sockaddr, int length) {
+        MemoryIO memory = Jffi.MEMORY;
+        long mem = memory.allocateMemory(Math.max(length, 1), false);
+        if (mem == 0) {
+            return -12; // ENOMEM
+        }
+        try {
+            memory.putByteArray(mem, sockaddr, 0, length);
+            long rc = Jffi.INVOKER.invokeN3(Jffi.BIND_ADDRESS, Jffi.BIND, fd, mem, length);
+            return (int) rc == 0 ? 0 : -errno();
+        } finally {
+            memory.freeMemory(mem);
+        }
+    }
+
+    /**
+     * epoll_ctl with a struct epoll_event {u32 events; u64 data} (packed on x86-64, as the kernel's uapi declares it
+     * there); 0 or -errno.
+     */
+    public static int epollCtl(int epfd, int op, int fd, int events, long data) {
+        MemoryIO memory = Jffi.MEMORY;
+        long event = memory.allocateMemory(16, true);
+        if (event == 0) {
+            return -12; // ENOMEM
+        }
+        try {
+            memory.putInt(event, events);
+            memory.putLong(event + (PACKED_EPOLL_EVENT ? 4 : 8), data);
+            long rc = Jffi.INVOKER.invokeN4(Jffi.EPOLL_EVENT, Jffi.EPOLL_CTL, epfd, op, fd, event);
+            return (int) rc == 0 ? 0 : -errno();
+        } finally {
+            memory.freeMemory(event);
+        }
+    }
+
+    /** O_RDONLY | O_CLOEXEC */
+    private static final int READ_ONLY = 0x80000;
+
+    /**
+     * Reads file {@code path} (a /proc file: its size is not known beforehand) into {@code out}, from the start.
+     * @return the number of bytes read (equal to {@code out.length}: there may be more), or -errno
+     */
+    public static int readFile(String path, byte[] out) {
+        MemoryIO memory = Jffi.MEMORY;
+        byte[] name = path.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        long mem = memory.allocateMemory(name.length + 1 + out.length, false);
+        if (mem == 0) {
+            return -12; // ENOMEM
+        }
+        try {
+            memory.putByteArray(mem, name, 0, name.length);
+            memory.putByte(mem + name.length, (byte) 0);
+            int fd = (int) Jffi.INVOKER.invokeN2(Jffi.OPEN_PATH, Jffi.OPEN, mem, READ_ONLY);
+            if (fd < 0) {
+                return -errno();
+            }
+            long buffer = mem + name.length + 1;
+            int total = 0;
+            try {
+                while (total < out.length) {
+                    long n = Jffi.INVOKER.invokeN3(Jffi.READ_BUFFER, Jffi.READ, fd, buffer + total, out.length - total);
+                    if (n < 0) {
+                        int error = errno();
+                        if (error == Errno.EINTR) {
+                            continue;
+                        }
+                        return -error;
+                    }
+                    if (n == 0) {
+                        break;
+                    }
+                    total += (int) n;
+                }
+            } finally {
+                Jffi.call1(Jffi.CLOSE, fd);
+            }
+            memory.getByteArray(buffer, out, 0, total);
+            return total;
+        } finally {
+            memory.freeMemory(mem);
+        }
+    }
+
+    /**
+     * readlink(2) of {@code path} into {@code out}.
+     * @return the length of the link's text (truncated to {@code out.length}), or -errno
+     */
+    public static int readLink(String path, byte[] out) {
+        MemoryIO memory = Jffi.MEMORY;
+        byte[] name = path.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        long mem = memory.allocateMemory(name.length + 1 + out.length, false);
+        if (mem == 0) {
+            return -12; // ENOMEM
+        }
+        try {
+            memory.putByteArray(mem, name, 0, name.length);
+            memory.putByte(mem + name.length, (byte) 0);
+            long n = Jffi.INVOKER.invokeN3(Jffi.READ_LINK, Jffi.READLINK, mem, mem + name.length + 1, out.length);
+            if (n < 0) {
+                return -errno();
+            }
+            memory.getByteArray(mem + name.length + 1, out, 0, (int) n);
+            return (int) n;
+        } finally {
+            memory.freeMemory(mem);
+        }
+    }
+
+    private static final boolean PACKED_EPOLL_EVENT = "amd64".equals(System.getProperty("os.arch"))
+            || "x86_64".equals(System.getProperty("os.arch"));
 
     /** SO_PROTOCOL of the socket: 6 for TCP, 262 for MPTCP; or -errno. */
     public static int protocol(int fd) {

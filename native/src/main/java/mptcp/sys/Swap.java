@@ -16,7 +16,7 @@ public final class Swap {
      * @return 0, or -errno of the first failing step (the original socket is then left untouched)
      */
     public static int replace(int fd, int protocol) {
-        return swap(fd, protocol, false);
+        return swap(fd, protocol, false, false);
     }
 
     /**
@@ -87,15 +87,33 @@ public final class Swap {
 
     /** Integer options {@link #convert} carries over: level, name, and whether the kernel reports twice the set value. */
     private static final int[][] CARRIED = {
-        {LibC.SOL_SOCKET, LibC.SO_KEEPALIVE, 0},
-        {LibC.SOL_SOCKET, LibC.SO_REUSEPORT, 0},
-        {LibC.SOL_SOCKET, LibC.SO_RCVBUF, 1},
-        {LibC.SOL_SOCKET, LibC.SO_SNDBUF, 1},
-        {LibC.IPPROTO_IP, LibC.IP_TOS, 0},
-        {LibC.SOL_TCP, LibC.TCP_NODELAY, 0},
-        {LibC.SOL_TCP, LibC.TCP_KEEPIDLE, 0},
-        {LibC.SOL_TCP, LibC.TCP_KEEPINTVL, 0},
-        {LibC.SOL_TCP, LibC.TCP_KEEPCNT, 0},
+        // level, name, whether the kernel reports twice the set value, whether a fresh socket has 0 (not a sysctl)
+        {LibC.SOL_SOCKET, LibC.SO_KEEPALIVE, 0, 1},
+        {LibC.SOL_SOCKET, LibC.SO_REUSEPORT, 0, 1},
+        {LibC.SOL_SOCKET, LibC.SO_RCVBUF, 1, 0},
+        {LibC.SOL_SOCKET, LibC.SO_SNDBUF, 1, 0},
+        {LibC.IPPROTO_IP, LibC.IP_TOS, 0, 1},
+        {LibC.SOL_TCP, LibC.TCP_NODELAY, 0, 1},
+        {LibC.SOL_TCP, LibC.TCP_KEEPIDLE, 0, 0},
+        {LibC.SOL_TCP, LibC.TCP_KEEPINTVL, 0, 0},
+        {LibC.SOL_TCP, LibC.TCP_KEEPCNT, 0, 0},
+    };
+
+    /**
+     * Integer options that a library making its sockets in C may set before connect or bind (Netty's
+     * {@code EpollChannelOption}s and the like; the JDK cannot set them): carried by {@link #convert(int, int, boolean)}
+     * when set on the old socket (a fresh socket has 0 for each), best effort.
+     */
+    private static final int[][] LIBRARY_CARRIED = {
+        {LibC.SOL_TCP, LibC.TCP_CORK},
+        {LibC.SOL_TCP, LibC.TCP_DEFER_ACCEPT},
+        {LibC.SOL_TCP, LibC.TCP_FASTOPEN},
+        {LibC.SOL_TCP, LibC.TCP_NOTSENT_LOWAT},
+        {LibC.SOL_TCP, LibC.TCP_FASTOPEN_CONNECT},
+        {LibC.IPPROTO_IP, LibC.IP_FREEBIND},
+        {LibC.IPPROTO_IP, LibC.IP_TRANSPARENT},
+        {LibC.IPPROTO_IP, LibC.IP_BIND_ADDRESS_NO_PORT},
+        {LibC.SOL_SOCKET, LibC.SO_BUSY_POLL},
     };
 
     /**
@@ -103,10 +121,7 @@ public final class Swap {
      * CLOSE): the only state in which {@link #convert} may swap its protocol.
      */
     public static boolean unconnected(int fd) {
-        if (Sock.getInt(fd, LibC.SOL_SOCKET, LibC.SO_ACCEPTCONN) != 0) {
-            return false;
-        }
-        return Sock.tcpState(fd) == LibC.TCP_CLOSE;
+        return Sock.tcpState(fd) == LibC.TCP_CLOSE; // a listener is in state LISTEN: one getsockopt answers both
     }
 
     /**
@@ -118,10 +133,18 @@ public final class Swap {
      *     then left untouched
      */
     public static int convert(int fd, int protocol) {
+        return convert(fd, protocol, false);
+    }
+
+    /**
+     * {@link #convert(int, int)}; with {@code libraryOptions} also the options of {@link #LIBRARY_CARRIED} that are set
+     * (for a socket a library configured through its own natives: 9 getsockopt more).
+     */
+    public static int convert(int fd, int protocol, boolean libraryOptions) {
         if (!unconnected(fd)) {
             return -Errno.EISCONN;
         }
-        return swap(fd, protocol, true);
+        return swap(fd, protocol, true, libraryOptions);
     }
 
     /**
@@ -129,7 +152,7 @@ public final class Swap {
      * IPV6_V6ONLY and SO_REUSEADDR (and, when {@code carry}, its other options and bound address: {@link #carry}),
      * O_NONBLOCK and FD_CLOEXEC, dup2()ed over {@code fd}.
      */
-    private static int swap(int fd, int protocol, boolean carry) {
+    private static int swap(int fd, int protocol, boolean carry, boolean libraryOptions) {
         int domain = Sock.getInt(fd, LibC.SOL_SOCKET, LibC.SO_DOMAIN);
         if (domain < 0) {
             return domain;
@@ -145,7 +168,7 @@ public final class Swap {
         if (fresh < 0) {
             return fresh;
         }
-        int rc = carry ? carry(fd, fresh, reuse) : 0;
+        int rc = carry ? carry(fd, fresh, reuse, libraryOptions) : 0;
         if (rc < 0) {
             Sock.close(fresh);
             return rc;
@@ -164,27 +187,35 @@ public final class Swap {
     }
 
     /**
-     * Copies to {@code fresh} the options in {@link #CARRIED} and SO_LINGER wherever {@code fd}'s differ from a fresh
-     * socket's, and binds it to {@code fd}'s local address if {@code fd} is bound.
+     * Copies to {@code fresh} the options in {@link #CARRIED} (and {@link #LIBRARY_CARRIED}) and SO_LINGER wherever
+     * {@code fd}'s differ from a fresh socket's (read from {@code fresh} only where a sysctl gives the default), and binds it to {@code fd}'s local address if {@code fd} is bound.
      * @return 0 or -errno (the caller closes {@code fresh})
      */
-    private static int carry(int fd, int fresh, int reuse) {
+    private static int carry(int fd, int fresh, int reuse, boolean libraryOptions) {
         for (int[] o : CARRIED) {
             int old = Sock.getInt(fd, o[0], o[1]);
-            if (old >= 0 && old != Sock.getInt(fresh, o[0], o[1])) {
+            if (old >= 0 && old != (o[3] == 1 ? 0 : Sock.getInt(fresh, o[0], o[1]))) {
                 int rc = Sock.setInt(fresh, o[0], o[1], o[2] == 1 ? old / 2 : old);
                 if (rc < 0) {
                     return rc;
                 }
             }
         }
+        if (libraryOptions) {
+            for (int[] o : LIBRARY_CARRIED) {
+                int old = Sock.getInt(fd, o[0], o[1]);
+                if (old > 0 && old != Sock.getInt(fresh, o[0], o[1])) {
+                    Sock.setInt(fresh, o[0], o[1], old); // best effort: plain TCP takes each of them
+                }
+            }
+        }
         byte[] linger = new byte[8];
-        byte[] freshLinger = new byte[8];
         if (Sock.getBytes(fd, LibC.SOL_SOCKET, LibC.SO_LINGER, linger) == 8
-                && Sock.getBytes(fresh, LibC.SOL_SOCKET, LibC.SO_LINGER, freshLinger) == 8
-                && !java.util.Arrays.equals(linger, freshLinger)
-                && Jffi.Mapped.C.setsockopt(fresh, LibC.SOL_SOCKET, LibC.SO_LINGER, linger, 8) < 0) {
-            return -Sock.errno();
+                && !java.util.Arrays.equals(linger, new byte[8])) { // a fresh socket's: off, 0 s
+            int rc = Sock.setBytes(fresh, LibC.SOL_SOCKET, LibC.SO_LINGER, linger, 8);
+            if (rc < 0) {
+                return rc;
+            }
         }
         byte[] local = new byte[128];
         int length = Sock.address(fd, false, local);
@@ -197,8 +228,8 @@ public final class Swap {
                 return -Sock.errno();
             }
             int rc = reuse == 0 ? Sock.setInt(fresh, LibC.SOL_SOCKET, LibC.SO_REUSEADDR, 1) : 0;
-            if (rc == 0 && Jffi.Mapped.C.bind(fresh, local, length) < 0) {
-                rc = -Sock.errno();
+            if (rc == 0) {
+                rc = Sock.bind(fresh, local, length);
             }
             if (reuse == 0) {
                 Sock.setInt(fd, LibC.SOL_SOCKET, LibC.SO_REUSEADDR, 0);

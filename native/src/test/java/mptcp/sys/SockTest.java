@@ -130,6 +130,44 @@ class SockTest {
         }
     }
 
+    /**
+     * A socket set up the way a library such as Netty sets it up (non-blocking MPTCP, options through its own natives):
+     * {@code convert(fd, 0, true)} also carries those options to the TCP socket; the JDK's set ({@code convert(fd, 0)})
+     * does not. SO_LINGER and the bound address go through native memory (setBytes, bind), not jnr-ffi.
+     */
+    @Test
+    void convertCarriesLibraryOptions() {
+        int[][] set = {
+            {LibC.SOL_TCP, LibC.TCP_NOTSENT_LOWAT, 16384},
+            {LibC.SOL_TCP, LibC.TCP_FASTOPEN_CONNECT, 1},
+            {LibC.SOL_TCP, LibC.TCP_CORK, 1},
+            {LibC.IPPROTO_IP, LibC.IP_FREEBIND, 1},
+            {LibC.IPPROTO_IP, LibC.IP_BIND_ADDRESS_NO_PORT, 1},
+        };
+        for (boolean library : new boolean[] {true, false}) {
+            int fd = Sock.openNonBlocking(LibC.AF_INET6, LibC.IPPROTO_MPTCP);
+            assertTrue(fd >= 0, () -> "MPTCP socket: " + Errno.describe(-fd));
+            try {
+                for (int[] o : set) {
+                    assertEquals(0, Sock.setInt(fd, o[0], o[1], o[2]), "set " + o[1] + " on MPTCP");
+                }
+                byte[] linger = {1, 0, 0, 0, 3, 0, 0, 0}; // struct linger {l_onoff 1; l_linger 3}
+                assertEquals(0, Sock.setBytes(fd, LibC.SOL_SOCKET, LibC.SO_LINGER, linger, 8));
+                assertEquals(0, Swap.convert(fd, 0, library));
+                assertEquals(LibC.IPPROTO_TCP, Sock.protocol(fd));
+                for (int[] o : set) {
+                    assertEquals(library ? o[2] : 0, Sock.getInt(fd, o[0], o[1]), "option " + o[1] + " after convert(" + library + ")");
+                }
+                byte[] read = new byte[8];
+                assertEquals(8, Sock.getBytes(fd, LibC.SOL_SOCKET, LibC.SO_LINGER, read));
+                assertEquals(java.util.Arrays.toString(linger), java.util.Arrays.toString(read));
+                assertEquals(0, Sock.getInt(fd, LibC.IPPROTO_IPV6, LibC.IPV6_V6ONLY));
+            } finally {
+                Sock.close(fd);
+            }
+        }
+    }
+
     @Test
     void convertRefusesListeningSocket() throws Exception {
         try (java.nio.channels.ServerSocketChannel ch = java.nio.channels.ServerSocketChannel.open()) {

@@ -120,7 +120,7 @@ public final class JdkModule implements InterceptionModule {
     @Override
     public void install(Instrumentation inst) throws Exception {
         // java.net and java.io to this module alone: the rules read an Inet6Address's bytes without copying them
-        // (JdkSockets), JdkFds a FileDescriptor's fd
+        // (policy.Decisions), JdkFds a FileDescriptor's fd
         Module self = JdkModule.class.getModule();
         inst.redefineModule(Object.class.getModule(), java.util.Set.of(), java.util.Map.of(),
                 java.util.Map.of("java.net", java.util.Set.of(self), "java.io", java.util.Set.of(self)),

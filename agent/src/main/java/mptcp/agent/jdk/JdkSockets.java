@@ -1,17 +1,9 @@
 package mptcp.agent.jdk;
 
 import java.io.FileDescriptor;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
-import java.net.Inet4Address;
-import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 
-import mptcp.agent.config.AddressPrefix;
-import mptcp.agent.config.Rules;
-import mptcp.agent.log.Log;
 import mptcp.agent.policy.Connections;
 import mptcp.agent.policy.Decisions;
 import mptcp.agent.policy.Sockets;
@@ -88,53 +80,13 @@ public final class JdkSockets {
         JdkModule.SOCKET_BIND.original().invokeExact(impl, address, port);
     }
 
-    /**
-     * The address as primitives for the rules, allocating nothing: an Inet4Address's hashCode() is its address; an
-     * Inet6Address's bytes are read in place (not copied by getAddress()) when java.net is open to the agent.
-     */
+    /** The rules for {@code fd}'s bind or connect to {@code address}:{@code port}; allocates nothing. */
     private static void rules(boolean bind, FileDescriptor fd, InetAddress address, int port) {
         int s = JdkFds.fdValOrMinus1(fd);
-        if (s < 0 || address == null) {
-            return;
-        }
-        long hi;
-        long lo;
-        if (address instanceof Inet4Address) {
-            hi = 0;
-            lo = AddressPrefix.MAPPED | (address.hashCode() & 0xFFFF_FFFFL);
-        } else {
-            byte[] b;
-            try {
-                MethodHandle bytes = V6.BYTES;
-                b = bytes != null ? (byte[]) bytes.invokeExact((Inet6Address) address) : address.getAddress();
-            } catch (Throwable t) {
-                b = address.getAddress();
-            }
-            hi = Rules.longAt(b, 0);
-            lo = Rules.longAt(b, 8);
-        }
         if (bind) {
-            Decisions.beforeBind(s, hi, lo, port);
+            Decisions.beforeBind(s, address, port, Decisions.OWN);
         } else {
-            Decisions.beforeConnect(s, hi, lo, port);
-        }
-    }
-
-    /** (Inet6Address) -> its own address bytes; null when java.net is not open to the agent (then getAddress()). */
-    private static final class V6 {
-        static final MethodHandle BYTES = bytes();
-
-        private static MethodHandle bytes() {
-            try {
-                MethodHandles.Lookup own = MethodHandles.lookup();
-                Class<?> holder = Class.forName("java.net.Inet6Address$Inet6AddressHolder");
-                MethodHandle h = MethodHandles.privateLookupIn(Inet6Address.class, own).findGetter(Inet6Address.class, "holder6", holder);
-                MethodHandle a = MethodHandles.privateLookupIn(holder, own).findGetter(holder, "ipaddress", byte[].class);
-                return MethodHandles.filterReturnValue(h, a).asType(MethodType.methodType(byte[].class, Inet6Address.class));
-            } catch (ReflectiveOperationException | RuntimeException e) {
-                Log.debug("IPv6 destinations are matched through getAddress() (a copy): " + e);
-                return null;
-            }
+            Decisions.beforeConnect(s, address, port, Decisions.OWN);
         }
     }
 

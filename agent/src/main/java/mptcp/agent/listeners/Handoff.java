@@ -3,6 +3,7 @@ package mptcp.agent.listeners;
 import java.util.Arrays;
 
 import mptcp.agent.log.Log;
+import mptcp.agent.os.EpollRegistrations;
 import mptcp.sys.Errno;
 import mptcp.sys.Handover;
 import mptcp.sys.LibC;

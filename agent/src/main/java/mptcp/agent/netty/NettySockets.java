@@ -1,11 +1,14 @@
 package mptcp.agent.netty;
 
 import java.lang.reflect.Constructor;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.SocketException;
 
 import mptcp.agent.config.Config;
 import mptcp.agent.log.Log;
 import mptcp.agent.policy.Connections;
+import mptcp.agent.policy.Decisions;
 import mptcp.agent.policy.Policy;
 import mptcp.agent.policy.SocketOptions;
 import mptcp.agent.policy.Sockets;
@@ -45,6 +48,87 @@ public final class NettySockets {
             Log.once(Log.Level.WARN, "netty", "Netty socket left to Netty (" + t + "); it stays TCP");
             return -1;
         }
+    }
+
+    /**
+     * Whether sockets of this transport may be watched by an epoll instance when they are bound or connected: true
+     * but for io_uring (Netty 4.2's {@code io.netty.channel.uring}, the incubator's {@code io.netty.incubator.channel
+     * .uring}), whose ring keeps no registration of the fd. The class is the calling Socket, channel or unsafe.
+     */
+    private static final ClassValue<Boolean> WATCHED = new ClassValue<Boolean>() {
+        @Override
+        protected Boolean computeValue(Class<?> type) {
+            return !type.getName().contains(".uring.");
+        }
+    };
+
+    /**
+     * Just before Netty connects {@code fd} (epoll: {@code Socket.connect(SocketAddress)} and its TCP Fast Open sends;
+     * io_uring: before the ring's connect is submitted): the rules decide by the destination, {@code address} an
+     * {@code InetSocketAddress} or an {@code InetAddress} and {@code port}. A socket kept TCP is converted keeping its
+     * options and, for epoll, the registration in its event loop's epoll instance ({@code Decisions}). Never throws.
+     */
+    static void connecting(Class<?> hook, int fd, Object transport, Object address, int port) {
+        try {
+            if (!Decisions.decidesConnect()) {
+                return;
+            }
+            InetAddress a;
+            if (address instanceof InetSocketAddress) {
+                a = ((InetSocketAddress) address).getAddress(); // null when unresolved: Netty's connect fails
+                port = ((InetSocketAddress) address).getPort();
+            } else if (address instanceof InetAddress) {
+                a = (InetAddress) address;
+            } else {
+                return; // a Unix domain or VSOCK address
+            }
+            Decisions.beforeConnect(fd, a, port, watch(hook, transport));
+        } catch (Throwable t) {
+            Log.once(Log.Level.WARN, "netty-rules", "cannot apply the rules to a Netty socket (" + t + "); it stays as it is");
+        }
+    }
+
+    /** Just before Netty binds {@code fd} to {@code address} ({@code Socket.bind(SocketAddress)}): the bind rules. */
+    static void binding(Class<?> hook, int fd, Object transport, Object address) {
+        try {
+            if (Decisions.decidesBind() && address instanceof InetSocketAddress) {
+                InetSocketAddress a = (InetSocketAddress) address;
+                Decisions.beforeBind(fd, a.getAddress(), a.getPort(), watch(hook, transport));
+            }
+        } catch (Throwable t) {
+            Log.once(Log.Level.WARN, "netty-rules", "cannot apply the rules to a Netty socket (" + t + "); it stays as it is");
+        }
+    }
+
+    /**
+     * Per copy of Netty (its hook class): true once its epoll {@code Native.epollCtlAdd} reported a registration, i.e.
+     * its event loops report every socket they add to their epoll set ({@link #epollAdded}).
+     */
+    private static final ClassValue<boolean[]> REPORTING = new ClassValue<boolean[]>() {
+        @Override
+        protected boolean[] computeValue(Class<?> type) {
+            return new boolean[1];
+        }
+    };
+
+    /**
+     * {@code Native.epollCtlAdd(epfd, fd, flags)} of {@code hook}'s copy of Netty: an event loop adds socket (or eventfd)
+     * {@code fd} to its epoll set. Allocates nothing.
+     */
+    static void epollAdded(Class<?> hook, int epfd, int fd) {
+        boolean[] reporting = REPORTING.get(hook);
+        if (!reporting[0]) {
+            reporting[0] = true;
+        }
+        Decisions.watchedBy(fd, epfd);
+    }
+
+    /** How the socket of {@code transport} (a Socket, channel or unsafe of {@code hook}'s copy of Netty) is watched. */
+    private static int watch(Class<?> hook, Object transport) {
+        if (transport != null && !WATCHED.get(transport.getClass())) {
+            return Decisions.UNWATCHED;
+        }
+        return REPORTING.get(hook)[0] ? Decisions.REPORTED : Decisions.WATCHED;
     }
 
     /** After {@code Socket.connect} and {@code finishConnect}: {@code connected} true once the connection is up. */

@@ -1,5 +1,11 @@
 package mptcp.agent.policy;
 
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.util.Arrays;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -8,6 +14,7 @@ import java.util.concurrent.atomic.LongAdder;
 import mptcp.agent.config.AddressPrefix;
 import mptcp.agent.config.Rules;
 import mptcp.agent.log.Log;
+import mptcp.agent.os.EpollRegistrations;
 import mptcp.sys.Errno;
 import mptcp.sys.LibC;
 import mptcp.sys.Sock;
@@ -22,7 +29,11 @@ import mptcp.sys.Swap;
  * <p>Cost: when no rule says tcp for the scope, nothing; otherwise a few comparisons, no allocation. A socket kept TCP
  * costs a conversion: for a socket the agent made and nothing was set on since ({@link #FRESH}: no option, not bound),
  * {@link Swap#replaceFresh} (about 6 syscalls); otherwise one getsockopt plus {@link Swap#convert} (about 30: options
- * and bound address carried). Never throws into the application: a failure leaves the socket as it was.
+ * and bound address carried). A library's socket set up where the agent cannot see (Netty's native transports, whose
+ * event loop may watch it through epoll before it is bound or connected) is always converted the full way, and its
+ * epoll registrations, which the swap drops, are read before (a readlink and the fdinfo of the one epoll instance the
+ * library reported, {@link #watchedBy}) and added again after. Never throws into the application: a failure leaves the
+ * socket as it was.
  */
 public final class Decisions {
     /** Connections and bound sockets (listeners) kept TCP by a rule. */
@@ -43,6 +54,24 @@ public final class Decisions {
     static final byte FRESH_INET6 = 8;
     static final byte FRESH_REUSE = 16;
     private static final int MAX_TRACKED = 1 << 22;
+
+    /**
+     * The epoll instance that watches each socket, as the library reported it ({@link #watchedBy}): epfd + 1, or 0
+     * for none reported. Reset with {@link #state} when the agent sees a new socket under the fd number.
+     */
+    private static volatile int[] watchers = new int[1024];
+
+    /**
+     * How a socket is watched, for {@link #beforeConnect(int, InetAddress, int, int)}: a socket the agent made and saw
+     * configured (the JDK's; nothing watches it before connect or bind that the swap could upset, see docs/rules.md).
+     */
+    public static final int OWN = 0;
+    /** A library socket that no epoll instance watches (io_uring's ring keeps no registration). */
+    public static final int UNWATCHED = 1;
+    /** A library socket whose epoll registrations the library reports ({@link #watchedBy}): at most one. */
+    public static final int REPORTED = 2;
+    /** A library socket that epoll instances the agent does not know of may watch: all are looked up. */
+    public static final int WATCHED = 3;
 
     /** Rule and destination (or bound address) already named in an INFO line; bounded. */
     private static final Set<String> NAMED = ConcurrentHashMap.newKeySet();
@@ -73,11 +102,47 @@ public final class Decisions {
     /** The agent made {@code fd} an MPTCP socket of this domain (AF_INET6 dual stack, or AF_INET), with SO_REUSEADDR or not. */
     static void createdMptcp(int fd, boolean inet6, boolean reuse) {
         set(fd, (byte) (FRESH | (inet6 ? FRESH_INET6 : 0) | (reuse ? FRESH_REUSE : 0)));
+        unwatched(fd);
     }
 
     /** A library got socket {@code fd} some other way (made it itself, accepted it): nothing known about it. */
     public static void unknown(int fd) {
         set(fd, (byte) 0);
+        unwatched(fd);
+    }
+
+    private static void unwatched(int fd) {
+        int[] w = watchers;
+        if (fd >= 0 && fd < w.length) {
+            w[fd] = 0;
+        }
+    }
+
+    /**
+     * A library added socket {@code fd} to epoll instance {@code epfd} (Netty's event loops, which add each channel to
+     * their own and to no other): a conversion of {@code fd} by a rule renews that registration. Allocates nothing.
+     */
+    public static void watchedBy(int fd, int epfd) {
+        if (fd < 0 || fd >= MAX_TRACKED || epfd < 0) {
+            return;
+        }
+        int[] w = watchers;
+        if (fd >= w.length) {
+            synchronized (Decisions.class) {
+                w = watchers;
+                if (fd >= w.length) {
+                    w = Arrays.copyOf(w, Math.min(MAX_TRACKED, Math.max(fd + 1, w.length * 2)));
+                    watchers = w;
+                }
+            }
+        }
+        w[fd] = epfd + 1;
+    }
+
+    /** The epoll fd reported for {@code fd}, or -1. */
+    private static int watcher(int fd) {
+        int[] w = watchers;
+        return fd >= 0 && fd < w.length ? w[fd] - 1 : -1;
     }
 
     /** An option is being set on {@code fd}, or it was bound: it is no longer fresh. Allocates nothing. */
@@ -130,7 +195,7 @@ public final class Decisions {
     public static void beforeConnect(int fd, long hi, long lo, int port) {
         Rules r = rules;
         if (r.decidesConnect()) {
-            decide(r, false, fd, hi, lo, port);
+            decide(r, false, fd, hi, lo, port, OWN);
         }
     }
 
@@ -138,11 +203,83 @@ public final class Decisions {
     public static void beforeBind(int fd, long hi, long lo, int port) {
         Rules r = rules;
         if (r.decidesBind()) {
-            decide(r, true, fd, hi, lo, port);
+            decide(r, true, fd, hi, lo, port, OWN);
         }
     }
 
-    private static void decide(Rules r, boolean bind, int fd, long hi, long lo, int port) {
+    /**
+     * Before connecting {@code fd} to {@code address}:{@code port}; allocates nothing. {@code watch}: {@link #OWN}, a
+     * socket whose set-up the agent saw (the JDK's: the fresh-socket shortcut applies); otherwise a library made and
+     * configured it where the agent cannot see (Netty's native transports) and it is converted the full way, keeping
+     * its epoll registrations when an event loop may already watch it: {@link #UNWATCHED}, {@link #REPORTED},
+     * {@link #WATCHED}.
+     */
+    public static void beforeConnect(int fd, InetAddress address, int port, int watch) {
+        Rules r = rules;
+        if (r.decidesConnect() && address != null && fd >= 0) {
+            decide(r, false, fd, address, port, watch);
+        }
+    }
+
+    /** Before binding {@code fd} to {@code address}:{@code port}; {@code watch} as for {@link #beforeConnect}. */
+    public static void beforeBind(int fd, InetAddress address, int port, int watch) {
+        Rules r = rules;
+        if (r.decidesBind() && address != null && fd >= 0) {
+            decide(r, true, fd, address, port, watch);
+        }
+    }
+
+    /**
+     * The address as primitives for the rules, allocating nothing: an Inet4Address's hashCode() is its address; an
+     * Inet6Address's bytes are read in place (not copied by getAddress()) when java.net is open to the agent (the JDK
+     * module opens it).
+     */
+    private static void decide(Rules r, boolean bind, int fd, InetAddress address, int port, int watch) {
+        long hi;
+        long lo;
+        if (address instanceof Inet4Address) {
+            hi = 0;
+            lo = AddressPrefix.MAPPED | (address.hashCode() & 0xFFFF_FFFFL);
+        } else {
+            byte[] b;
+            try {
+                MethodHandle bytes = V6.BYTES;
+                b = bytes != null ? (byte[]) bytes.invokeExact((Inet6Address) address) : address.getAddress();
+            } catch (Throwable t) {
+                b = address.getAddress();
+            }
+            hi = Rules.longAt(b, 0);
+            lo = Rules.longAt(b, 8);
+        }
+        decide(r, bind, fd, hi, lo, port, watch);
+    }
+
+    /** (Inet6Address) -> its own address bytes; null when java.net is not open to the agent (then getAddress()). */
+    private static final class V6 {
+        static final MethodHandle BYTES = bytes();
+
+        private static MethodHandle bytes() {
+            try {
+                MethodHandles.Lookup own = MethodHandles.lookup();
+                Class<?> holder = Class.forName("java.net.Inet6Address$Inet6AddressHolder");
+                MethodHandle h = MethodHandles.privateLookupIn(Inet6Address.class, own).findGetter(Inet6Address.class, "holder6", holder);
+                MethodHandle a = MethodHandles.privateLookupIn(holder, own).findGetter(holder, "ipaddress", byte[].class);
+                return MethodHandles.filterReturnValue(h, a).asType(MethodType.methodType(byte[].class, Inet6Address.class));
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                Log.debug("IPv6 destinations are matched through getAddress() (a copy): " + e);
+                return null;
+            }
+        }
+    }
+
+    /** Returned by {@link #convertWatched} when the socket's epoll registrations could not be read. */
+    private static final int UNREADABLE = Integer.MIN_VALUE;
+    /** Returned by {@link #convertWatched} when they could not be added again (the socket was turned back to MPTCP). */
+    private static final int NOT_RENEWED = Integer.MIN_VALUE + 1;
+    /** As {@link #NOT_RENEWED}, and turning the socket back failed too. */
+    private static final int LOST = Integer.MIN_VALUE + 2;
+
+    private static void decide(Rules r, boolean bind, int fd, long hi, long lo, int port, int watch) {
         try {
             int i = r.match(bind, hi, lo, port);
             if (i == Rules.NONE) {
@@ -158,7 +295,7 @@ public final class Decisions {
             byte[] s = state;
             byte known = fd >= 0 && fd < s.length ? s[fd] : 0;
             int rc;
-            if ((known & FRESH) != 0) {
+            if (watch == OWN && (known & FRESH) != 0) {
                 // made by the agent and untouched since: no options or address to carry
                 boolean inet6 = (known & FRESH_INET6) != 0;
                 int domain = inet6 ? LibC.AF_INET6 : LibC.AF_INET;
@@ -173,13 +310,18 @@ public final class Decisions {
                     }
                 }
             } else if (known == KEPT_TCP || Sock.protocol(fd) != LibC.IPPROTO_MPTCP) {
-                return; // already TCP (mode, fallback, an earlier rule)
+                return; // already TCP (mode, fallback, an earlier rule, a library's own socket)
+            } else if (watch != OWN) {
+                rc = convertWatched(fd, watch);
             } else {
                 rc = Swap.convert(fd, 0);
             }
             if (rc != 0) {
+                String why = rc == UNREADABLE ? "its epoll registrations cannot be read"
+                        : rc == NOT_RENEWED || rc == LOST ? "its epoll registration could not be added again" : Errno.describe(-rc);
                 Log.once(Log.Level.WARN, "rule-convert", "could not keep a socket TCP as rule '" + r.get(i) + "' says ("
-                        + Errno.describe(-rc) + "); it stays MPTCP");
+                        + why + "); it stays MPTCP" + (rc == LOST ? ", but turning it back to MPTCP failed too: its"
+                        + " event loop may miss its events" : ""));
                 return;
             }
             set(fd, KEPT_TCP);
@@ -196,6 +338,36 @@ public final class Decisions {
         } catch (Throwable t) {
             Log.once(Log.Level.WARN, "rule-decide", "cannot apply the rules (" + t + "); sockets stay as they are");
         }
+    }
+
+    /**
+     * {@link Swap#convert} of a library's socket keeping its epoll registrations: read before the swap (which drops
+     * them with the old file), added again after, same events and data, for the new file under the same fd number.
+     * {@link #REPORTED}: only the epoll instance the library reported is read (one fdinfo), none when it reported
+     * none; {@link #WATCHED}: every epoll fd of the process (a /proc/self/fd scan). If adding them again fails, the
+     * socket is turned back into MPTCP and they are added again.
+     * @return 0, -errno of the conversion (the socket untouched), or {@link #UNREADABLE}, {@link #NOT_RENEWED},
+     *     {@link #LOST}
+     */
+    private static int convertWatched(int fd, int watch) {
+        EpollRegistrations epoll;
+        if (watch == UNWATCHED || watch == REPORTED && watcher(fd) < 0) {
+            epoll = EpollRegistrations.NONE;
+        } else {
+            long inode = EpollRegistrations.inode(fd);
+            if (inode < 0) {
+                return UNREADABLE;
+            }
+            epoll = watch == REPORTED ? EpollRegistrations.in(watcher(fd), fd, inode) : EpollRegistrations.of(fd, inode);
+        }
+        int rc = Swap.convert(fd, 0, true);
+        if (rc != 0 || epoll.size() == 0 || epoll.addAgain(fd) == 0) {
+            if (rc == 0 && epoll.size() > 0 && Log.enabled(Log.Level.DEBUG)) {
+                Log.debug("fd " + fd + ": " + epoll.size() + " epoll registration(s) renewed");
+            }
+            return rc;
+        }
+        return Swap.convert(fd, LibC.IPPROTO_MPTCP, true) == 0 && epoll.addAgain(fd) == 0 ? NOT_RENEWED : LOST;
     }
 
     /**

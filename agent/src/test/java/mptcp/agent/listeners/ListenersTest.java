@@ -16,6 +16,7 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
+import mptcp.agent.os.EpollRegistrations;
 import mptcp.sys.LibC;
 import mptcp.sys.Sock;
 

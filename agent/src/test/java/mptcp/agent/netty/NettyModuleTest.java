@@ -27,6 +27,10 @@ class NettyModuleTest {
         CALLS.addAndGet(fd * listener);
     }
 
+    static void connecting(int fd, Object transport, Object address, int port) {
+        CALLS.addAndGet(fd + port + (transport == address ? 1000 : 0));
+    }
+
     @Test
     void hookIsInertUntilWiredThenCallsItsHandles() throws Throwable {
         byte[] bytes = NettyModule.hookBytes("shaded/io/netty/channel/unix/MptcpAgentHook");
@@ -38,26 +42,38 @@ class NettyModuleTest {
         Method socket = hook.getMethod("socket", boolean.class);
         Method connected = hook.getMethod("connected", boolean.class, int.class);
         Method accepted = hook.getMethod("accepted", int.class, int.class);
+        Method connecting = hook.getMethod("connecting", int.class, Object.class, Object.class, int.class);
+        Method binding = hook.getMethod("binding", int.class, Object.class, Object.class);
+        Method epollAdded = hook.getMethod("epollAdded", int.class, int.class);
         assertEquals(-1, socket.invoke(null, true), "not wired: Netty's own code runs");
         connected.invoke(null, true, 5);
         accepted.invoke(null, 7, 3);
+        String same = "x";
+        connecting.invoke(null, 9, same, same, 80);
+        binding.invoke(null, 9, same, same);
+        epollAdded.invoke(null, 4, 9);
         assertEquals(0, CALLS.get());
 
         MethodHandles.Lookup l = MethodHandles.lookup();
         MethodHandle s = l.findStatic(NettyModuleTest.class, "socket", MethodType.methodType(int.class, boolean.class));
         MethodHandle c = l.findStatic(NettyModuleTest.class, "connected", MethodType.methodType(void.class, boolean.class, int.class));
         MethodHandle a = l.findStatic(NettyModuleTest.class, "accepted", MethodType.methodType(void.class, int.class, int.class));
+        MethodHandle cg = l.findStatic(NettyModuleTest.class, "connecting",
+                MethodType.methodType(void.class, int.class, Object.class, Object.class, int.class));
         Method init = hook.getDeclaredMethod("init", MethodHandle[].class);
         init.setAccessible(true);
         MethodHandle[] all = new MethodHandle[NettyModule.HOOK_METHODS.length];
         all[0] = s;
         all[1] = c;
         all[2] = a;
+        all[6] = cg;
+        assertEquals("connecting", NettyModule.HOOK_METHODS[6][0]);
         init.invoke(null, (Object) all);
         assertEquals(6, socket.invoke(null, true));
         assertEquals(4, socket.invoke(null, false));
         connected.invoke(null, true, 5);
         accepted.invoke(null, 7, 3);
-        assertEquals(2 + 5 + 21, CALLS.get());
+        connecting.invoke(null, 9, same, same, 80); // object arguments passed through as they are
+        assertEquals(2 + 5 + 21 + 9 + 80 + 1000, CALLS.get());
     }
 }

@@ -153,6 +153,116 @@ class DecisionsTest {
         }
     }
 
+    /** A socket made the way Netty makes it (non-blocking MPTCP, through a library's own call), unknown to the agent. */
+    private static int librarySocket() throws Exception {
+        int fd = Sockets.create(false, "test socket", protocol -> Sock.openNonBlocking(LibC.AF_INET6, protocol));
+        assertTrue(fd >= 0, "MPTCP socket: " + fd);
+        assertEquals(0, Sock.setInt(fd, LibC.SOL_TCP, LibC.TCP_NODELAY, 1)); // as Netty's channel config does
+        return fd;
+    }
+
+    /** The epoll fd a new JDK selector made (an epoll instance of this process to add sockets to). */
+    private static int epollOf(Runnable open) {
+        java.util.Set<Integer> before = mptcp.agent.os.ProcFs.fds("self", "anon_inode:[eventpoll]").keySet();
+        open.run();
+        java.util.Set<Integer> after = new java.util.HashSet<>(mptcp.agent.os.ProcFs.fds("self", "anon_inode:[eventpoll]").keySet());
+        after.removeAll(before);
+        assertEquals(1, after.size(), "one new epoll fd: " + after);
+        return after.iterator().next();
+    }
+
+    private static final int EPOLLIN = 0x1;
+    private static final int EPOLLRDHUP = 0x2000;
+    private static final int EPOLLET = 0x80000000;
+    private static final int EPOLLERR = 0x8;
+    private static final int EPOLLHUP = 0x10;
+
+    /**
+     * Netty's epoll case: an event loop added the socket to its epoll set before connect (and reported it), a rule
+     * keeps the connection TCP: the socket is converted (options, non-blocking mode kept) and the registration is
+     * there again for the new file, same events and data (read back from /proc/self/fdinfo). Without the report
+     * ({@link Decisions#WATCHED}) every epoll fd is read and the result is the same.
+     */
+    @Test
+    void watchedSocketKeepsItsEpollRegistration() throws Exception {
+        configure("");
+        java.nio.channels.Selector[] selector = new java.nio.channels.Selector[1];
+        int epfd = epollOf(() -> {
+            try {
+                selector[0] = java.nio.channels.Selector.open();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        try {
+            for (int watch : new int[] {Decisions.REPORTED, Decisions.WATCHED}) {
+                int fd = librarySocket();
+                try {
+                    int events = EPOLLIN | EPOLLRDHUP | EPOLLET;
+                    long data = 0x5_0000_0000L | fd;
+                    assertEquals(0, Sock.epollCtl(epfd, LibC.EPOLL_CTL_ADD, fd, events, data));
+                    if (watch == Decisions.REPORTED) {
+                        Decisions.watchedBy(fd, epfd);
+                    }
+                    long before = Decisions.CONNECTIONS_TCP_RULE.sum();
+                    Decisions.beforeConnect(fd, java.net.InetAddress.getByName("127.0.0.1"), 80, watch);
+                    assertEquals(LibC.IPPROTO_TCP, Sock.protocol(fd));
+                    assertEquals(before + 1, Decisions.CONNECTIONS_TCP_RULE.sum());
+                    assertTrue(Decisions.keptTcp(fd));
+                    assertEquals(1, Sock.getInt(fd, LibC.SOL_TCP, LibC.TCP_NODELAY));
+                    assertEquals(LibC.O_NONBLOCK, Sock.statusFlags(fd) & LibC.O_NONBLOCK);
+                    mptcp.agent.os.EpollRegistrations r = mptcp.agent.os.EpollRegistrations.in(epfd, fd,
+                            mptcp.agent.os.EpollRegistrations.inode(fd));
+                    assertEquals(1, r.size(), "the registration, for the new file");
+                    assertEquals(events | EPOLLERR | EPOLLHUP, r.events(0), "the kernel always adds EPOLLERR and EPOLLHUP");
+                    assertEquals(data, r.data(0));
+                } finally {
+                    Sock.close(fd);
+                }
+            }
+        } finally {
+            selector[0].close();
+        }
+    }
+
+    /**
+     * A library socket nothing reported (Netty 4.2 registers a channel with epoll only when it first asks for events;
+     * io_uring never): converted, no registration looked for or made; a listener by its bind address.
+     */
+    @Test
+    void unwatchedLibrarySocketsAreConvertedWithoutRegistration() throws Exception {
+        configure("");
+        int client = librarySocket();
+        int listener = librarySocket();
+        int other = librarySocket();
+        try {
+            long listeners = Decisions.LISTENERS_TCP_RULE.sum();
+            Decisions.beforeConnect(client, java.net.InetAddress.getByName("::1"), 443, Decisions.REPORTED);
+            Decisions.beforeBind(listener, java.net.InetAddress.getByName("127.0.0.1"), 0, Decisions.UNWATCHED);
+            Decisions.beforeConnect(other, java.net.InetAddress.getByName("10.1.2.3"), 80, Decisions.REPORTED);
+            assertEquals(LibC.IPPROTO_TCP, Sock.protocol(client));
+            assertEquals(LibC.IPPROTO_TCP, Sock.protocol(listener));
+            assertEquals(LibC.IPPROTO_MPTCP, Sock.protocol(other), "no rule: stays MPTCP");
+            assertEquals(listeners + 1, Decisions.LISTENERS_TCP_RULE.sum());
+            assertEquals(0, mptcp.agent.os.EpollRegistrations.of(client, mptcp.agent.os.EpollRegistrations.inode(client)).size());
+        } finally {
+            Sock.close(client);
+            Sock.close(listener);
+            Sock.close(other);
+        }
+    }
+
+    private static final int NOT_OPEN = 1 << 20;
+    private static final java.net.InetAddress ELEVEN = address("11.0.0.1");
+
+    private static java.net.InetAddress address(String literal) {
+        try {
+            return java.net.InetAddress.getByName(literal);
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Deciding that a socket stays MPTCP (no rule, or an mptcp rule) allocates nothing. */
     @Test
     void decidingAllocatesNothing() throws Exception {
@@ -167,10 +277,11 @@ class DecisionsTest {
                 Decisions.beforeConnect(-1, 0, AddressPrefix.MAPPED | 0x0A09_0000L | (i & 0xFFFF), 443); // mptcp rule
                 Decisions.beforeConnect(-1, 0x2001_0db8_0000_0000L, i, 5432);                // IPv6, no rule
                 Decisions.beforeBind(-1, 0, 0, 8080);                                        // no bind rule matches
+                Decisions.beforeConnect(NOT_OPEN, ELEVEN, 80, Decisions.REPORTED);          // a library's socket, IPv4
             }
             allocated[round] = threads.getThreadAllocatedBytes(id) - before;
         }
-        System.out.println("Decisions, bytes allocated per round of 400,000 decisions: " + java.util.Arrays.toString(allocated));
+        System.out.println("Decisions, bytes allocated per round of 500,000 decisions: " + java.util.Arrays.toString(allocated));
         for (int round = 3; round < allocated.length; round++) {
             assertTrue(allocated[round] < 1024, "round " + round + ": " + allocated[round] + " bytes");
         }

@@ -6,13 +6,13 @@ import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
 
-/** Netty 4.2's io_uring transport, in a class of its own so that NettyEcho also runs on Netty 4.1 (epoll). */
-final class IoUringTransport {
+/** Netty 4.2's io_uring transport, in a class of its own so that NettyEcho and NettyChurn also run on Netty 4.1 (epoll). */
+public final class IoUringTransport {
     private IoUringTransport() {
     }
 
     /** The event loop group, server channel type and client channel type; exits with UNAVAILABLE when it cannot work. */
-    static Object[] open() {
+    public static Object[] open() {
         if (!IoUring.isAvailable()) {
             System.out.println("UNAVAILABLE " + IoUring.unavailabilityCause());
             System.exit(1);

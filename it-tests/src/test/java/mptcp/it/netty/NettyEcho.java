@@ -18,6 +18,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.socket.SocketChannel;
@@ -27,11 +28,17 @@ import io.netty.channel.socket.SocketChannel;
  * against Netty 4.2; the epoll path uses only API that Netty 4.1 has too, so the same class runs on 4.1's jars.
  *
  * <pre>
- *   NettyEcho epoll|io_uring server BIND_ADDRESS PORT       prints LISTEN port, echoes every byte, until a line on stdin
- *   NettyEcho epoll|io_uring client HOST PORT COUNT         COUNT connections, each sends a line and prints ECHO line,
- *                                                           then READY; all stay open until a line on stdin
- *   NettyEcho epoll client-attach HOST PORT COUNT           as client, then prints WAITING, waits for a line on stdin
- *                                                           (the test attaches the agent) and makes COUNT more
+ *   NettyEcho epoll|io_uring server BIND_ADDRESS PORT[,PORT...]  one listener per port, prints LISTEN port..., echoes
+ *                                                                every byte, until a line on stdin
+ *   NettyEcho epoll|io_uring client HOST PORT[,PORT...] COUNT    COUNT connections (the i-th to the i-th port, round
+ *                                                                robin), each sends a line and prints ECHO line, then
+ *                                                                READY; all stay open until a line on stdin
+ *   NettyEcho epoll|io_uring loop BIND[,BIND...] HOST COUNT      both in one JVM: one listener per bind address (port 0),
+ *                                                                LISTEN port..., then as client to HOST and those ports
+ *   NettyEcho epoll|io_uring client-attach HOST PORT COUNT       as client, then prints WAITING, waits for a line on
+ *                                                                stdin (the test attaches the agent) and makes COUNT more
+ *   NettyEcho epoll|io_uring client-tfo HOST PORT[,PORT...] COUNT  as client with TCP_FASTOPEN_CONNECT, the line written
+ *                                                                before connect (Netty's TCP Fast Open path)
  * </pre>
  * Every failure prints {@code EXCEPTION <throwable> | <cause> | ...} and the process goes on to READY. At start it
  * prints {@code HIDDEN name} or {@code VISIBLE name} for classes of the agent, as seen from Netty's class loader, and
@@ -74,37 +81,69 @@ public final class NettyEcho {
             System.out.println("HOOK absent");
         }
         List<Channel> keep = new ArrayList<>();
-        if (args[1].equals("server")) {
+        String mode = args[1];
+        List<Integer> ports = new ArrayList<>();
+        if (mode.equals("server") || mode.equals("loop")) {
           try {
-            Channel server = new ServerBootstrap().group(group).channel(serverType)
-                    .childHandler(new ChannelInitializer<SocketChannel>() {
-                        @Override
-                        protected void initChannel(SocketChannel ch) {
-                            ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+            for (String bind : mode.equals("server") ? new String[] {args[2]} : args[2].split(",")) {
+                for (String port : mode.equals("server") ? args[3].split(",") : new String[] {"0"}) {
+                    Channel server = new ServerBootstrap().group(group).channel(serverType)
+                            .childHandler(new ChannelInitializer<SocketChannel>() {
                                 @Override
-                                public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                                    ctx.writeAndFlush(msg);
+                                protected void initChannel(SocketChannel ch) {
+                                    ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                                        @Override
+                                        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                            ctx.writeAndFlush(msg);
+                                        }
+                                    });
                                 }
-                            });
-                        }
-                    }).bind(new InetSocketAddress(args[2], Integer.parseInt(args[3]))).sync().channel();
-            System.out.println("LISTEN " + ((InetSocketAddress) server.localAddress()).getPort());
+                            }).bind(new InetSocketAddress(bind, Integer.parseInt(port))).sync().channel();
+                    keep.add(server);
+                    ports.add(((InetSocketAddress) server.localAddress()).getPort());
+                }
+            }
+            StringBuilder line = new StringBuilder("LISTEN");
+            ports.forEach(p -> line.append(' ').append(p));
+            System.out.println(line);
           } catch (Throwable t) {
             exception(t);
           }
-        } else {
+        }
+        if (!mode.equals("server")) {
+            String host = mode.equals("loop") ? args[3] : args[2];
+            if (!mode.equals("loop")) {
+                for (String port : args[3].split(",")) {
+                    ports.add(Integer.parseInt(port));
+                }
+            }
             int count = Integer.parseInt(args[4]);
-            for (int i = 0; i < (args[1].equals("client-attach") ? 2 * count : count); i++) {
-                if (args[1].equals("client-attach") && i == count) {
+            for (int i = 0; i < (mode.equals("client-attach") ? 2 * count : count); i++) {
+                if (mode.equals("client-attach") && i == count) {
                     System.out.println("WAITING");
                     System.out.flush();
                     in.readLine();
                 }
                 try {
                     BlockingQueue<String> echoes = new ArrayBlockingQueue<>(16);
-                    Channel ch = new Bootstrap().group(group).channel(clientType)
+                    boolean fastOpen = mode.equals("client-tfo");
+                    String hello = "hello " + i + "\n";
+                    Bootstrap bootstrap = new Bootstrap().group(group).channel(clientType);
+                    if (fastOpen) {
+                        bootstrap.option(ChannelOption.TCP_FASTOPEN_CONNECT, true);
+                    }
+                    Channel ch = bootstrap
                             .handler(new ChannelInboundHandlerAdapter() {
                                 private final StringBuilder text = new StringBuilder();
+
+                                @Override
+                                public void channelRegistered(ChannelHandlerContext ctx) {
+                                    if (fastOpen) {
+                                        // queued before connect: Netty sends it with the SYN (sendto/sendmsg MSG_FASTOPEN)
+                                        ctx.write(Unpooled.copiedBuffer(hello, StandardCharsets.UTF_8));
+                                    }
+                                    ctx.fireChannelRegistered();
+                                }
 
                                 @Override
                                 public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -117,9 +156,13 @@ public final class NettyEcho {
                                         text.delete(0, nl + 1);
                                     }
                                 }
-                            }).connect(args[2], Integer.parseInt(args[3])).sync().channel();
+                            }).connect(host, ports.get(i % ports.size())).sync().channel();
                     keep.add(ch);
-                    ch.writeAndFlush(Unpooled.copiedBuffer("hello " + i + "\n", StandardCharsets.UTF_8)).sync();
+                    if (fastOpen) {
+                        ch.flush();
+                    } else {
+                        ch.writeAndFlush(Unpooled.copiedBuffer(hello, StandardCharsets.UTF_8)).sync();
+                    }
                     String echo = echoes.poll(20, TimeUnit.SECONDS);
                     System.out.println("ECHO " + echo + " " + ch.localAddress() + " -> " + ch.remoteAddress());
                 } catch (Throwable t) {

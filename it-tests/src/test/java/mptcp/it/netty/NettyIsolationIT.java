@@ -47,7 +47,7 @@ class NettyIsolationIT {
         assertTrue(plainOut.contains("HOOK absent"), plainOut.toString());
 
         List<String> agentOut = new ArrayList<>();
-        List<String> withAgent = run(jdk, List.of(ChildJvm.agentArg("")), "mptcp", agentOut);
+        List<String> withAgent = run(jdk, List.of(ChildJvm.loopbackAgentArg("")), "mptcp", agentOut);
         assertTrue(agentOut.containsAll(List.of("HIDDEN mptcp.agent.Agent", "HIDDEN mptcp.agent.netty.NettySockets",
                 "HIDDEN mptcp.sys.Sock", "HOOK present")), agentOut.toString());
         assertEquals(plain, withAgent, "stderr with the agent differs from stderr without it");
@@ -63,7 +63,7 @@ class NettyIsolationIT {
         assertEquals(plain, nettyOff, "stderr with netty=off differs from stderr without the agent");
     }
 
-    /** Netty's jars are explicit JPMS modules: on the module path too, its sockets become MPTCP. */
+    /** Netty's jars are explicit JPMS modules: on the module path too, its sockets become MPTCP, and the rules apply. */
     @ParameterizedTest
     @EnumSource(Jdk.class)
     void nettyOnTheModulePath(Jdk jdk) throws Exception {
@@ -73,8 +73,14 @@ class NettyIsolationIT {
             (e.replace('\\', '/').contains("/io/netty/") ? modules : rest).add(e);
         }
         List<String> out = new ArrayList<>();
-        run(jdk, String.join(java.io.File.pathSeparator, rest), List.of(ChildJvm.agentArg(""), "--module-path",
+        run(jdk, String.join(java.io.File.pathSeparator, rest), List.of(ChildJvm.loopbackAgentArg(""), "--module-path",
                 String.join(java.io.File.pathSeparator, modules), "--add-modules", "ALL-MODULE-PATH"), "mptcp", out);
         assertTrue(out.contains("HOOK present"), out.toString());
+        // the default loopback=tcp: the listener on 127.0.0.1 is kept TCP at its bind (the rules' hook, on the module path)
+        List<String> rules = new ArrayList<>();
+        List<String> stderr = run(jdk, String.join(java.io.File.pathSeparator, rest), List.of(ChildJvm.agentArg("log=info"),
+                "--module-path", String.join(java.io.File.pathSeparator, modules), "--add-modules", "ALL-MODULE-PATH"), "tcp", rules);
+        assertTrue(stderr.contains("mptcp-agent: INFO: sockets bound to 127.0.0.1:0: plain TCP by rule 'tcp bind 127.0.0.0/8'"
+                + " (loopback=tcp); once per address"), stderr.toString());
     }
 }

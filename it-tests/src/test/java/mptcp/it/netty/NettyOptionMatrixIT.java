@@ -24,7 +24,9 @@ import mptcp.it.Jdk;
  * below (docs/netty.md). Netty sets options through its own natives on the fd; the Netty module guards the wrappers
  * of the traffic class, TCP_QUICKACK and SO_REUSEADDR with the policy's options=compat (without ever swapping the
  * socket to TCP); the rest are the kernel's MPTCP answers, measured on Linux 6.18. A third run with options=strict
- * shows MPTCP's errors where compat stands in. In every cell the connection still carries data.
+ * shows MPTCP's errors where compat stands in. In every cell the connection still carries data. The matrix runs over
+ * loopback: with the default {@code loopback=tcp} every socket becomes plain TCP at bind or connect, which checks that
+ * the options set before survive that conversion; the MPTCP runs use {@code loopback=mptcp}.
  */
 class NettyOptionMatrixIT {
 
@@ -36,14 +38,15 @@ class NettyOptionMatrixIT {
      */
     private static final List<Pattern> DEVIATIONS = List.of(
             Pattern.compile("cell before-connect IP_TOS: set=ChannelException\\(setsockopt\\(\\)_failed:_Operation_not_supported\\)"
-                    + " get=0 data=ok"),
+                    + " get=0 data=ok kept=0"),
             Pattern.compile("cell (before-connect|after-connect|accepted) TCP_USER_TIMEOUT: "
                     + "set=ChannelException\\(setsockopt\\(\\)_failed:_Protocol_not_available\\) "
-                    + "get=ChannelException\\(getsockopt\\(\\)_failed:_Operation_not_supported\\) data=ok"),
+                    + "get=ChannelException\\(getsockopt\\(\\)_failed:_Operation_not_supported\\) data=ok( kept=\\S+)?"),
             Pattern.compile("cell (after-connect|accepted) (IP_TRANSPARENT|IP_BIND_ADDRESS_NO_PORT): "
                     + "set=ChannelException\\(setsockopt\\(\\)_failed:_Invalid_argument\\) get=true data=ok"),
             Pattern.compile("cell (listener|before-connect|after-connect|accepted) TCP_MD5SIG: "
-                    + "set=ChannelException/IOException\\(setsockopt\\(\\)_failed:_Protocol_not_available\\) get=null data=ok"));
+                    + "set=ChannelException/IOException\\(setsockopt\\(\\)_failed:_Protocol_not_available\\) get=null data=ok"
+                    + "( kept=\\S+)?"));
 
     static Stream<Arguments> cases() {
         List<Arguments> out = new ArrayList<>();
@@ -54,17 +57,45 @@ class NettyOptionMatrixIT {
         return out.stream();
     }
 
+    /**
+     * Loopback MPTCP ({@code loopback=mptcp}: the sockets stay MPTCP throughout), then the default ({@code loopback=tcp}:
+     * every socket of the matrix is MPTCP until Netty binds or connects it to loopback, then the rules turn it into
+     * plain TCP, keeping the options set so far, column {@code kept}).
+     */
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("cases")
     void everyCellAsOnTcpOrDocumented(Jdk jdk, String transport) throws Exception {
         Map<String, String> tcp = run(jdk, transport, List.of());
-        Map<String, String> mptcp = run(jdk, transport, List.of(ChildJvm.agentArg("")));
-        assertEquals(tcp.keySet(), mptcp.keySet());
+        Map<String, String> mptcp = run(jdk, transport, List.of(ChildJvm.loopbackAgentArg("")));
         assertTrue(tcp.size() >= 60, "cells: " + tcp.size());
+        List<String> deviations = compare(tcp, mptcp);
+        // the agent's sockets really are MPTCP: the kernel's MPTCP answers show up
+        assertTrue(deviations.contains("cell after-connect TCP_USER_TIMEOUT") && deviations.contains("cell accepted TCP_USER_TIMEOUT"),
+                deviations.toString());
+
+        // loopback=tcp: converted at bind and connect; only what failed on the MPTCP socket before that differs
+        List<String> converted = compare(tcp, run(jdk, transport, List.of(ChildJvm.agentArg(""))));
+        assertTrue(converted.stream().allMatch(c -> c.startsWith("cell listener ") || c.startsWith("cell before-connect ")),
+                "connected and accepted sockets are plain TCP: " + converted);
+        assertTrue(converted.contains("cell before-connect TCP_USER_TIMEOUT"), "MPTCP until connect: " + converted);
+        if (transport.equals("epoll")) {
+            // without compat, the cells compat stands in for show MPTCP's errors: so the comparison above can fail
+            Map<String, String> strict = run(jdk, transport, List.of(ChildJvm.loopbackAgentArg("options=strict")));
+            for (String cell : List.of("cell after-connect IP_TOS", "cell accepted IP_TOS", "cell after-connect TCP_QUICKACK",
+                    "cell after-connect SO_REUSEADDR")) {
+                assertTrue(tcp.get(cell).contains(" set=ok ") && strict.get(cell).contains(" set=ChannelException("),
+                        tcp.get(cell) + "\n" + strict.get(cell));
+            }
+        }
+    }
+
+    /** Fails unless every cell of {@code agent} is as on TCP or a documented deviation; returns the deviating cells. */
+    private static List<String> compare(Map<String, String> tcp, Map<String, String> agent) {
+        assertEquals(tcp.keySet(), agent.keySet());
         List<String> unexpected = new ArrayList<>();
         List<String> deviations = new ArrayList<>();
         for (Map.Entry<String, String> e : tcp.entrySet()) {
-            String with = mptcp.get(e.getKey());
+            String with = agent.get(e.getKey());
             if (with.equals(e.getValue())) {
                 continue;
             }
@@ -77,18 +108,7 @@ class NettyOptionMatrixIT {
         if (!unexpected.isEmpty()) {
             fail(unexpected.size() + " cells differ from TCP:\n" + String.join("\n", unexpected));
         }
-        // the agent's sockets really are MPTCP: the kernel's MPTCP answers show up
-        assertTrue(deviations.contains("cell after-connect TCP_USER_TIMEOUT") && deviations.contains("cell accepted TCP_USER_TIMEOUT"),
-                deviations.toString());
-        if (transport.equals("epoll")) {
-            // without compat, the cells compat stands in for show MPTCP's errors: so the comparison above can fail
-            Map<String, String> strict = run(jdk, transport, List.of(ChildJvm.agentArg("options=strict")));
-            for (String cell : List.of("cell after-connect IP_TOS", "cell accepted IP_TOS", "cell after-connect TCP_QUICKACK",
-                    "cell after-connect SO_REUSEADDR")) {
-                assertTrue(tcp.get(cell).contains(" set=ok ") && strict.get(cell).contains(" set=ChannelException("),
-                        tcp.get(cell) + "\n" + strict.get(cell));
-            }
-        }
+        return deviations;
     }
 
     private static Map<String, String> run(Jdk jdk, String transport, List<String> jvmArgs) throws Exception {

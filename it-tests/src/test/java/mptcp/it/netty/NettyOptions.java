@@ -33,8 +33,10 @@ import io.netty.channel.unix.UnixChannelOption;
  * (set on the server channel before bind), {@code before-connect} (registered, not connected), {@code after-connect},
  * {@code accepted} (the server's child) — it sets the option through {@code config().setOption}, reads it back and
  * checks that a connection still echoes data, printing
- * <pre>cell &lt;phase&gt; &lt;OPTION&gt;: set=&lt;ok|unsupported|Exception&gt; get=&lt;value|Exception&gt; data=&lt;ok|Exception&gt;</pre>
- * then {@code DONE}. The test compares the lines with and without the agent.
+ * <pre>cell &lt;phase&gt; &lt;OPTION&gt;: set=&lt;ok|unsupported|Exception&gt; get=&lt;value|Exception&gt; data=&lt;ok|Exception&gt;[ kept=&lt;value&gt;]</pre>
+ * then {@code DONE}; {@code kept} (phases listener and before-connect) is the option read again once the channel is
+ * bound or connected, which shows whether an option survived the agent's rules turning the socket into plain TCP at
+ * bind or connect. The test compares the lines with and without the agent.
  */
 public final class NettyOptions {
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
@@ -106,8 +108,10 @@ public final class NettyOptions {
                         }).register().sync().channel();
                 String setGet = setGet(listener.config(), option, value);
                 String data;
+                String kept = "";
                 try {
                     listener.bind(new InetSocketAddress(LOOPBACK, 0)).sync();
+                    kept = get(listener.config(), option);
                     Channel ch = client.connect(listener.localAddress()).sync().channel();
                     data = echo(ch);
                     ch.close().sync();
@@ -115,21 +119,23 @@ public final class NettyOptions {
                     data = describe(t);
                 }
                 listener.close().sync();
-                System.out.println("cell listener " + name + ": " + setGet + " data=" + data);
+                System.out.println("cell listener " + name + ": " + setGet + " data=" + data + " kept=" + kept);
             }
             // before-connect
             {
                 Channel ch = client.register().sync().channel();
                 String setGet = setGet(ch.config(), option, value);
                 String data;
+                String kept = "";
                 try {
                     ch.connect(address).sync();
+                    kept = get(ch.config(), option);
                     data = echo(ch);
                 } catch (Throwable t) {
                     data = describe(t);
                 }
                 ch.close().sync();
-                System.out.println("cell before-connect " + name + ": " + setGet + " data=" + data);
+                System.out.println("cell before-connect " + name + ": " + setGet + " data=" + data + " kept=" + kept);
             }
             // after-connect
             {
@@ -192,14 +198,16 @@ public final class NettyOptions {
         } catch (Throwable t) {
             set = describe(t);
         }
-        String get;
+        return "set=" + set + " get=" + get(config, option);
+    }
+
+    private static String get(ChannelConfig config, ChannelOption<Object> option) {
         try {
             Object v = config.getOption(option);
-            get = v instanceof Map ? "map" + ((Map<?, ?>) v).size() : String.valueOf(v);
+            return v instanceof Map ? "map" + ((Map<?, ?>) v).size() : String.valueOf(v);
         } catch (Throwable t) {
-            get = describe(t);
+            return describe(t);
         }
-        return "set=" + set + " get=" + get;
     }
 
     /** Sends a line and waits for its echo. */
