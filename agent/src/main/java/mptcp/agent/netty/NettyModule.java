@@ -158,44 +158,74 @@ public final class NettyModule implements InterceptionModule, ClassFileTransform
         if (suffix == null) {
             return null;
         }
-        try {
-            ClassReader reader = new ClassReader(bytes);
-            boolean connectRules = Policy.config().rules.decidesConnect();
-            boolean bindRules = Policy.config().rules.decidesBind();
-            boolean applies = suffix == SUFFIX ? has(reader, "newSocketStream0", "(Z)I", true)
-                    : suffix == URING_SERVER ? has(reader, "newChildChannel", null, false)
-                    : suffix == URING_UNSAFE ? has(reader, "fulfillConnectPromise", null, false)
-                    : suffix == URING_CHANNEL ? connectRules && has(reader, "submitConnect", "(Ljava/net/InetSocketAddress;)V", false)
-                    : suffix == EPOLL_NATIVE ? (connectRules || bindRules) && has(reader, "epollCtlAdd", "(III)V", true)
-                    : has(reader, "setTcpQuickAck", "(Z)V", false);
-            if (!applies) {
+        return Rewriting.transform(this, loader, name, suffix, redefined, domain, bytes);
+    }
+
+    /**
+     * The rewrite of one class of Netty, with ASM: in a class of its own, so that the verifier of NettyModule loads no
+     * ASM class and a JVM without Netty never does.
+     */
+    private static final class Rewriting {
+        private Rewriting() {
+        }
+
+        static byte[] transform(NettyModule module, ClassLoader loader, String name, String suffix, Class<?> redefined,
+                                ProtectionDomain domain, byte[] bytes) {
+            try {
+                ClassReader reader = new ClassReader(bytes);
+                boolean connectRules = Policy.config().rules.decidesConnect();
+                boolean bindRules = Policy.config().rules.decidesBind();
+                boolean applies = suffix == SUFFIX ? has(reader, "newSocketStream0", "(Z)I", true)
+                        : suffix == URING_SERVER ? has(reader, "newChildChannel", null, false)
+                        : suffix == URING_UNSAFE ? has(reader, "fulfillConnectPromise", null, false)
+                        : suffix == URING_CHANNEL ? connectRules && has(reader, "submitConnect", "(Ljava/net/InetSocketAddress;)V", false)
+                        : suffix == EPOLL_NATIVE ? (connectRules || bindRules) && has(reader, "epollCtlAdd", "(III)V", true)
+                        : has(reader, "setTcpQuickAck", "(Z)V", false);
+                if (!applies) {
+                    return null;
+                }
+                if (loader == null) {
+                    Log.warn(name.replace('/', '.') + " is on the boot class path; its sockets stay TCP");
+                    return null;
+                }
+                String prefix = name.substring(0, name.length() - suffix.length());
+                String hook = prefix + "io/netty/channel/unix/" + HOOK_NAME;
+                    module.hook(loader, hook, domain); // the first class of this copy of Netty that needs it defines it
+                ClassWriter writer = new ClassWriter(reader, ClassWriter.COMPUTE_MAXS);
+                boolean compat = Policy.config().options == Config.OptionPolicy.COMPAT;
+                ClassVisitor chain = suffix == SUFFIX
+                        ? new Rewrite(compat ? new OptionGuards(writer, name, hook, OptionGuards.UNIX_SOCKET) : writer, name, hook,
+                                connectRules, bindRules)
+                        : suffix == URING_SERVER || suffix == URING_UNSAFE || suffix == URING_CHANNEL
+                        ? new UringAccept(writer, prefix, hook, suffix, connectRules)
+                        : suffix == EPOLL_NATIVE ? new EpollAdds(writer, hook)
+                        : compat ? new OptionGuards(writer, name, hook, OptionGuards.LINUX_SOCKET) : null;
+                if (chain == null) {
+                    return null;
+                }
+                reader.accept(chain, ClassReader.EXPAND_FRAMES);
+                Log.debug("instrumented " + name.replace('/', '.') + (redefined != null ? " (already loaded)" : ""));
+                return writer.toByteArray();
+            } catch (Throwable t) {
+                Log.warn("could not instrument " + name.replace('/', '.') + " (" + t + "); its sockets stay TCP");
                 return null;
             }
-            if (loader == null) {
-                Log.warn(name.replace('/', '.') + " is on the boot class path; its sockets stay TCP");
-                return null;
-            }
-            String prefix = name.substring(0, name.length() - suffix.length());
-            String hook = prefix + "io/netty/channel/unix/" + HOOK_NAME;
-            hook(loader, hook, domain); // the first class of this copy of Netty that needs it defines it
-            ClassWriter writer = new ClassWriter(reader, ClassWriter.COMPUTE_MAXS);
-            boolean compat = Policy.config().options == Config.OptionPolicy.COMPAT;
-            ClassVisitor chain = suffix == SUFFIX
-                    ? new Rewrite(compat ? new OptionGuards(writer, name, hook, OptionGuards.UNIX_SOCKET) : writer, name, hook,
-                            connectRules, bindRules)
-                    : suffix == URING_SERVER || suffix == URING_UNSAFE || suffix == URING_CHANNEL
-                    ? new UringAccept(writer, prefix, hook, suffix, connectRules)
-                    : suffix == EPOLL_NATIVE ? new EpollAdds(writer, hook)
-                    : compat ? new OptionGuards(writer, name, hook, OptionGuards.LINUX_SOCKET) : null;
-            if (chain == null) {
-                return null;
-            }
-            reader.accept(chain, ClassReader.EXPAND_FRAMES);
-            Log.debug("instrumented " + name.replace('/', '.') + (redefined != null ? " (already loaded)" : ""));
-            return writer.toByteArray();
-        } catch (Throwable t) {
-            Log.warn("could not instrument " + name.replace('/', '.') + " (" + t + "); its sockets stay TCP");
-            return null;
+        }
+
+        /** Whether the class has the method (a static, non-native one when {@code statik}); {@code desc} null: any. */
+        private static boolean has(ClassReader reader, String method, String desc, boolean statik) {
+            boolean[] found = {false};
+            reader.accept(new ClassVisitor(Opcodes.ASM9) {
+                @Override
+                public MethodVisitor visitMethod(int access, String name, String d, String signature, String[] exceptions) {
+                    if (method.equals(name) && (desc == null || desc.equals(d)) && (access & Opcodes.ACC_NATIVE) == 0
+                            && ((access & Opcodes.ACC_STATIC) != 0) == statik) {
+                        found[0] = true;
+                    }
+                    return null;
+                }
+            }, ClassReader.SKIP_CODE);
+            return found[0];
         }
     }
 
@@ -332,22 +362,6 @@ public final class NettyModule implements InterceptionModule, ClassFileTransform
                 }
             };
         }
-    }
-
-    /** Whether the class has the method (a static, non-native one when {@code statik}); {@code desc} null: any. */
-    private static boolean has(ClassReader reader, String method, String desc, boolean statik) {
-        boolean[] found = {false};
-        reader.accept(new ClassVisitor(Opcodes.ASM9) {
-            @Override
-            public MethodVisitor visitMethod(int access, String name, String d, String signature, String[] exceptions) {
-                if (method.equals(name) && (desc == null || desc.equals(d)) && (access & Opcodes.ACC_NATIVE) == 0
-                        && ((access & Opcodes.ACC_STATIC) != 0) == statik) {
-                    found[0] = true;
-                }
-                return null;
-            }
-        }, ClassReader.SKIP_CODE);
-        return found[0];
     }
 
     /** Defines the hook class in {@code loader} (or finds the one defined before) and wires it to the agent. */
