@@ -66,20 +66,19 @@ final class Jffi {
     static final CallContext STRING_OF_INT;
 
     static {
-        // jffi's memory access through sun.misc.Unsafe makes JDK 24+ print a deprecation warning; its JNI
-        // implementation does the same without one. The property is read once, here; restored for anyone else.
-        String old = System.getProperty("jffi.unsafe.disabled");
-        System.setProperty("jffi.unsafe.disabled", "true");
+        // No system property is touched (they are global: the application could see them change while it
+        // starts): the stub's directory goes to jffi through com.kenai.jffi.AgentStub, and jffi's JNI memory access
+        // (not sun.misc.Unsafe, whose use prints a warning on JDK 24+) is chosen by the agent's own
+        // com.kenai.jffi.MemoryIO$SingletonHolder.
         File stub = StubFile.extract();
         if (stub != null) {
-            System.setProperty(BOOT_PATH, stub.getParent());
+            com.kenai.jffi.AgentStub.directory = stub.getParent();
         }
         try {
             MEMORY = MemoryIO.getInstance();
         } finally {
-            restore("jffi.unsafe.disabled", old);
             if (stub != null) {
-                System.clearProperty(BOOT_PATH);
+                com.kenai.jffi.AgentStub.directory = null;
                 stub.delete(); // loaded (or not): either way the file is no longer needed
                 stub.getParentFile().delete();
             }
@@ -118,14 +117,6 @@ final class Jffi {
         READ_LINK = CallContext.getCallContext(Type.SLONG, new Type[] {Type.POINTER, Type.POINTER, Type.ULONG},
                 CallingConvention.DEFAULT, true);
         STRING_OF_INT = CallContext.getCallContext(Type.POINTER, new Type[] {Type.SINT}, CallingConvention.DEFAULT, false);
-    }
-
-    private static void restore(String key, String value) {
-        if (value == null) {
-            System.clearProperty(key);
-        } else {
-            System.setProperty(key, value);
-        }
     }
 
     private static long symbol(Library libc, String name) {

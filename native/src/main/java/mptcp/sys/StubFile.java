@@ -20,7 +20,7 @@ final class StubFile {
 
     /**
      * Writes jffi's stub library for this platform into a new private directory, for jffi to load from there
-     * (through {@code jffi.boot.library.path}, set only while jffi initialises). jffi's own extraction names its
+     * (through com.kenai.jffi.AgentStub, set only while jffi initialises). jffi's own extraction names its
      * temporary file with {@link File#createTempFile}, whose SecureRandom initialises the JDK's security
      * providers: 25-40 ms at the first socket of a JVM that would otherwise never need them. The directory is
      * made with mode 0700 under a fresh name (creation fails rather than reuse an existing one), in
