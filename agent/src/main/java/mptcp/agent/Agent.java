@@ -111,9 +111,19 @@ public final class Agent {
         }
     }
 
+    /**
+     * The JMX watcher, after a first wait of {@link Jmx#PERIOD_MS}: nothing of javax.management is loaded while the
+     * application starts (the watcher's first look was after that wait anyway).
+     */
     private static final class JmxWatcher implements Runnable {
         @Override
         public void run() {
+            Thread.currentThread().setName("mptcp-agent-jmx");
+            try {
+                Thread.sleep(Jmx.PERIOD_MS);
+            } catch (InterruptedException e) {
+                return;
+            }
             Jmx.watchHere();
         }
     }

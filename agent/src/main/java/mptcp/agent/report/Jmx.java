@@ -35,7 +35,8 @@ import mptcp.agent.policy.Sockets;
  */
 public final class Jmx implements DynamicMBean {
     static final String NAME = "mptcp.agent:type=Agent";
-    private static final long PERIOD_MS = 2000;
+    /** How often the watcher looks for the platform MBean server (a compile-time constant: reading it loads nothing). */
+    public static final long PERIOD_MS = 2000;
     private static volatile String state = "waiting for the platform MBean server (the agent never creates it)";
     private static volatile boolean started;
 
@@ -46,7 +47,10 @@ public final class Jmx implements DynamicMBean {
         return state;
     }
 
-    /** Runs the watcher on the calling thread, renamed {@code mptcp-agent-jmx} (once per JVM; returns at once else). */
+    /**
+     * Runs the watcher on the calling thread, renamed {@code mptcp-agent-jmx} (once per JVM; returns at once else): a
+     * look now, then one every {@link #PERIOD_MS}. The caller waits one period before calling it.
+     */
     public static void watchHere() {
         if (claim()) {
             Thread.currentThread().setName("mptcp-agent-jmx");
@@ -71,10 +75,10 @@ public final class Jmx implements DynamicMBean {
         }
         while (true) {
             try {
-                Thread.sleep(PERIOD_MS);
                 if (tryRegister()) {
                     return;
                 }
+                Thread.sleep(PERIOD_MS);
             } catch (InterruptedException e) {
                 return;
             } catch (Throwable t) {
