@@ -1,4 +1,4 @@
-package mptcp.it.jdk;
+package mptcp.it.ops;
 
 import mptcp.it.*;
 
