@@ -46,6 +46,9 @@ public final class ClassBlob {
         List<int[]> records = new ArrayList<>();
         byte[] buffer = new byte[1 << 20];
         for (var e : classes.entrySet()) {
+            if (!StandardCharsets.US_ASCII.newEncoder().canEncode(e.getKey())) {
+                throw new IOException("class name not ASCII (the loader compares names byte by byte): " + e.getKey());
+            }
             byte[] name = e.getKey().getBytes(StandardCharsets.US_ASCII);
             byte[] raw = Files.readAllBytes(e.getValue());
             Deflater deflater = new Deflater(Deflater.BEST_COMPRESSION, true);

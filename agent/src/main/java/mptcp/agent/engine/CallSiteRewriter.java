@@ -27,7 +27,9 @@ final class CallSiteRewriter implements ClassFileTransformer {
         this.redirects = redirects;
         this.cache = cache;
         Set<String> all = new java.util.HashSet<>();
-        StringBuilder b = new StringBuilder(trampoline);
+        // the JDK install too: two JDK builds whose class happened to share CRC-32 and length never share an entry
+        StringBuilder b = new StringBuilder(trampoline).append(';').append(System.getProperty("java.home"))
+                .append(';').append(System.getProperty("java.vm.version"));
         for (Redirect r : redirects) {
             all.addAll(r.callers);
             b.append(';').append(r).append(new java.util.TreeSet<>(r.callers)); // Set.of's order changes per JVM

@@ -16,8 +16,8 @@ import mptcp.agent.log.Log;
 
 /**
  * The class bytes the engine made in an earlier run of the same agent build: rewritten JDK classes (keyed by their
- * name and the CRC-32 and length of the JDK's original bytes, so another JDK build never matches), the trampoline and
- * the dispatch class. A hit spares loading ASM and running it interpreted over a large JDK class (tens of ms at
+ * name, the JDK install and version, and the CRC-32 and length of the JDK's original bytes), the trampoline and the
+ * dispatch class. A hit spares loading ASM and running it interpreted over a large JDK class (tens of ms at
  * start-up, mostly on the application's first socket).
  *
  * <p>The agent runs inside services, and these bytes become code in {@code java.base}, so the cache is used only when
