@@ -197,6 +197,19 @@ public final class Sock {
         }
     }
 
+    /**
+     * Native memory holding {@code name} as a C string, followed by {@code buffer} bytes for the call's result (at
+     * {@code mem + name.length + 1}); 0 when none could be allocated. The caller frees it.
+     */
+    private static long pathThenBuffer(MemoryIO memory, byte[] name, int buffer) {
+        long mem = memory.allocateMemory(name.length + 1 + buffer, false);
+        if (mem != 0) {
+            memory.putByteArray(mem, name, 0, name.length);
+            memory.putByte(mem + name.length, (byte) 0);
+        }
+        return mem;
+    }
+
     /** O_RDONLY | O_CLOEXEC */
     private static final int READ_ONLY = 0x80000;
 
@@ -207,13 +220,11 @@ public final class Sock {
     public static int readFile(String path, byte[] out) {
         MemoryIO memory = Jffi.MEMORY;
         byte[] name = path.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        long mem = memory.allocateMemory(name.length + 1 + out.length, false);
+        long mem = pathThenBuffer(memory, name, out.length);
         if (mem == 0) {
             return -12; // ENOMEM
         }
         try {
-            memory.putByteArray(mem, name, 0, name.length);
-            memory.putByte(mem + name.length, (byte) 0);
             int fd = (int) Jffi.INVOKER.invokeN2(Jffi.OPEN_PATH, Jffi.OPEN, mem, READ_ONLY);
             if (fd < 0) {
                 return -errno();
@@ -252,13 +263,11 @@ public final class Sock {
     public static int readLink(String path, byte[] out) {
         MemoryIO memory = Jffi.MEMORY;
         byte[] name = path.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        long mem = memory.allocateMemory(name.length + 1 + out.length, false);
+        long mem = pathThenBuffer(memory, name, out.length);
         if (mem == 0) {
             return -12; // ENOMEM
         }
         try {
-            memory.putByteArray(mem, name, 0, name.length);
-            memory.putByte(mem + name.length, (byte) 0);
             long n = Jffi.INVOKER.invokeN3(Jffi.READ_LINK, Jffi.READLINK, mem, mem + name.length + 1, out.length);
             if (n < 0) {
                 return -errno();

@@ -17,6 +17,8 @@ final class CallSiteRewriter implements ClassFileTransformer {
     private final String trampoline;
     private final List<Redirect> redirects;
     private final Set<String> callers;
+    /** The same, as binary names (a loaded class's getName()): no string made per class when the loaded ones are scanned. */
+    private final Set<String> callerClasses;
     private final TransformCache cache;
     /** Part of every cache key: the rewrite depends on the redirects installed and the trampoline's name. */
     private final long setup;
@@ -27,19 +29,24 @@ final class CallSiteRewriter implements ClassFileTransformer {
         this.redirects = redirects;
         this.cache = cache;
         Set<String> all = new java.util.HashSet<>();
+        Set<String> binary = new java.util.HashSet<>();
         // the JDK install too: two JDK builds whose class happened to share CRC-32 and length never share an entry
         StringBuilder b = new StringBuilder(trampoline).append(';').append(System.getProperty("java.home"))
                 .append(';').append(System.getProperty("java.vm.version"));
         for (Redirect r : redirects) {
             all.addAll(r.callers);
+            for (String caller : r.callers) {
+                binary.add(caller.replace('/', '.'));
+            }
             b.append(';').append(r).append(new java.util.TreeSet<>(r.callers)); // Set.of's order changes per JVM
         }
         this.callers = Set.copyOf(all);
+        this.callerClasses = Set.copyOf(binary);
         this.setup = TransformCache.key(b.toString());
     }
 
-    boolean isCaller(String internalName) {
-        return callers.contains(internalName);
+    boolean isCallerClass(String binaryName) {
+        return callerClasses.contains(binaryName);
     }
 
     /** The JDK's own loaders: the platform classes live in java.base (bootstrap) and jdk.* modules (platform). */

@@ -83,41 +83,26 @@ public final class Engine {
         inst.addTransformer(rewriter, true);
         // Callers loaded before the transformer was added (after an attach, most of them) are rewritten now.
         List<Class<?>> loaded = new ArrayList<>();
-        boolean requiredLoaded = false;
-        Set<String> callers = new java.util.HashSet<>(); // binary names: no string made per loaded class
-        for (Redirect r : redirects) {
-            for (String caller : r.callers) {
-                callers.add(caller.replace('/', '.'));
-            }
-        }
+        List<String> requiredLoaded = new ArrayList<>();
         for (Class<?> c : inst.getAllLoadedClasses()) {
-            if (callers.contains(c.getName()) && CallSiteRewriter.jdkLoader(c.getClassLoader())) {
+            if (rewriter.isCallerClass(c.getName()) && CallSiteRewriter.jdkLoader(c.getClassLoader())) {
                 String name = c.getName().replace('.', '/');
                 if (!rewriter.transformed.contains(name)) {
                     loaded.add(c);
-                    requiredLoaded |= required.callers.contains(name);
+                    if (required.callers.contains(name)) {
+                        requiredLoaded.add(name);
+                    }
                 }
             }
         }
         if (!loaded.isEmpty()) {
             inst.retransformClasses(loaded.toArray(new Class<?>[0]));
         }
-        if (requiredLoaded) {
-            for (String caller : required.callers) {
-                if (!rewriter.transformed.contains(caller) && isLoaded(loaded, caller)) {
-                    throw new IllegalStateException(caller.replace('/', '.') + " could not be instrumented");
-                }
+        for (String caller : requiredLoaded) {
+            if (!rewriter.transformed.contains(caller)) {
+                throw new IllegalStateException(caller.replace('/', '.') + " could not be instrumented");
             }
         }
-    }
-
-    private static boolean isLoaded(List<Class<?>> loaded, String internalName) {
-        for (Class<?> c : loaded) {
-            if (c.getName().replace('.', '/').equals(internalName)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** The boot-layer module that holds package {@code pkg}, without loading any class of it; null if none. */

@@ -28,15 +28,6 @@ public final class Policy {
         return config;
     }
 
-    /**
-     * Loads the native binding (jffi's stub, libc symbols: 60-130 ms, mostly interpreted) on a daemon thread, so that
-     * it overlaps with the application's own start-up instead of delaying its first socket. A failure here is
-     * reported by the first socket, which then stays TCP.
-     */
-    public static void warmUpNative() {
-        warmUpNative(false);
-    }
-
     /** What the warm-up thread runs after the native initialisation: {@code r}, or nothing when null. Call once. */
     public static void thenRun(Runnable r) {
         synchronized (NEXT_LOCK) {
@@ -51,23 +42,21 @@ public final class Policy {
     private static Runnable next;
 
     /**
-     * As {@link #warmUpNative()}, and once that is done the same thread runs what {@link #thenRun} hands it (the
-     * agent's JMX watcher): one thread at start-up instead of two. Called at the start of premain, so that the native
-     * binding initialises on another core while the agent installs, not on the application's first socket.
+     * Loads the native binding (jffi's stub, libc symbols) on a daemon thread, so that it overlaps with the agent's
+     * install and the application's start instead of delaying its first socket; a failure here is reported by the
+     * first socket, which then stays TCP. Once loaded, the same thread runs what {@link #thenRun} hands it (the
+     * agent's JMX watcher): one thread at start-up instead of two. Called at the start of premain.
      */
-    public static void warmUpNative(boolean thenWait) {
-        Thread t = warmUp = new WarmUp(thenWait);
+    public static void warmUpNative() {
+        Thread t = warmUp = new WarmUp();
         t.setDaemon(true);
         t.start();
     }
 
     /** The native binding's initialisation, off the application's threads (a class, not a lambda: no class spun). */
     private static final class WarmUp extends Thread {
-        private final boolean thenWait;
-
-        WarmUp(boolean thenWait) {
+        WarmUp() {
             super("mptcp-agent-init");
-            this.thenWait = thenWait;
         }
 
         @Override
@@ -76,9 +65,6 @@ public final class Policy {
                 mptcp.sys.Sock.load();
             } catch (Throwable failure) {
                 nativeFailure = failure; // the first socket meets the failure too and reports this cause
-            }
-            if (!thenWait) {
-                return;
             }
             Runnable r;
             synchronized (NEXT_LOCK) {
