@@ -2,20 +2,14 @@ package mptcp.sys;
 
 import java.io.File;
 
-import com.kenai.jffi.CallContext;
-import com.kenai.jffi.CallingConvention;
-import com.kenai.jffi.Invoker;
-import com.kenai.jffi.LastError;
-import com.kenai.jffi.Library;
-import com.kenai.jffi.MemoryIO;
-import com.kenai.jffi.Type;
+import com.kenai.jffi.AgentBinding;
 
 /**
- * The native binding, set up at the first native call: jffi (jnr-ffi's own native layer), the libc symbols and one
- * {@link CallContext} per C signature, no generated code. A jnr-ffi binding ({@code LibraryLoader}) costs 150-450 ms
- * to generate (hundreds of classes, bytecode and x86 stubs): too much for the first socket, or for the first socket a
- * rule converts on an event loop thread (docs/performance.md); structures (options, addresses) go through native
- * memory here instead.
+ * The native binding, set up at the first native call: jffi's native stub (jnr-ffi's own native layer) reached
+ * through {@link AgentBinding} (its natives without jffi's Java layer), the libc symbols and one call context per C
+ * signature, no generated code. A jnr-ffi binding ({@code LibraryLoader}) costs 150-450 ms to generate (hundreds of
+ * classes, bytecode and x86 stubs): too much for the first socket, or for the first socket a rule converts on an event
+ * loop thread (docs/performance.md); structures (options, addresses) go through native memory here instead.
  */
 final class Jffi {
     private Jffi() {
@@ -23,9 +17,6 @@ final class Jffi {
 
     static final String BOOT_PATH = "jffi.boot.library.path";
 
-    static final Invoker INVOKER;
-    static final MemoryIO MEMORY;
-    static final LastError LAST_ERROR;
     static final long SOCKET;
     static final long SETSOCKOPT;
     static final long GETSOCKOPT;
@@ -41,53 +32,48 @@ final class Jffi {
     static final long READ;
     static final long READLINK;
     /** int f(int) */
-    static final CallContext INT1;
+    static final long INT1;
     /** int f(int, int) */
-    static final CallContext INT2;
+    static final long INT2;
     /** int f(int, int, int) */
-    static final CallContext INT3;
+    static final long INT3;
     /** int setsockopt(int, int, int, const void *, socklen_t) */
-    static final CallContext SET_OPT;
+    static final long SET_OPT;
     /** int getsockopt(int, int, int, void *, socklen_t *) */
-    static final CallContext GET_OPT;
+    static final long GET_OPT;
     /** int getsockname / getpeername(int, struct sockaddr *, socklen_t *) */
-    static final CallContext ADDRESS;
+    static final long ADDRESS;
     /** int bind(int, const struct sockaddr *, socklen_t) */
-    static final CallContext BIND_ADDRESS;
+    static final long BIND_ADDRESS;
     /** int epoll_ctl(int, int, int, struct epoll_event *) */
-    static final CallContext EPOLL_EVENT;
+    static final long EPOLL_EVENT;
     /** int open(const char *, int) */
-    static final CallContext OPEN_PATH;
+    static final long OPEN_PATH;
     /** ssize_t read(int, void *, size_t) */
-    static final CallContext READ_BUFFER;
+    static final long READ_BUFFER;
     /** ssize_t readlink(const char *, char *, size_t) */
-    static final CallContext READ_LINK;
+    static final long READ_LINK;
     /** char *f(int) */
-    static final CallContext STRING_OF_INT;
+    static final long STRING_OF_INT;
 
     static {
         // No system property is touched (they are global: the application could see them change while it
-        // starts): the stub's directory goes to jffi through com.kenai.jffi.AgentStub, and jffi's JNI memory access
-        // (not sun.misc.Unsafe, whose use prints a warning on JDK 24+) is chosen by the agent's own
-        // com.kenai.jffi.MemoryIO$SingletonHolder.
+        // starts): the stub's directory goes to jffi through AgentBinding.stubDirectory.
         File stub = StubFile.extract();
         if (stub != null) {
-            com.kenai.jffi.AgentStub.directory = stub.getParent();
+            AgentBinding.stubDirectory = stub.getParent();
         }
         try {
-            MEMORY = MemoryIO.getInstance();
+            AgentBinding.load();
         } finally {
             if (stub != null) {
-                com.kenai.jffi.AgentStub.directory = null;
-                stub.delete(); // loaded (or not): either way the file is no longer needed
-                stub.getParentFile().delete();
+                AgentBinding.stubDirectory = null;
+                StubFile.loaded(stub);
             }
         }
-        INVOKER = Invoker.getInstance();
-        LAST_ERROR = LastError.getInstance();
-        Library libc = Library.getCachedInstance("libc.so.6", Library.LAZY | Library.GLOBAL);
-        if (libc == null) {
-            throw new UnsatisfiedLinkError("cannot open libc.so.6: " + Library.getLastError());
+        long libc = AgentBinding.dlopen("libc.so.6", AgentBinding.RTLD_LAZY | AgentBinding.RTLD_GLOBAL);
+        if (libc == 0) {
+            throw new UnsatisfiedLinkError("cannot open libc.so.6: " + AgentBinding.dlerror());
         }
         SOCKET = symbol(libc, "socket");
         SETSOCKOPT = symbol(libc, "setsockopt");
@@ -103,44 +89,45 @@ final class Jffi {
         OPEN = symbol(libc, "open");
         READ = symbol(libc, "read");
         READLINK = symbol(libc, "readlink");
-        INT1 = context(Type.SINT);
-        INT2 = context(Type.SINT, Type.SINT);
-        INT3 = context(Type.SINT, Type.SINT, Type.SINT);
-        SET_OPT = context(Type.SINT, Type.SINT, Type.SINT, Type.POINTER, Type.UINT);
-        GET_OPT = context(Type.SINT, Type.SINT, Type.SINT, Type.POINTER, Type.POINTER);
-        ADDRESS = context(Type.SINT, Type.POINTER, Type.POINTER);
-        BIND_ADDRESS = context(Type.SINT, Type.POINTER, Type.UINT);
-        EPOLL_EVENT = context(Type.SINT, Type.SINT, Type.SINT, Type.POINTER);
-        OPEN_PATH = context(Type.POINTER, Type.SINT);
-        READ_BUFFER = CallContext.getCallContext(Type.SLONG, new Type[] {Type.SINT, Type.POINTER, Type.ULONG},
-                CallingConvention.DEFAULT, true);
-        READ_LINK = CallContext.getCallContext(Type.SLONG, new Type[] {Type.POINTER, Type.POINTER, Type.ULONG},
-                CallingConvention.DEFAULT, true);
-        STRING_OF_INT = CallContext.getCallContext(Type.POINTER, new Type[] {Type.SINT}, CallingConvention.DEFAULT, false);
+        int i = AgentBinding.SINT32;
+        int u = AgentBinding.UINT32;
+        int p = AgentBinding.POINTER;
+        INT1 = context(i, i);
+        INT2 = context(i, i, i);
+        INT3 = context(i, i, i, i);
+        SET_OPT = context(i, i, i, i, p, u);
+        GET_OPT = context(i, i, i, i, p, p);
+        ADDRESS = context(i, i, p, p);
+        BIND_ADDRESS = context(i, i, p, u);
+        EPOLL_EVENT = context(i, i, i, i, p);
+        OPEN_PATH = context(i, p, i);
+        READ_BUFFER = context(AgentBinding.SLONG, i, p, AgentBinding.ULONG);
+        READ_LINK = context(AgentBinding.SLONG, p, p, AgentBinding.ULONG);
+        STRING_OF_INT = AgentBinding.callContext(p, new int[] {i}, false);
     }
 
-    private static long symbol(Library libc, String name) {
-        long address = libc.getSymbolAddress(name);
+    private static long symbol(long libc, String name) {
+        long address = AgentBinding.dlsym(libc, name);
         if (address == 0) {
-            throw new UnsatisfiedLinkError("libc has no " + name + ": " + Library.getLastError());
+            throw new UnsatisfiedLinkError("libc has no " + name + ": " + AgentBinding.dlerror());
         }
         return address;
     }
 
-    /** An int-returning C function of these parameters, default ABI, saving errno after each call. */
-    private static CallContext context(Type... parameters) {
-        return CallContext.getCallContext(Type.SINT, parameters, CallingConvention.DEFAULT, true);
+    /** A C function returning {@code result} and taking {@code parameters} (AgentBinding's types), saving errno. */
+    private static long context(int result, int... parameters) {
+        return AgentBinding.callContext(result, parameters, true);
     }
 
     static int call1(long function, int a) {
-        return INVOKER.invokeI1(INT1, function, a);
+        return AgentBinding.invokeI1(INT1, function, a);
     }
 
     static int call2(long function, int a, int b) {
-        return INVOKER.invokeI2(INT2, function, a, b);
+        return AgentBinding.invokeI2(INT2, function, a, b);
     }
 
     static int call3(long function, int a, int b, int c) {
-        return INVOKER.invokeI3(INT3, function, a, b, c);
+        return AgentBinding.invokeI3(INT3, function, a, b, c);
     }
 }

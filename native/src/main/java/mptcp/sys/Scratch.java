@@ -1,5 +1,7 @@
 package mptcp.sys;
 
+import com.kenai.jffi.AgentBinding;
+
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
@@ -21,7 +23,7 @@ final class Scratch {
                 return buffer;
             }
         }
-        return Jffi.MEMORY.allocateMemory(8, false);
+        return AgentBinding.allocate(8, false);
     }
 
     static void giveBack(long buffer) {
@@ -31,6 +33,6 @@ final class Scratch {
                 return;
             }
         }
-        Jffi.MEMORY.freeMemory(buffer);
+        AgentBinding.free(buffer);
     }
 }

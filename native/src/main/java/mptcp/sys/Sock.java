@@ -1,6 +1,6 @@
 package mptcp.sys;
 
-import com.kenai.jffi.MemoryIO;
+import com.kenai.jffi.AgentBinding;
 
 /**
  * The socket primitives of the agent, one per syscall idea. Each returns a non-negative result on success and
@@ -20,18 +20,20 @@ public final class Sock {
 
     /** Forces the native binding used on the socket-creation path to load (jffi stub); throws if it cannot. */
     public static void load() {
-        Jffi.INVOKER.getClass();
+        if (Jffi.SOCKET == 0) { // reading it runs the binding's initialiser, which throws when it cannot load
+            throw new UnsatisfiedLinkError("libc has no socket");
+        }
     }
 
     /** errno of the last failed call on this thread, as a positive number. */
     public static int errno() {
-        return Jffi.LAST_ERROR.get();
+        return AgentBinding.lastError();
     }
 
     public static String strerror(int errno) {
         try {
-            long text = Jffi.INVOKER.invokeN1(Jffi.STRING_OF_INT, Jffi.STRERROR, errno);
-            return text == 0 ? null : new String(Jffi.MEMORY.getZeroTerminatedByteArray(text), java.nio.charset.StandardCharsets.UTF_8);
+            long text = AgentBinding.invokeN1(Jffi.STRING_OF_INT, Jffi.STRERROR, errno);
+            return text == 0 ? null : new String(AgentBinding.getCString(text), java.nio.charset.StandardCharsets.UTF_8);
         } catch (RuntimeException | LinkageError e) {
             return null;
         }
@@ -93,8 +95,8 @@ public final class Sock {
             return -12; // ENOMEM
         }
         try {
-            Jffi.MEMORY.putInt(buffer, value);
-            long rc = Jffi.INVOKER.invokeN5(Jffi.SET_OPT, Jffi.SETSOCKOPT, fd, level, name, buffer, 4);
+            AgentBinding.putInt(buffer, value);
+            long rc = AgentBinding.invokeN5(Jffi.SET_OPT, Jffi.SETSOCKOPT, fd, level, name, buffer, 4);
             return (int) rc == 0 ? 0 : -errno();
         } finally {
             Scratch.giveBack(buffer);
@@ -111,10 +113,10 @@ public final class Sock {
             return -12; // ENOMEM
         }
         try {
-            Jffi.MEMORY.putInt(buffer, 0);
-            Jffi.MEMORY.putInt(buffer + 4, 4);
-            long rc = Jffi.INVOKER.invokeN5(Jffi.GET_OPT, Jffi.GETSOCKOPT, fd, level, name, buffer, buffer + 4);
-            return (int) rc == 0 ? Jffi.MEMORY.getInt(buffer) : -errno();
+            AgentBinding.putInt(buffer, 0);
+            AgentBinding.putInt(buffer + 4, 4);
+            long rc = AgentBinding.invokeN5(Jffi.GET_OPT, Jffi.GETSOCKOPT, fd, level, name, buffer, buffer + 4);
+            return (int) rc == 0 ? AgentBinding.getInt(buffer) : -errno();
         } finally {
             Scratch.giveBack(buffer);
         }
@@ -125,55 +127,52 @@ public final class Sock {
      * @return the number of bytes the kernel wrote, or -errno
      */
     public static int getBytes(int fd, int level, int name, byte[] buffer) {
-        MemoryIO memory = Jffi.MEMORY;
-        long mem = memory.allocateMemory(buffer.length + 4, false); // the value, then its length
+        long mem = AgentBinding.allocate(buffer.length + 4, false); // the value, then its length
         if (mem == 0) {
             return -12; // ENOMEM
         }
         try {
-            memory.putByteArray(mem, buffer, 0, buffer.length);
-            memory.putInt(mem + buffer.length, buffer.length);
-            long rc = Jffi.INVOKER.invokeN5(Jffi.GET_OPT, Jffi.GETSOCKOPT, fd, level, name, mem, mem + buffer.length);
+            AgentBinding.putBytes(mem, buffer, 0, buffer.length);
+            AgentBinding.putInt(mem + buffer.length, buffer.length);
+            long rc = AgentBinding.invokeN5(Jffi.GET_OPT, Jffi.GETSOCKOPT, fd, level, name, mem, mem + buffer.length);
             if ((int) rc != 0) {
                 return -errno();
             }
-            int length = Math.min(memory.getInt(mem + buffer.length), buffer.length);
-            memory.getByteArray(mem, buffer, 0, length);
+            int length = Math.min(AgentBinding.getInt(mem + buffer.length), buffer.length);
+            AgentBinding.getBytes(mem, buffer, 0, length);
             return length;
         } finally {
-            memory.freeMemory(mem);
+            AgentBinding.free(mem);
         }
     }
 
     /** Sets a structured option (SO_LINGER, ...) from the first {@code length} bytes of {@code value}; 0 or -errno. */
     public static int setBytes(int fd, int level, int name, byte[] value, int length) {
-        MemoryIO memory = Jffi.MEMORY;
-        long mem = memory.allocateMemory(Math.max(length, 1), false);
+        long mem = AgentBinding.allocate(Math.max(length, 1), false);
         if (mem == 0) {
             return -12; // ENOMEM
         }
         try {
-            memory.putByteArray(mem, value, 0, length);
-            long rc = Jffi.INVOKER.invokeN5(Jffi.SET_OPT, Jffi.SETSOCKOPT, fd, level, name, mem, length);
+            AgentBinding.putBytes(mem, value, 0, length);
+            long rc = AgentBinding.invokeN5(Jffi.SET_OPT, Jffi.SETSOCKOPT, fd, level, name, mem, length);
             return (int) rc == 0 ? 0 : -errno();
         } finally {
-            memory.freeMemory(mem);
+            AgentBinding.free(mem);
         }
     }
 
     /** bind(2) with a raw sockaddr as returned by {@link #address}; 0 or -errno. */
     public static int bind(int fd, byte[] sockaddr, int length) {
-        MemoryIO memory = Jffi.MEMORY;
-        long mem = memory.allocateMemory(Math.max(length, 1), false);
+        long mem = AgentBinding.allocate(Math.max(length, 1), false);
         if (mem == 0) {
             return -12; // ENOMEM
         }
         try {
-            memory.putByteArray(mem, sockaddr, 0, length);
-            long rc = Jffi.INVOKER.invokeN3(Jffi.BIND_ADDRESS, Jffi.BIND, fd, mem, length);
+            AgentBinding.putBytes(mem, sockaddr, 0, length);
+            long rc = AgentBinding.invokeN3(Jffi.BIND_ADDRESS, Jffi.BIND, fd, mem, length);
             return (int) rc == 0 ? 0 : -errno();
         } finally {
-            memory.freeMemory(mem);
+            AgentBinding.free(mem);
         }
     }
 
@@ -182,18 +181,17 @@ public final class Sock {
      * there); 0 or -errno.
      */
     public static int epollCtl(int epfd, int op, int fd, int events, long data) {
-        MemoryIO memory = Jffi.MEMORY;
-        long event = memory.allocateMemory(16, true);
+        long event = AgentBinding.allocate(16, true);
         if (event == 0) {
             return -12; // ENOMEM
         }
         try {
-            memory.putInt(event, events);
-            memory.putLong(event + (PACKED_EPOLL_EVENT ? 4 : 8), data);
-            long rc = Jffi.INVOKER.invokeN4(Jffi.EPOLL_EVENT, Jffi.EPOLL_CTL, epfd, op, fd, event);
+            AgentBinding.putInt(event, events);
+            AgentBinding.putLong(event + (PACKED_EPOLL_EVENT ? 4 : 8), data);
+            long rc = AgentBinding.invokeN4(Jffi.EPOLL_EVENT, Jffi.EPOLL_CTL, epfd, op, fd, event);
             return (int) rc == 0 ? 0 : -errno();
         } finally {
-            memory.freeMemory(event);
+            AgentBinding.free(event);
         }
     }
 
@@ -201,11 +199,11 @@ public final class Sock {
      * Native memory holding {@code name} as a C string, followed by {@code buffer} bytes for the call's result (at
      * {@code mem + name.length + 1}); 0 when none could be allocated. The caller frees it.
      */
-    private static long pathThenBuffer(MemoryIO memory, byte[] name, int buffer) {
-        long mem = memory.allocateMemory(name.length + 1 + buffer, false);
+    private static long pathThenBuffer(byte[] name, int buffer) {
+        long mem = AgentBinding.allocate(name.length + 1 + buffer, false);
         if (mem != 0) {
-            memory.putByteArray(mem, name, 0, name.length);
-            memory.putByte(mem + name.length, (byte) 0);
+            AgentBinding.putBytes(mem, name, 0, name.length);
+            AgentBinding.putByte(mem + name.length, (byte) 0);
         }
         return mem;
     }
@@ -218,14 +216,13 @@ public final class Sock {
      * @return the number of bytes read (equal to {@code out.length}: there may be more), or -errno
      */
     public static int readFile(String path, byte[] out) {
-        MemoryIO memory = Jffi.MEMORY;
         byte[] name = path.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        long mem = pathThenBuffer(memory, name, out.length);
+        long mem = pathThenBuffer(name, out.length);
         if (mem == 0) {
             return -12; // ENOMEM
         }
         try {
-            int fd = (int) Jffi.INVOKER.invokeN2(Jffi.OPEN_PATH, Jffi.OPEN, mem, READ_ONLY);
+            int fd = (int) AgentBinding.invokeN2(Jffi.OPEN_PATH, Jffi.OPEN, mem, READ_ONLY);
             if (fd < 0) {
                 return -errno();
             }
@@ -233,7 +230,7 @@ public final class Sock {
             int total = 0;
             try {
                 while (total < out.length) {
-                    long n = Jffi.INVOKER.invokeN3(Jffi.READ_BUFFER, Jffi.READ, fd, buffer + total, out.length - total);
+                    long n = AgentBinding.invokeN3(Jffi.READ_BUFFER, Jffi.READ, fd, buffer + total, out.length - total);
                     if (n < 0) {
                         int error = errno();
                         if (error == Errno.EINTR) {
@@ -249,10 +246,10 @@ public final class Sock {
             } finally {
                 Jffi.call1(Jffi.CLOSE, fd);
             }
-            memory.getByteArray(buffer, out, 0, total);
+            AgentBinding.getBytes(buffer, out, 0, total);
             return total;
         } finally {
-            memory.freeMemory(mem);
+            AgentBinding.free(mem);
         }
     }
 
@@ -261,21 +258,20 @@ public final class Sock {
      * @return the length of the link's text (truncated to {@code out.length}), or -errno
      */
     public static int readLink(String path, byte[] out) {
-        MemoryIO memory = Jffi.MEMORY;
         byte[] name = path.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        long mem = pathThenBuffer(memory, name, out.length);
+        long mem = pathThenBuffer(name, out.length);
         if (mem == 0) {
             return -12; // ENOMEM
         }
         try {
-            long n = Jffi.INVOKER.invokeN3(Jffi.READ_LINK, Jffi.READLINK, mem, mem + name.length + 1, out.length);
+            long n = AgentBinding.invokeN3(Jffi.READ_LINK, Jffi.READLINK, mem, mem + name.length + 1, out.length);
             if (n < 0) {
                 return -errno();
             }
-            memory.getByteArray(mem + name.length + 1, out, 0, (int) n);
+            AgentBinding.getBytes(mem + name.length + 1, out, 0, (int) n);
             return (int) n;
         } finally {
-            memory.freeMemory(mem);
+            AgentBinding.free(mem);
         }
     }
 
@@ -349,23 +345,22 @@ public final class Sock {
      * @return the address length, or -errno (ENOTCONN for the remote address of a socket that is not connected)
      */
     public static int address(int fd, boolean peer, byte[] buffer) {
-        MemoryIO memory = Jffi.MEMORY;
-        long mem = memory.allocateMemory(buffer.length + 4, false); // the address, then its length
+        long mem = AgentBinding.allocate(buffer.length + 4, false); // the address, then its length
         if (mem == 0) {
             return -12; // ENOMEM
         }
         try {
-            memory.putInt(mem + buffer.length, buffer.length);
-            long rc = Jffi.INVOKER.invokeN3(Jffi.ADDRESS, peer ? Jffi.GETPEERNAME : Jffi.GETSOCKNAME, fd, mem,
+            AgentBinding.putInt(mem + buffer.length, buffer.length);
+            long rc = AgentBinding.invokeN3(Jffi.ADDRESS, peer ? Jffi.GETPEERNAME : Jffi.GETSOCKNAME, fd, mem,
                     mem + buffer.length);
             if ((int) rc != 0) {
                 return -errno();
             }
-            int length = Math.min(memory.getInt(mem + buffer.length), buffer.length);
-            memory.getByteArray(mem, buffer, 0, length);
+            int length = Math.min(AgentBinding.getInt(mem + buffer.length), buffer.length);
+            AgentBinding.getBytes(mem, buffer, 0, length);
             return length;
         } finally {
-            memory.freeMemory(mem);
+            AgentBinding.free(mem);
         }
     }
 

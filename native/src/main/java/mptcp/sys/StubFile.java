@@ -20,12 +20,14 @@ final class StubFile {
 
     /**
      * Writes jffi's stub library for this platform into a new private directory, for jffi to load from there
-     * (through com.kenai.jffi.AgentStub, set only while jffi initialises). jffi's own extraction names its
+     * (through com.kenai.jffi.AgentBinding, set only while jffi initialises). jffi's own extraction names its
      * temporary file with {@link File#createTempFile}, whose SecureRandom initialises the JDK's security
      * providers: 25-40 ms at the first socket of a JVM that would otherwise never need them. The directory is
      * made with mode 0700 under a fresh name (creation fails rather than reuse an existing one), in
      * {@code jffi.extract.dir} when set, else {@code java.io.tmpdir}; file and directory are deleted as soon
-     * as jffi has loaded the library. Returns null, leaving jffi to its own ways, when the user set
+     * as jffi has loaded the library ({@link #loaded}). Written through a plain FileOutputStream: Files.copy would
+     * load NIO's channel classes (SocketChannelImpl among them) on this thread while the agent installs, so that the
+     * engine had to retransform a socket class it would otherwise rewrite as it loads. Returns null, leaving jffi to its own ways, when the user set
      * {@code jffi.boot.library.path}, on other platforms, or on any error.
      */
     static File extract() {
@@ -55,8 +57,8 @@ final class StubFile {
                     return null;
                 }
                 File stub = new File(dir, STUB);
-                try {
-                    Files.copy(in, stub.toPath());
+                try (java.io.FileOutputStream out = new java.io.FileOutputStream(stub)) {
+                    in.transferTo(out);
                 } catch (IOException | RuntimeException e) {
                     stub.delete();
                     dir.delete();
@@ -67,5 +69,11 @@ final class StubFile {
         } catch (IOException | RuntimeException e) {
             return null;
         }
+    }
+
+    /** Called once jffi has loaded {@code stub} (or failed to): the file and its directory are no longer needed. */
+    static void loaded(File stub) {
+        stub.delete();
+        stub.getParentFile().delete();
     }
 }

@@ -20,7 +20,7 @@ final class Init {
         if (loaded) {
             return;
         }
-        String boot = AgentStub.directory != null ? AgentStub.directory : System.getProperty("jffi.boot.library.path");
+        String boot = AgentBinding.stubDirectory != null ? AgentBinding.stubDirectory : System.getProperty("jffi.boot.library.path");
         if (boot != null) {
             String name = System.mapLibraryName("jffi-" + Version.MAJOR + "." + Version.MINOR);
             for (String dir : boot.split(java.io.File.pathSeparator)) {
