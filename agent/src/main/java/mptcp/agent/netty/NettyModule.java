@@ -122,7 +122,12 @@ public final class NettyModule implements InterceptionModule, ClassFileTransform
         this.inst = inst;
         inst.addTransformer(this, true);
         List<Class<?>> loaded = new ArrayList<>();
+        ClassLoader platform = ClassLoader.getPlatformClassLoader();
         for (Class<?> c : inst.getAllLoadedClasses()) {
+            ClassLoader l = c.getClassLoader();
+            if (l == null || l == platform) {
+                continue; // the JDK's classes, most of those loaded: Netty never comes from the JDK's loaders
+            }
             String n = c.getName();
             if (n.endsWith("io.netty.channel.epoll.Native") && inst.isModifiableClass(c)) {
                 // first: every epoll registration of a socket made MPTCP from now on is then reported (the rules)
