@@ -77,7 +77,7 @@ public final class Agent {
         }
         enableNativeAccess(inst);
         // the native binding initialises on another thread while the modules install (see Policy.warmUpNative)
-        Policy.warmUpNative();
+        Policy.warmUpNative(config);
         try {
             install(config, inst, attached);
         } finally {

@@ -62,14 +62,14 @@ final class Jffi {
         File stub = StubFile.extract();
         if (stub != null) {
             AgentBinding.stubDirectory = stub.getParent();
+            AgentBinding.stubFallback = StubFile.kept(stub) ? StubFile.FALLBACK : null;
         }
         try {
             AgentBinding.load();
         } finally {
-            if (stub != null) {
-                AgentBinding.stubDirectory = null;
-                StubFile.loaded(stub);
-            }
+            AgentBinding.stubDirectory = null;
+            AgentBinding.stubFallback = null;
+            StubFile.loaded();
         }
         long libc = AgentBinding.dlopen("libc.so.6", AgentBinding.RTLD_LAZY | AgentBinding.RTLD_GLOBAL);
         if (libc == 0) {

@@ -5,14 +5,10 @@ import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Map;
 import java.util.zip.CRC32;
 
 import mptcp.agent.log.Log;
+import mptcp.sys.PrivateDir;
 
 /**
  * The class bytes the engine made in an earlier run of the same agent build: rewritten JDK classes (keyed by their
@@ -21,10 +17,9 @@ import mptcp.agent.log.Log;
  * start-up, mostly on the application's first socket).
  *
  * <p>The agent runs inside services, and these bytes become code in {@code java.base}, so the cache is used only when
- * it is private: a directory {@code mptcp-agent/<build>} under {@code $XDG_CACHE_HOME} or {@code ~/.cache} (else under
- * {@code java.io.tmpdir} as {@code mptcp-agent-<uid>/<build>}), created with mode 0700, and checked before every run
- * to be a directory (not a link) owned by this process's effective uid with no access for group or others; otherwise
- * nothing is read or written. Each file holds a magic, the CRC-32 of its content and the content; a file that does not
+ * it is private: the agent's private directory (mptcp.sys.PrivateDir: {@code mptcp-agent/<build>} under
+ * {@code ~/.cache} or {@code java.io.tmpdir}, mode 0700, checked before every run to be a real directory of this
+ * process's effective uid with no access for group or others); otherwise nothing is read or written. Each file holds a magic, the CRC-32 of its content and the content; a file that does not
  * check out is ignored and rewritten. Files are written to a temporary name and renamed, so a reader never sees half a
  * file. Switched off with {@code cache=off}.
  */
@@ -40,42 +35,26 @@ public final class TransformCache {
         this.dir = dir;
     }
 
-    /** The cache of agent build {@code build} for this user, or {@link #NONE} when no private directory can be had. */
-    public static TransformCache open(String build) {
-        try {
-            String xdg = System.getenv("XDG_CACHE_HOME");
-            String home = System.getProperty("user.home");
-            File parent = xdg != null && xdg.startsWith("/") ? new File(xdg)
-                    : home != null && home.startsWith("/") && new File(home).isDirectory() ? new File(home, ".cache")
-                    : null;
-            return open(parent, new File(System.getProperty("java.io.tmpdir", "/tmp")), build, effectiveUid());
-        } catch (IOException | RuntimeException e) {
-            Log.debug("no class cache: " + e);
+    /**
+     * The cache of the agent build that mptcp.sys.PrivateDir was told to use, in that private directory, or
+     * {@link #NONE} when it has none (cache=off, or no private directory could be had).
+     */
+    public static TransformCache open() {
+        File dir = PrivateDir.get();
+        if (dir == null) {
+            String problem = PrivateDir.problem();
+            if (problem != null) {
+                Log.debug("class cache not used: " + problem);
+            }
             return NONE;
         }
+        return new TransformCache(dir);
     }
 
-    /**
-     * The cache of {@code build} in {@code cacheHome/mptcp-agent} (null: none), else in {@code tmp/mptcp-agent-<uid>},
-     * for a process of effective uid {@code uid}; {@link #NONE} when neither is private.
-     */
+    /** The cache of {@code build} as {@link PrivateDir#open} finds its directory (tests). */
     static TransformCache open(File cacheHome, File tmp, String build, long uid) throws IOException {
-        File dir = null;
-        if (cacheHome != null) {
-            try {
-                dir = usable(new File(cacheHome, "mptcp-agent"), uid, true);
-            } catch (IOException | RuntimeException e) {
-                Log.debug("class cache: " + cacheHome + " not usable (" + e + ")");
-            }
-        }
-        if (dir == null) {
-            dir = usable(new File(tmp, "mptcp-agent-" + uid), uid, false);
-        }
-        if (dir == null) {
-            return NONE;
-        }
-        File own = usable(new File(dir, build), uid, false);
-        return own == null ? NONE : new TransformCache(own);
+        File dir = PrivateDir.open(cacheHome, tmp, build, uid);
+        return dir == null ? NONE : new TransformCache(dir);
     }
 
     public boolean enabled() {
@@ -85,47 +64,6 @@ public final class TransformCache {
     /** The directory, for logs and the doctor; null when disabled. */
     public File directory() {
         return dir;
-    }
-
-    /**
-     * {@code dir}, created with mode 0700 if missing (its parents as the system makes them when {@code parents}), if
-     * it is a real directory owned by {@code uid} with no access for group and others; else null.
-     */
-    private static File usable(File dir, long uid, boolean parents) throws IOException {
-        Path p = dir.toPath();
-        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-            if (parents && p.getParent() != null) {
-                Files.createDirectories(p.getParent());
-            }
-            try {
-                Files.createDirectory(p, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-            } catch (java.nio.file.FileAlreadyExistsException e) {
-                // made by another JVM meanwhile: checked below like any other
-            }
-        }
-        Map<String, Object> a = Files.readAttributes(p, "unix:uid,mode", LinkOption.NOFOLLOW_LINKS);
-        int mode = (Integer) a.get("mode");
-        boolean directory = (mode & 0170000) == 0040000;
-        if (!directory || ((Integer) a.get("uid")).longValue() != uid || (mode & 077) != 0) {
-            Log.debug("class cache not used: " + dir + " is not a directory of uid " + uid + " with mode 0700 ("
-                    + (directory ? "uid " + a.get("uid") + ", mode " + Integer.toOctalString(mode & 0777) : "not a directory")
-                    + ")");
-            return null;
-        }
-        return dir;
-    }
-
-    /** This process's effective uid, from /proc/self/status (the owner of the files it creates). */
-    static long effectiveUid() throws IOException {
-        try (FileInputStream in = new FileInputStream("/proc/self/status")) {
-            String status = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
-            int i = status.indexOf("\nUid:");
-            if (i < 0) {
-                throw new IOException("no Uid line in /proc/self/status");
-            }
-            String[] ids = status.substring(i + 5, status.indexOf('\n', i + 1)).trim().split("\t");
-            return Long.parseLong(ids[1].trim());
-        }
     }
 
     /** CRC-32 and length of {@code bytes}, as one key. */

@@ -3,7 +3,6 @@ package mptcp.agent.jdk;
 import java.lang.instrument.Instrumentation;
 import java.util.List;
 
-import mptcp.agent.config.Build;
 import mptcp.agent.engine.Engine;
 import mptcp.agent.engine.InterceptionModule;
 import mptcp.agent.engine.Redirect;
@@ -131,7 +130,7 @@ public final class JdkModule implements InterceptionModule {
             redirects.addAll(LEGACY_REDIRECTS);
         }
         // the trampoline goes next to sun.nio.ch.DirectBuffer: same package as Net, and loaded with java.nio at boot
-        TransformCache cache = Policy.config().cache ? TransformCache.open(Build.ID) : TransformCache.NONE;
+        TransformCache cache = TransformCache.open(); // NONE with cache=off (Policy.warmUpNative)
         Engine.install(inst, "sun.nio.ch.DirectBuffer", redirects, SOCKET0, cache);
     }
 }

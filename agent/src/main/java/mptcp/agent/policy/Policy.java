@@ -45,9 +45,14 @@ public final class Policy {
      * Loads the native binding (jffi's stub, libc symbols) on a daemon thread, so that it overlaps with the agent's
      * install and the application's start instead of delaying its first socket; a failure here is reported by the
      * first socket, which then stays TCP. Once loaded, the same thread runs what {@link #thenRun} hands it (the
-     * agent's JMX watcher): one thread at start-up instead of two. Called at the start of premain.
+     * agent's JMX watcher): one thread at start-up instead of two. Called at the start of premain; with cache=on the
+     * agent's private directory is used from now on (mptcp.sys.PrivateDir: the stub and the class cache), and this
+     * thread is the one that checks it.
      */
-    public static void warmUpNative() {
+    public static void warmUpNative(Config c) {
+        if (c.cache) {
+            mptcp.sys.PrivateDir.use(mptcp.agent.config.Build.ID); // looked at by the warm-up thread first (the stub)
+        }
         Thread t = warmUp = new WarmUp();
         t.setDaemon(true);
         t.start();

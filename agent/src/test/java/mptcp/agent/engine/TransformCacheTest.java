@@ -24,7 +24,7 @@ class TransformCacheTest {
     Path tmp;
 
     private TransformCache open() throws Exception {
-        return TransformCache.open(home.toFile(), tmp.toFile(), "0.1.0-test", TransformCache.effectiveUid());
+        return TransformCache.open(home.toFile(), tmp.toFile(), "0.1.0-test", mptcp.sys.PrivateDir.effectiveUid());
     }
 
     @Test
@@ -75,10 +75,10 @@ class TransformCacheTest {
         Files.createDirectory(dir);
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         TransformCache cache = open();
-        assertEquals(tmp.resolve("mptcp-agent-" + TransformCache.effectiveUid() + "/0.1.0-test").toFile(), cache.directory(),
+        assertEquals(tmp.resolve("mptcp-agent-" + mptcp.sys.PrivateDir.effectiveUid() + "/0.1.0-test").toFile(), cache.directory(),
                 "falls back to the private directory under tmp");
         Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwx------"));
-        Path t = tmp.resolve("mptcp-agent-" + TransformCache.effectiveUid());
+        Path t = tmp.resolve("mptcp-agent-" + mptcp.sys.PrivateDir.effectiveUid());
         Files.setPosixFilePermissions(t, PosixFilePermissions.fromString("rwxrwx---"));
         assertSame(TransformCache.NONE, open(), "neither is private: no cache");
         assertFalse(TransformCache.NONE.enabled());
@@ -89,8 +89,8 @@ class TransformCacheTest {
     @Test
     void anUnwritableCacheHomeFallsBackToTmp() throws Exception {
         Path file = Files.writeString(home.resolve("not-a-directory"), "x");
-        TransformCache cache = TransformCache.open(file.toFile(), tmp.toFile(), "0.1.0-test", TransformCache.effectiveUid());
-        assertEquals(tmp.resolve("mptcp-agent-" + TransformCache.effectiveUid() + "/0.1.0-test").toFile(), cache.directory());
+        TransformCache cache = TransformCache.open(file.toFile(), tmp.toFile(), "0.1.0-test", mptcp.sys.PrivateDir.effectiveUid());
+        assertEquals(tmp.resolve("mptcp-agent-" + mptcp.sys.PrivateDir.effectiveUid() + "/0.1.0-test").toFile(), cache.directory());
     }
 
     @Test
@@ -99,10 +99,10 @@ class TransformCacheTest {
         Files.setPosixFilePermissions(elsewhere, PosixFilePermissions.fromString("rwx------"));
         Files.createSymbolicLink(home.resolve("mptcp-agent"), elsewhere);
         Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwx------"));
-        Path t = Files.createDirectory(tmp.resolve("mptcp-agent-" + TransformCache.effectiveUid()));
+        Path t = Files.createDirectory(tmp.resolve("mptcp-agent-" + mptcp.sys.PrivateDir.effectiveUid()));
         Files.setPosixFilePermissions(t, PosixFilePermissions.fromString("rwx------"));
         assertEquals(t.resolve("0.1.0-test").toFile(), open().directory(), "the link is not followed");
-        long other = TransformCache.effectiveUid() + 1;
+        long other = mptcp.sys.PrivateDir.effectiveUid() + 1;
         assertSame(TransformCache.NONE, TransformCache.open(home.toFile(), tmp.toFile(), "0.1.0-test", other),
                 "directories of another uid are not used");
     }

@@ -19,6 +19,11 @@ public final class AgentBinding {
      * could see change while it starts. Null: jffi's own ways (a user-set jffi.boot.library.path first).
      */
     public static volatile String stubDirectory;
+    /**
+     * When loading the stub from {@link #stubDirectory} fails: another directory holding a fresh copy, made on demand
+     * (the agent keeps its stub in a private directory that might sit on a noexec mount); null: none.
+     */
+    public static volatile java.util.function.Supplier<String> stubFallback;
 
     /** ffi types, as Foreign numbers them. */
     public static final int SINT32 = Foreign.TYPE_SINT32;

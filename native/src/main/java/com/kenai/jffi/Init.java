@@ -31,9 +31,17 @@ final class Init {
                         loaded = true;
                         return;
                     } catch (UnsatisfiedLinkError e) {
-                        // e.g. a noexec temp directory. jffi's StubLoader would now extract the stub once more, into
-                        // java.io.tmpdir itself (not a private directory): never let it; report this cause instead.
-                        throw e;
+                        // e.g. a noexec directory: a fresh copy elsewhere when the agent has one to offer. jffi's
+                        // StubLoader would extract the stub once more, into java.io.tmpdir itself (not a private
+                        // directory): never let it; report this cause instead.
+                        java.util.function.Supplier<String> fallback = AgentBinding.stubFallback;
+                        String other = fallback == null ? null : fallback.get();
+                        if (other == null) {
+                            throw e;
+                        }
+                        System.load(new java.io.File(other, name).getAbsolutePath());
+                        loaded = true;
+                        return;
                     }
                 }
             }
