@@ -33,6 +33,10 @@ public final class AddressPrefix {
 
     /** Every address, IPv4 and IPv6. */
     public static final AddressPrefix ANY = new AddressPrefix(0, 0, 0, false);
+    /** 127.0.0.0/8 (IPv4-mapped: ::ffff:127.0.0.0/104). */
+    static final AddressPrefix LOOPBACK4 = new AddressPrefix(0, MAPPED | 0x7F00_0000L, 96 + 8, true);
+    /** ::1 */
+    static final AddressPrefix LOOPBACK6 = new AddressPrefix(0, 1, 128, false);
 
     /** The IPv6 address {@code hi:lo} (big-endian halves) is in this prefix. */
     public boolean matches(long addrHi, long addrLo) {

@@ -231,12 +231,21 @@ public final class Rules {
             }
         }
         if (loopbackTcp) {
-            for (String r : new String[] {"tcp connect 127.0.0.0/8", "tcp connect ::1", "tcp bind 127.0.0.0/8", "tcp bind ::1"}) {
-                rules.add(rule(r, "loopback=tcp"));
-            }
+            Collections.addAll(rules, LOOPBACK);
         }
         return new Rules(rules, value == null ? "" : value);
     }
+
+    /**
+     * The rules of {@code loopback=tcp}: {@code tcp connect 127.0.0.0/8}, {@code tcp connect ::1}, {@code tcp bind
+     * 127.0.0.0/8}, {@code tcp bind ::1} (as RulesTest checks), made from their values: nothing parsed at start-up.
+     */
+    private static final Rule[] LOOPBACK = {
+        new Rule(true, false, AddressPrefix.LOOPBACK4, 0, 65535, "loopback=tcp"),
+        new Rule(true, false, AddressPrefix.LOOPBACK6, 0, 65535, "loopback=tcp"),
+        new Rule(true, true, AddressPrefix.LOOPBACK4, 0, 65535, "loopback=tcp"),
+        new Rule(true, true, AddressPrefix.LOOPBACK6, 0, 65535, "loopback=tcp"),
+    };
 
     private static String reason(Exception e) {
         if (e instanceof java.nio.file.NoSuchFileException) {

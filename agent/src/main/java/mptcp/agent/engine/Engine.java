@@ -4,6 +4,7 @@ import java.lang.instrument.Instrumentation;
 import java.lang.invoke.MethodHandles;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -39,19 +40,21 @@ public final class Engine {
                                TransformCache cache) throws Exception {
         Module agent = Engine.class.getModule();
         Class<?> hostClass = Class.forName(host, false, null);
-        Map<Module, Map<String, Set<Module>>> opens = new HashMap<>();
-        open(opens, hostClass.getModule(), hostClass.getPackageName(), agent);
+        Map<Module, Set<String>> opens = new HashMap<>();
+        packagesOf(opens, hostClass.getModule()).add(hostClass.getPackageName());
+        Map<String, Module> modules = new HashMap<>(); // the redirects' owners share a few packages
         for (Redirect r : redirects) {
             String pkg = r.owner.substring(0, r.owner.lastIndexOf('/')).replace('/', '.');
-            Module m = moduleOf(pkg);
+            Module m = modules.containsKey(pkg) ? modules.get(pkg) : moduleOf(pkg);
+            modules.put(pkg, m);
             if (m == null) {
                 Log.debug("not in this JDK: " + r.owner);
                 continue;
             }
-            open(opens, m, pkg, agent);
+            packagesOf(opens, m).add(pkg);
         }
-        for (Map.Entry<Module, Map<String, Set<Module>>> e : opens.entrySet()) {
-            inst.redefineModule(e.getKey(), Set.of(), e.getValue(), e.getValue(), Set.of(), Map.of());
+        for (Map.Entry<Module, Set<String>> e : opens.entrySet()) {
+            open(inst, e.getKey(), e.getValue(), agent);
         }
 
         String trampoline = hostClass.getPackageName().replace('.', '/') + "/" + TRAMPOLINE;
@@ -115,12 +118,30 @@ public final class Engine {
         return null;
     }
 
-    private static void open(Map<Module, Map<String, Set<Module>>> opens, Module module, String pkg, Module to) {
-        Map<String, Set<Module>> packages = opens.get(module);
+    /** The set of packages of {@code module} in {@code opens}, added when missing (no lambda: none spun at start-up). */
+    private static Set<String> packagesOf(Map<Module, Set<String>> opens, Module module) {
+        Set<String> packages = opens.get(module);
         if (packages == null) {
-            packages = new HashMap<>();
+            packages = new HashSet<>();
             opens.put(module, packages);
         }
-        packages.put(pkg, Set.of(to));
+        return packages;
+    }
+
+    /**
+     * Opens {@code packages} of {@code module} to {@code to} (deep reflection, private lookups), those not open to it
+     * already (on JDK 22+ the agent's named module was given its usual ones as it was defined): one redefineModule
+     * call, or none.
+     */
+    public static void open(Instrumentation inst, Module module, Set<String> packages, Module to) {
+        Map<String, Set<Module>> missing = new HashMap<>();
+        for (String p : packages) {
+            if (!module.isOpen(p, to)) {
+                missing.put(p, Set.of(to));
+            }
+        }
+        if (!missing.isEmpty()) {
+            inst.redefineModule(module, Set.of(), missing, missing, Set.of(), Map.of());
+        }
     }
 }

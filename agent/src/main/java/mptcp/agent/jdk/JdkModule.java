@@ -121,9 +121,7 @@ public final class JdkModule implements InterceptionModule {
         // java.net and java.io to this module alone: the rules read an Inet6Address's bytes without copying them
         // (policy.Decisions), JdkFds a FileDescriptor's fd
         Module self = JdkModule.class.getModule();
-        inst.redefineModule(Object.class.getModule(), java.util.Set.of(), java.util.Map.of(),
-                java.util.Map.of("java.net", java.util.Set.of(self), "java.io", java.util.Set.of(self)),
-                java.util.Set.of(), java.util.Map.of());
+        Engine.open(inst, Object.class.getModule(), java.util.Set.of("java.net", "java.io"), self);
         List<Redirect> redirects = REDIRECTS;
         if (legacyInUse()) {
             redirects = new java.util.ArrayList<>(REDIRECTS);

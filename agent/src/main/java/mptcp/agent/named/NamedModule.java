@@ -31,6 +31,14 @@ import jdk.internal.module.Modules;
 public final class NamedModule implements BiFunction<Object, Object, Object> {
     /** The module's name. */
     public static final String NAME = "mptcp.agent.internal";
+    /**
+     * The JDK packages the agent opens to itself as it installs (mptcp.agent.jdk.JdkModule, engine.Engine,
+     * netty.NettyModule, through Engine.open): opened here by plain calls as the module is defined, so that those
+     * find them open and need no Instrumentation.redefineModule (a few ms each at start-up). A package missing here
+     * is still opened there, only more slowly.
+     */
+    private static final String[] OPENS = {"java.base/java.lang", "java.base/java.io", "java.base/java.net",
+        "java.base/sun.nio.ch", "jdk.net/jdk.net"};
 
     static {
         ClassLoader loader = NamedModule.class.getClassLoader();
@@ -61,10 +69,20 @@ public final class NamedModule implements BiFunction<Object, Object, Object> {
         }
 
         static Boolean define(ClassLoader loader, Set<String> packages) {
-            ModuleDescriptor descriptor = ModuleDescriptor.newOpenModule(NAME).packages(packages).build();
+            // the package names come from the agent's own build: no need for the strict builder's checks of each
+            ModuleDescriptor descriptor = SharedSecrets.getJavaLangModuleAccess()
+                    .newModuleBuilder(NAME, false, Set.of(ModuleDescriptor.Modifier.OPEN)).packages(packages).build();
             Module module = Modules.defineModule(loader, descriptor, null);
-            for (Module m : ModuleLayer.boot().modules()) {
+            ModuleLayer boot = ModuleLayer.boot();
+            for (Module m : boot.modules()) {
                 Modules.addReads(module, m);
+            }
+            for (String open : OPENS) {
+                int slash = open.indexOf('/');
+                java.util.Optional<Module> m = boot.findModule(open.substring(0, slash));
+                if (m.isPresent()) {
+                    Modules.addOpens(m.get(), open.substring(slash + 1), module);
+                }
             }
             return grantNativeAccess(module);
         }

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Set;
 
 import mptcp.agent.config.Config;
+import mptcp.agent.engine.Engine;
 import mptcp.agent.engine.InterceptionModule;
 import mptcp.agent.log.Log;
 import mptcp.agent.policy.Policy;
@@ -112,9 +113,7 @@ public final class NettyModule implements InterceptionModule, ClassFileTransform
     @Override
     public void install(Instrumentation inst) throws Exception {
         // java.lang for ClassLoader.defineClass; java.net for the rules (Inet6Address's bytes read without a copy)
-        inst.redefineModule(Object.class.getModule(), Set.of(), Map.of(),
-                Map.of("java.lang", Set.of(NettyModule.class.getModule()), "java.net", Set.of(NettyModule.class.getModule())),
-                Set.of(), Map.of());
+        Engine.open(inst, Object.class.getModule(), Set.of("java.lang", "java.net"), NettyModule.class.getModule());
         Method define = ClassLoader.class.getDeclaredMethod("defineClass", String.class, byte[].class, int.class,
                 int.class, ProtectionDomain.class);
         define.setAccessible(true);

@@ -7,7 +7,8 @@ import mptcp.agent.config.Config;
  * in this JVM at all. Set once at install; read on every socket.
  */
 public final class Policy {
-    private static volatile Config config = Config.defaults();
+    /** The configuration in force; null until the agent installs (then read as the defaults, made on first use). */
+    private static volatile Config config;
     /** False once the kernel or the native binding showed MPTCP sockets cannot be made in this JVM at all. */
     static volatile boolean possible = true;
     /** Set once the native binding failed to load: then nothing native is attempted any more. */
@@ -25,7 +26,12 @@ public final class Policy {
     }
 
     public static Config config() {
-        return config;
+        Config c = config;
+        if (c == null) { // before install (tests, tools): the defaults; premain sets its own first, sparing a parse
+            c = Config.defaults();
+            config = c;
+        }
+        return c;
     }
 
     /** What the warm-up thread runs after the native initialisation: {@code r}, or nothing when null. Call once. */

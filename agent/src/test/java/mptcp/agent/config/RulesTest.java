@@ -42,6 +42,23 @@ class RulesTest {
     }
 
     @Test
+    void loopbackRulesAreWhatTheirTextSays() {
+        // loopback=tcp's rules are built from their values, not parsed: the same rules as the text gives
+        Rules parsed = Rules.parse("tcp connect 127.0.0.0/8;tcp connect ::1;tcp bind 127.0.0.0/8;tcp bind ::1", "text", false);
+        Rules built = Rules.loopback(true);
+        assertEquals(parsed.list().size(), built.list().size());
+        for (int i = 0; i < parsed.list().size(); i++) {
+            Rules.Rule a = parsed.get(i);
+            Rules.Rule b = built.get(i);
+            assertEquals(a.toString(), b.toString());
+            assertEquals(List.of(a.tcp, a.bind, a.portLow, a.portHigh, a.address.hi, a.address.lo, a.address.maskHi,
+                    a.address.maskLo, a.address.bits, a.address.ipv4), List.of(b.tcp, b.bind, b.portLow, b.portHigh,
+                    b.address.hi, b.address.lo, b.address.maskHi, b.address.maskLo, b.address.bits, b.address.ipv4), a.toString());
+            assertEquals("loopback=tcp", b.origin);
+        }
+    }
+
+    @Test
     void loopbackDefaultKeepsLoopbackTcpAndNothingElse() throws Exception {
         Rules r = Rules.loopback(true);
         for (String a : new String[] {"127.0.0.1", "127.255.255.254", "127.0.0.53", "::1"}) {
