@@ -66,9 +66,10 @@ public final class Config {
         key("rules", "RULE;RULE...|@FILE", "which sockets stay TCP, first match wins: ACTION SCOPE ADDRESS[/PREFIX]"
                 + " [PORT[-PORT]] with ACTION tcp|mptcp, SCOPE connect (by destination) | bind (by local address),"
                 + " e.g. 'tcp connect 10.0.0.0/8 5432;tcp bind * 9090'; @FILE: one rule per line, # comments");
-        key("cache", "on|off", "on: the JDK classes the agent rewrites are kept for the next start of the same JVM"
-                + " build, in a private directory (mode 0700, checked before use): ~/.cache/mptcp-agent, else"
-                + " $TMPDIR/mptcp-agent-UID; off: nothing is written or read");
+        key("cache", "on|off", "on: the JDK classes the agent rewrites, and jffi's native stub, are kept for the next"
+                + " start of the same JVM build, in a private directory (mode 0700, checked before use):"
+                + " ~/.cache/mptcp-agent, else $TMPDIR/mptcp-agent-UID; off: nothing is kept (the stub is written for"
+                + " each start and deleted once loaded)");
         key("jdk", "on|off", "the JDK module: sockets made by java.net and java.nio (Socket, ServerSocket, the channels,"
                 + " and everything built on them); off leaves them alone");
         key("netty", "on|off", "the Netty module: sockets of Netty's native transports (epoll, io_uring; shaded copies"
@@ -104,12 +105,12 @@ public final class Config {
 
     private Config(Map<String, String> values, Map<String, String> sources) {
         enabled = Boolean.parseBoolean(values.get("enabled"));
-        mode = Mode.valueOf(values.get("mode").toUpperCase(Locale.ROOT));
-        fallback = Fallback.valueOf(values.get("fallback").toUpperCase(Locale.ROOT));
-        log = Log.Level.valueOf(values.get("log").toUpperCase(Locale.ROOT));
-        options = OptionPolicy.valueOf(values.get("options").toUpperCase(Locale.ROOT));
+        mode = named(Mode.values(), values.get("mode"));
+        fallback = named(Fallback.values(), values.get("fallback"));
+        log = named(Log.Level.values(), values.get("log"));
+        options = named(OptionPolicy.values(), values.get("options"));
         convertListeners = "convert".equals(values.get("listeners"));
-        logOutput = LogOutput.valueOf(values.get("log_output").toUpperCase(Locale.ROOT));
+        logOutput = named(LogOutput.values(), values.get("log_output"));
         loopbackTcp = values.get("loopback").equals("tcp");
         cache = values.get("cache").equals("on");
         rules = Rules.parse(values.get("rules"), sources.getOrDefault("rules", "defaults"), loopbackTcp);
@@ -130,6 +131,20 @@ public final class Config {
     }
 
     private static final List<String> ON_OFF = List.of("on", "off");
+
+    /**
+     * The constant of {@code constants} named {@code value} in lower case (a checked value: always one of them).
+     * Not Enum.valueOf: its first call per enum reads the constants through reflection, which spins method handles
+     * on JDK 18+ (a few ms at start-up).
+     */
+    private static <E extends Enum<E>> E named(E[] constants, String value) {
+        for (E e : constants) {
+            if (e.name().equalsIgnoreCase(value)) {
+                return e;
+            }
+        }
+        throw new IllegalArgumentException("no constant " + value + " in " + constants.getClass().getComponentType());
+    }
 
     /** The JVM's sources of options, as lookups (an enum, not lambdas: each lambda costs a class spun at start-up). */
     private enum Source implements Function<String, String> {

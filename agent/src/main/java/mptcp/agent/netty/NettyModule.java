@@ -107,17 +107,12 @@ public final class NettyModule implements InterceptionModule, ClassFileTransform
 
     /**
      * Adds the transformer and rewrites the copies of Netty already loaded (attach); the handlers are wired when the
-     * first copy of Netty is met. Throws, with nothing installed, when {@code ClassLoader.defineClass} cannot be
-     * reached.
+     * first copy of Netty is met.
      */
     @Override
     public void install(Instrumentation inst) throws Exception {
         // java.lang for ClassLoader.defineClass; java.net for the rules (Inet6Address's bytes read without a copy)
         Engine.open(inst, Object.class.getModule(), Set.of("java.lang", "java.net"), NettyModule.class.getModule());
-        Method define = ClassLoader.class.getDeclaredMethod("defineClass", String.class, byte[].class, int.class,
-                int.class, ProtectionDomain.class);
-        define.setAccessible(true);
-        defineClass = define;
         this.inst = inst;
         inst.addTransformer(this, true);
         List<Class<?>> loaded = new ArrayList<>();
@@ -368,13 +363,29 @@ public final class NettyModule implements InterceptionModule, ClassFileTransform
         }
     }
 
+    /**
+     * {@code ClassLoader.defineClass(String, byte[], int, int, ProtectionDomain)}, made accessible at the first copy of
+     * Netty met (java.lang is opened to the agent at install): a JVM without Netty never builds ClassLoader's
+     * reflection data.
+     */
+    private synchronized Method defineClass() throws ReflectiveOperationException {
+        Method define = defineClass;
+        if (define == null) {
+            define = ClassLoader.class.getDeclaredMethod("defineClass", String.class, byte[].class, int.class,
+                    int.class, ProtectionDomain.class);
+            define.setAccessible(true);
+            defineClass = define;
+        }
+        return define;
+    }
+
     /** Defines the hook class in {@code loader} (or finds the one defined before) and wires it to the agent. */
     private void hook(ClassLoader loader, String hook, ProtectionDomain domain) throws Throwable {
         String binary = hook.replace('/', '.');
         Class<?> c;
         try {
             byte[] b = hookBytes(hook);
-            c = (Class<?>) defineClass.invoke(loader, binary, b, 0, b.length, domain);
+            c = (Class<?>) defineClass().invoke(loader, binary, b, 0, b.length, domain);
         } catch (java.lang.reflect.InvocationTargetException e) {
             if (!(e.getCause() instanceof LinkageError)) {
                 throw e.getCause();

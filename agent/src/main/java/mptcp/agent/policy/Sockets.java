@@ -174,7 +174,8 @@ public final class Sockets {
         if (Policy.config().fallback == Config.Fallback.FAIL) {
             throw new SocketException("mptcp-agent cannot make MPTCP sockets: native binding failed: " + t);
         }
-        Log.once(Log.Level.WARN, "native", "native binding failed (" + t + "); sockets stay TCP. If java.io.tmpdir is"
-                + " mounted noexec, start the JVM with -Djffi.extract.dir=<an exec-allowed directory>");
+        Log.once(Log.Level.WARN, "native", "native binding failed (" + t + "); sockets stay TCP. If the agent's cache"
+                + " directory ($XDG_CACHE_HOME or ~/.cache) and java.io.tmpdir are mounted noexec, start the JVM with"
+                + " -Djffi.extract.dir=<an exec-allowed directory>");
     }
 }

@@ -116,7 +116,10 @@ class ReadmeClaimsIT {
         }
     }
 
-    /** java.io.tmpdir on a noexec file system: jffi's stub cannot load; one WARN says what to do, sockets stay TCP. */
+    /**
+     * java.io.tmpdir and the agent's cache directory (where its stub is kept) on a noexec file system: jffi's stub
+     * cannot load; one WARN says what to do, sockets stay TCP. (A noexec cache alone: CacheIT, MPTCP.)
+     */
     @ParameterizedTest
     @EnumSource(Jdk.class)
     void jffiStubOnNoexecTmpdir(Jdk jdk) throws Exception {
@@ -124,7 +127,7 @@ class ReadmeClaimsIT {
         Path dir = Files.createTempDirectory("mptcp-it-noexec");
         try {
             // a private mount namespace: the noexec tmpfs exists for this JVM only and vanishes with it
-            List<String> wrapper = List.of("unshare", "-m", "--propagation", "private", "sh", "-c",
+            List<String> wrapper = List.of("env", "XDG_CACHE_HOME=" + dir, "unshare", "-m", "--propagation", "private", "sh", "-c",
                     "mount -t tmpfs -o noexec,mode=1777 mptcp-it-noexec \"$0\" && exec \"$@\"", dir.toString());
             try (ChildJvm app = ChildJvm.javaUnder(wrapper, jdk, List.of("-Djava.io.tmpdir=" + dir, ChildJvm.loopbackAgentArg("")),
                     "mptcp.it.apps.SocketApp", "socket")) {

@@ -17,9 +17,10 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * What containers do to the agent, reproduced in a private mount namespace ({@code unshare -m}: the mounts vanish
- * with it): a {@code noexec} temp directory makes jffi's stub unloadable (one WARN naming {@code jffi.extract.dir},
- * sockets stay TCP, the app runs); {@code -Djffi.extract.dir} on an exec-allowed volume makes them MPTCP again, and
- * the private stub directory is gone afterwards.
+ * with it): a {@code noexec} temp directory that also holds the agent's cache directory (XDG_CACHE_HOME; with an
+ * exec-allowed cache the stub kept there loads, CacheIT) makes jffi's stub unloadable (one WARN naming
+ * {@code jffi.extract.dir}, sockets stay TCP, the app runs); {@code -Djffi.extract.dir} on an exec-allowed volume
+ * makes them MPTCP again, and the private stub directory is gone afterwards.
  */
 class ContainersIT {
     @TempDir
@@ -33,7 +34,8 @@ class ContainersIT {
                 ChildJvm.agentArg("log=info,loopback=mptcp"), "-cp", ChildJvm.CLASSPATH, "mptcp.it.apps.PeerApp");
         String script = "mount -t tmpfs -o noexec,size=16m tmpfs " + noexec + " && mount -t tmpfs -o size=16m tmpfs " + exec
                 + " && exec " + java;
-        return ChildJvm.command(List.of("unshare", "-m", "--propagation", "private", "sh", "-c", script), Map.of());
+        return ChildJvm.command(List.of("unshare", "-m", "--propagation", "private", "sh", "-c", script),
+                Map.of("XDG_CACHE_HOME", noexec.toString()));
     }
 
     private static String listen(ChildJvm app) throws Exception {
