@@ -112,15 +112,16 @@ public final class Agent {
     }
 
     /**
-     * The JMX watcher, after a first wait of {@link Jmx#PERIOD_MS}: nothing of javax.management is loaded while the
-     * application starts (the watcher's first look was after that wait anyway).
+     * The JMX watcher, after a first wait of {@link Jmx#PERIOD_MS} (serving {@link Policy#prepare} meanwhile): nothing
+     * of javax.management is loaded while the application starts (the watcher's first look was after that wait
+     * anyway).
      */
     private static final class JmxWatcher implements Runnable {
         @Override
         public void run() {
             Thread.currentThread().setName("mptcp-agent-jmx");
             try {
-                Thread.sleep(Jmx.PERIOD_MS);
+                Policy.serveFor(Jmx.PERIOD_MS); // meanwhile, what the modules prepare ahead of the first socket
             } catch (InterruptedException e) {
                 return;
             }

@@ -24,7 +24,11 @@ final class CallSiteRewriter implements ClassFileTransformer {
     private final long setup;
     final Set<String> transformed = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-    CallSiteRewriter(String trampoline, List<Redirect> redirects, TransformCache cache) {
+    /** Run once, at the first caller rewritten as it loads (see Engine.install); null when done or none. */
+    private volatile Runnable firstCaller;
+
+    CallSiteRewriter(String trampoline, List<Redirect> redirects, TransformCache cache, Runnable firstCaller) {
+        this.firstCaller = firstCaller;
         this.trampoline = trampoline;
         this.redirects = redirects;
         this.cache = cache;
@@ -38,7 +42,11 @@ final class CallSiteRewriter implements ClassFileTransformer {
             for (String caller : r.callers) {
                 binary.add(caller.replace('/', '.'));
             }
-            b.append(';').append(r).append(new java.util.TreeSet<>(r.callers)); // Set.of's order changes per JVM
+            long callerKeys = 0; // a sum: Set.of's order changes per JVM, and no sorting is needed
+            for (String caller : r.callers) {
+                callerKeys += TransformCache.key(caller);
+            }
+            b.append(';').append(r).append('/').append(Long.toHexString(callerKeys));
         }
         this.callers = Set.copyOf(all);
         this.callerClasses = Set.copyOf(binary);
@@ -69,6 +77,11 @@ final class CallSiteRewriter implements ClassFileTransformer {
             }
             transformed.add(name);
             Log.debug("instrumented " + name.replace('/', '.'));
+            Runnable first = firstCaller;
+            if (first != null && redefined == null) {
+                firstCaller = null;
+                first.run();
+            }
             return out;
         } catch (Throwable t) {
             Log.error("could not instrument " + name.replace('/', '.') + ": " + t + "; its sockets stay TCP");

@@ -129,6 +129,28 @@ public final class JdkModule implements InterceptionModule {
         }
         // the trampoline goes next to sun.nio.ch.DirectBuffer: same package as Net, and loaded with java.nio at boot
         TransformCache cache = TransformCache.open(); // NONE with cache=off (Policy.warmUpNative)
-        Engine.install(inst, "sun.nio.ch.DirectBuffer", redirects, SOCKET0, cache);
+        Engine.install(inst, "sun.nio.ch.DirectBuffer", redirects, SOCKET0, cache, new Prepare());
+    }
+
+    /**
+     * At the first socket class the application loads: the warm-up thread looks up the JDK natives a first socket
+     * usually calls (Redirect.original: a method handle and its lambda forms, a few ms each, spun once per JVM), while
+     * the application is still loading the rest of java.net; a JVM that never loads a socket class never pays for
+     * them. A class, not a lambda: none spun at start-up.
+     */
+    private static final class Prepare implements Runnable {
+        private boolean handedOver;
+
+        @Override
+        public void run() {
+            if (!handedOver) { // on the loading thread: only hand the work over
+                handedOver = true;
+                Policy.prepare(this);
+                return;
+            }
+            for (Redirect r : List.of(BIND0, SET_INT_OPTION0, GET_INT_OPTION0, CONNECT0, ACCEPT)) {
+                r.original();
+            }
+        }
     }
 }

@@ -46,6 +46,47 @@ public final class Policy {
     private static final Object NEXT_LOCK = new Object();
     private static boolean nextDecided;
     private static Runnable next;
+    /** Work handed to the warm-up thread by {@link #prepare}, not yet run. */
+    private static Runnable prepared;
+
+    /**
+     * Has the warm-up thread run {@code task} as soon as it is free (after the native initialisation), off the
+     * application's threads: work the application would otherwise do itself a little later (e.g. looking up the JDK
+     * methods its first socket calls). Dropped when that thread is gone; the work then happens where it is needed,
+     * as before. Returns at once.
+     */
+    public static void prepare(Runnable task) {
+        synchronized (NEXT_LOCK) {
+            prepared = task;
+            NEXT_LOCK.notifyAll();
+        }
+    }
+
+    /**
+     * For what runs on the warm-up thread after the native initialisation ({@link #thenRun}): waits {@code millis},
+     * meanwhile running the tasks handed over by {@link #prepare}.
+     */
+    public static void serveFor(long millis) throws InterruptedException {
+        long end = System.nanoTime() + millis * 1_000_000L;
+        for (;;) {
+            Runnable task;
+            synchronized (NEXT_LOCK) {
+                long left;
+                while ((task = prepared) == null && (left = end - System.nanoTime()) > 0) {
+                    NEXT_LOCK.wait(left / 1_000_000L + 1);
+                }
+                prepared = null;
+            }
+            if (task == null) {
+                return;
+            }
+            try {
+                task.run();
+            } catch (Throwable t) {
+                // only ahead of time: the same work is done again, and reported, where it is needed
+            }
+        }
+    }
 
     /**
      * Loads the native binding (jffi's stub, libc symbols) on a daemon thread, so that it overlaps with the agent's
