@@ -64,7 +64,7 @@ public final class Agent {
             return;
         }
         Log.setLevel(config.log);
-        if (config.logOutput == Config.LogOutput.SLF4J) {
+        if (config.slf4j) {
             Log.setOutput(new Slf4jOutput(StderrOutput.INSTANCE));
         }
         if (!config.enabled) {

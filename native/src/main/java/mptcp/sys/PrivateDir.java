@@ -26,6 +26,8 @@ public final class PrivateDir {
     private static boolean looked;
     private static File dir;
     private static String problem;
+    /** The effective uid {@link #get} checked the directory against. */
+    private static long uid = -1;
 
     private PrivateDir() {
     }
@@ -45,12 +47,18 @@ public final class PrivateDir {
                 File parent = xdg != null && xdg.startsWith("/") ? new File(xdg)
                         : home != null && home.startsWith("/") && new File(home).isDirectory() ? new File(home, ".cache")
                         : null;
-                dir = open(parent, new File(System.getProperty("java.io.tmpdir", "/tmp")), build, effectiveUid());
+                uid = effectiveUid();
+                dir = open(parent, new File(System.getProperty("java.io.tmpdir", "/tmp")), build, uid);
             } catch (IOException | RuntimeException e) {
                 problem = e.toString();
             }
         }
         return dir;
+    }
+
+    /** The effective uid the directory of {@link #get} belongs to (read once), or -1 when there is none. */
+    static synchronized long uid() {
+        return dir == null ? -1 : uid;
     }
 
     /** Why {@link #get} has no directory, for the agent's debug log; null when it has one or was not asked. */

@@ -132,8 +132,9 @@ final class StubFile {
 
     /** Whether {@code stub} in the private directory is a file of ours whose content has the CRC-32 in {@code sum}. */
     private static boolean checksOut(File stub, File sum) throws IOException {
-        long uid = PrivateDir.effectiveUid();
-        if (!PrivateDir.ownFile(stub, uid) || !PrivateDir.ownFile(sum, uid)) {
+        long uid = PrivateDir.uid();
+        long size = stub.length();
+        if (size <= 0 || size > 16 << 20 || !PrivateDir.ownFile(stub, uid) || !PrivateDir.ownFile(sum, uid)) {
             return false;
         }
         byte[] recorded;
@@ -141,11 +142,15 @@ final class StubFile {
         try (FileInputStream in = new FileInputStream(sum)) {
             recorded = in.readNBytes(9);
         }
+        content = new byte[(int) size];
         try (FileInputStream in = new FileInputStream(stub)) {
-            content = in.readAllBytes();
+            // read into an array of the size it has, then make sure that was all
+            if (in.readNBytes(content, 0, content.length) != content.length || in.read() >= 0) {
+                return false;
+            }
         }
-        return recorded.length == 8 && content.length > 0 && hex(crc(content, content.length)).equals(new String(recorded,
-                java.nio.charset.StandardCharsets.US_ASCII));
+        return recorded.length == 8 && hex(crc(content, content.length)).equals(
+                new String(recorded, java.nio.charset.StandardCharsets.US_ASCII));
     }
 
     /** Writes the stub and its CRC-32 into the private directory; false when that failed (nothing half written left). */

@@ -29,18 +29,6 @@ import mptcp.agent.log.Log;
  */
 public final class Config {
 
-    /** Which sockets become MPTCP. {@code SERVER}: listening sockets only; {@code CLIENT}: outgoing ones only. */
-    public enum Mode { ALL, SERVER, CLIENT }
-
-    /** What happens when the kernel cannot make an MPTCP socket. */
-    public enum Fallback { TCP, FAIL }
-
-    /** Where the agent's log lines go. */
-    public enum LogOutput { STDERR, SLF4J }
-
-    /** What happens when the application uses a socket option MPTCP does not offer. */
-    public enum OptionPolicy { COMPAT, STRICT }
-
     /** The keys, their allowed values (first one is the default) and their meaning, for --help and the README. */
     private static final Map<String, List<String>> KEYS = new LinkedHashMap<>();
     private static final Map<String, String> HELP = new LinkedHashMap<>();
@@ -84,14 +72,21 @@ public final class Config {
         HELP.put(name, help);
     }
 
+    // The options' values as plain fields (no enum per option: each is a class to load at start-up).
     public final boolean enabled;
-    public final Mode mode;
-    public final Fallback fallback;
+    /** {@code mode=all|server}: listening sockets (and so the connections they accept) become MPTCP. */
+    private final boolean servers;
+    /** {@code mode=all|client}: outgoing sockets become MPTCP. */
+    private final boolean clients;
+    /** {@code fallback=fail}: a socket the kernel refuses as MPTCP makes its creation throw (else it stays TCP). */
+    public final boolean failWhenRefused;
     public final Log.Level log;
-    public final OptionPolicy options;
+    /** {@code options=compat} (else strict): options MPTCP lacks get an equivalent or keep the socket TCP. */
+    public final boolean compatOptions;
     /** On attach, convert the listeners that already exist ({@code listeners=convert}). */
     public final boolean convertListeners;
-    public final LogOutput logOutput;
+    /** {@code log_output=slf4j} (else stderr). */
+    public final boolean slf4j;
     /** {@code loopback=tcp}. */
     public final boolean loopbackTcp;
     /** {@code cache=on}: rewritten classes are kept for the next start (engine.TransformCache). */
@@ -105,12 +100,14 @@ public final class Config {
 
     private Config(Map<String, String> values, Map<String, String> sources) {
         enabled = Boolean.parseBoolean(values.get("enabled"));
-        mode = named(Mode.values(), values.get("mode"));
-        fallback = named(Fallback.values(), values.get("fallback"));
-        log = named(Log.Level.values(), values.get("log"));
-        options = named(OptionPolicy.values(), values.get("options"));
+        String m = values.get("mode");
+        servers = !m.equals("client");
+        clients = !m.equals("server");
+        failWhenRefused = values.get("fallback").equals("fail");
+        log = level(values.get("log"));
+        compatOptions = values.get("options").equals("compat");
         convertListeners = "convert".equals(values.get("listeners"));
-        logOutput = named(LogOutput.values(), values.get("log_output"));
+        slf4j = values.get("log_output").equals("slf4j");
         loopbackTcp = values.get("loopback").equals("tcp");
         cache = values.get("cache").equals("on");
         rules = Rules.parse(values.get("rules"), sources.getOrDefault("rules", "defaults"), loopbackTcp);
@@ -133,26 +130,25 @@ public final class Config {
     private static final List<String> ON_OFF = List.of("on", "off");
 
     /**
-     * The constant of {@code constants} named {@code value} in lower case (a checked value: always one of them).
-     * Not Enum.valueOf: its first call per enum reads the constants through reflection, which spins method handles
-     * on JDK 18+ (a few ms at start-up).
+     * The log level named {@code value} in lower case (a checked value: always one of them). Not Enum.valueOf: its
+     * first call reads the constants through reflection, which spins method handles on JDK 18+.
      */
-    private static <E extends Enum<E>> E named(E[] constants, String value) {
-        for (E e : constants) {
-            if (e.name().equalsIgnoreCase(value)) {
-                return e;
+    private static Log.Level level(String value) {
+        for (Log.Level l : Log.Level.values()) {
+            if (l.name().equalsIgnoreCase(value)) {
+                return l;
             }
         }
-        throw new IllegalArgumentException("no constant " + value + " in " + constants.getClass().getComponentType());
+        throw new IllegalArgumentException("no log level " + value);
     }
 
-    /** The JVM's sources of options, as lookups (an enum, not lambdas: each lambda costs a class spun at start-up). */
-    private enum Source implements Function<String, String> {
-        NONE, PROPERTIES, ENVIRONMENT;
+    /** No source of options beyond the arguments (an enum, not a lambda: a lambda costs a class spun when first used). */
+    private enum NoSource implements Function<String, String> {
+        NONE;
 
         @Override
         public String apply(String name) {
-            return this == PROPERTIES ? System.getProperty(name) : this == ENVIRONMENT ? System.getenv(name) : null;
+            return null;
         }
     }
 
@@ -171,16 +167,18 @@ public final class Config {
         return HELP.get(key);
     }
 
+    /** {@code mode=all|server}. */
     public boolean convertsServers() {
-        return mode != Mode.CLIENT;
+        return servers;
     }
 
+    /** {@code mode=all|client}. */
     public boolean convertsClients() {
-        return mode != Mode.SERVER;
+        return clients;
     }
 
     public static Config defaults() {
-        return parse(null, Source.NONE, Source.NONE);
+        return parse(null, NoSource.NONE, NoSource.NONE);
     }
 
     /**
@@ -189,7 +187,7 @@ public final class Config {
      * a property or variable the application's environment may set. Used by {@code enable} for its drop-in.
      */
     public static String arguments(String agentArgs) {
-        parse(agentArgs, Source.NONE, Source.NONE);
+        parse(agentArgs, NoSource.NONE, NoSource.NONE);
         if (agentArgs == null || agentArgs.isEmpty()) {
             return "";
         }
@@ -219,13 +217,13 @@ public final class Config {
                         "environment variable " + name);
             }
         }
-        return parse(agentArgs, Source.PROPERTIES, Source.ENVIRONMENT);
+        return parse(agentArgs, null, null); // null: the JVM's own (no lookup object, no class to load)
     }
 
     /**
      * @param agentArgs the agent argument string, may be null or empty
-     * @param properties system property lookup ({@code mptcp.agent.<key>})
-     * @param environment environment lookup ({@code MPTCP_AGENT_<KEY>})
+     * @param properties system property lookup ({@code mptcp.agent.<key>}); null: the JVM's system properties
+     * @param environment environment lookup ({@code MPTCP_AGENT_<KEY>}); null: the JVM's environment
      */
     public static Config parse(String agentArgs, Function<String, String> properties, Function<String, String> environment) {
         Map<String, String> values = new LinkedHashMap<>();
@@ -248,12 +246,14 @@ public final class Config {
         for (String key : KEYS.keySet()) {
             String property = "mptcp.agent." + key;
             String env = "MPTCP_AGENT_" + key.toUpperCase(Locale.ROOT);
-            if (!values.containsKey(key) && properties.apply(property) != null) {
-                values.put(key, check(key, properties.apply(property), "system property " + property));
+            String p = properties == null ? System.getProperty(property) : properties.apply(property);
+            if (!values.containsKey(key) && p != null) {
+                values.put(key, check(key, p, "system property " + property));
                 sources.put(key, "system property " + property);
             }
-            if (!values.containsKey(key) && environment.apply(env) != null) {
-                values.put(key, check(key, environment.apply(env), "environment variable " + env));
+            String e = environment == null ? System.getenv(env) : environment.apply(env);
+            if (!values.containsKey(key) && e != null) {
+                values.put(key, check(key, e, "environment variable " + env));
                 sources.put(key, "environment variable " + env);
             }
             values.putIfAbsent(key, FREE.contains(key) ? "" : KEYS.get(key).get(0));

@@ -24,11 +24,7 @@ final class CallSiteRewriter implements ClassFileTransformer {
     private final long setup;
     final Set<String> transformed = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-    /** Run once, at the first caller rewritten as it loads (see Engine.install); null when done or none. */
-    private volatile Runnable firstCaller;
-
-    CallSiteRewriter(String trampoline, List<Redirect> redirects, TransformCache cache, Runnable firstCaller) {
-        this.firstCaller = firstCaller;
+    CallSiteRewriter(String trampoline, List<Redirect> redirects, TransformCache cache) {
         this.trampoline = trampoline;
         this.redirects = redirects;
         this.cache = cache;
@@ -77,11 +73,6 @@ final class CallSiteRewriter implements ClassFileTransformer {
             }
             transformed.add(name);
             Log.debug("instrumented " + name.replace('/', '.'));
-            Runnable first = firstCaller;
-            if (first != null && redefined == null) {
-                firstCaller = null;
-                first.run();
-            }
             return out;
         } catch (Throwable t) {
             Log.error("could not instrument " + name.replace('/', '.') + ": " + t + "; its sockets stay TCP");

@@ -35,11 +35,9 @@ public final class Engine {
      * @param required the redirect without which the module does not work: if one of its callers is already loaded
      *     and could not be rewritten, the install fails
      * @param cache where classes made in an earlier run are taken from, and new ones stored
-     * @param firstCaller run (on the loading thread, so it must only hand work over) when the first caller class is
-     *     rewritten as it loads: the application is about to use the library; null for nothing
      */
     public static void install(Instrumentation inst, String host, List<Redirect> redirects, Redirect required,
-                               TransformCache cache, Runnable firstCaller) throws Exception {
+                               TransformCache cache) throws Exception {
         Module agent = Engine.class.getModule();
         Class<?> hostClass = Class.forName(host, false, null);
         Map<Module, Set<String>> opens = new HashMap<>();
@@ -84,7 +82,7 @@ public final class Engine {
             r.installed(true);
         }
 
-        CallSiteRewriter rewriter = new CallSiteRewriter(trampoline, redirects, cache, firstCaller);
+        CallSiteRewriter rewriter = new CallSiteRewriter(trampoline, redirects, cache);
         inst.addTransformer(rewriter, true);
         // Callers loaded before the transformer was added (after an attach, most of them) are rewritten now.
         List<Class<?>> loaded = new ArrayList<>();

@@ -129,25 +129,29 @@ public final class JdkModule implements InterceptionModule {
         }
         // the trampoline goes next to sun.nio.ch.DirectBuffer: same package as Net, and loaded with java.nio at boot
         TransformCache cache = TransformCache.open(); // NONE with cache=off (Policy.warmUpNative)
-        Engine.install(inst, "sun.nio.ch.DirectBuffer", redirects, SOCKET0, cache, new Prepare());
+        Engine.install(inst, "sun.nio.ch.DirectBuffer", redirects, SOCKET0, cache);
     }
 
     /**
-     * At the first socket class the application loads: the warm-up thread looks up the JDK natives a first socket
-     * usually calls (Redirect.original: a method handle and its lambda forms, a few ms each, spun once per JVM), while
-     * the application is still loading the rest of java.net; a JVM that never loads a socket class never pays for
-     * them. A class, not a lambda: none spun at start-up.
+     * At the application's first socket (its socket0, called from sun.nio.ch.Net, loaded and initialised by then):
+     * the warm-up thread looks up the other natives of Net a first socket usually calls next (Redirect.original: a
+     * method handle and its lambda forms, a few ms each, spun once per JVM), while this thread goes on making the
+     * socket; a JVM that never makes a socket never pays for them. Only classes already loaded are looked into: the
+     * warm-up thread must not load (and so transform, and log about) classes the application's threads may be
+     * loading. A class, not a lambda: none spun at start-up.
      */
-    private static final class Prepare implements Runnable {
-        private boolean handedOver;
+    static void prepareOnce() {
+        if (!prepared) {
+            prepared = true;
+            Policy.prepare(new Prepare());
+        }
+    }
 
+    private static volatile boolean prepared;
+
+    private static final class Prepare implements Runnable {
         @Override
         public void run() {
-            if (!handedOver) { // on the loading thread: only hand the work over
-                handedOver = true;
-                Policy.prepare(this);
-                return;
-            }
             for (Redirect r : List.of(BIND0, SET_INT_OPTION0, GET_INT_OPTION0, CONNECT0, ACCEPT)) {
                 r.original();
             }

@@ -19,6 +19,7 @@ public final class JdkSockets {
 
     /** {@code Net.socket0}: a new socket's fd ({@code reuse} is true for listeners). */
     public static int socket0(boolean preferIPv6, boolean stream, boolean reuse, boolean fastLoopback) throws Throwable {
+        JdkModule.prepareOnce();
         if (stream && Sockets.wanted(reuse)) {
             // The JDK asks for AF_INET6 only when IPv6 is available and wanted, and then clears IPV6_V6ONLY
             // (dual stack, IPv4 being always available on Linux); listeners get SO_REUSEADDR. Same here.

@@ -191,7 +191,7 @@ public final class NettyModule implements InterceptionModule, ClassFileTransform
                 String hook = prefix + "io/netty/channel/unix/" + HOOK_NAME;
                     module.hook(loader, hook, domain); // the first class of this copy of Netty that needs it defines it
                 ClassWriter writer = new ClassWriter(reader, ClassWriter.COMPUTE_MAXS);
-                boolean compat = Policy.config().options == Config.OptionPolicy.COMPAT;
+                boolean compat = Policy.config().compatOptions;
                 ClassVisitor chain = suffix == SUFFIX
                         ? new Rewrite(compat ? new OptionGuards(writer, name, hook, OptionGuards.UNIX_SOCKET) : writer, name, hook,
                                 connectRules, bindRules)

@@ -38,7 +38,7 @@ public final class NettySockets {
     static int socket(Class<?> hook, boolean ipv6) {
         try {
             Config c = Policy.config();
-            boolean server = c.mode == Config.Mode.ALL || madeByServerChannel();
+            boolean server = (c.convertsServers() && c.convertsClients()) || madeByServerChannel();
             int domain = ipv6 ? LibC.AF_INET6 : LibC.AF_INET;
             return Sockets.create(server, ipv6 ? "Netty AF_INET6 socket" : "Netty AF_INET socket",
                     protocol -> Sock.openNonBlocking(domain, protocol));

@@ -158,7 +158,7 @@ public final class SocketOptions {
     }
 
     private static boolean compat() {
-        return Policy.config().options == Config.OptionPolicy.COMPAT;
+        return Policy.config().compatOptions;
     }
 
     private static boolean mptcp(int fd) {

@@ -112,7 +112,7 @@ public final class Sockets {
         }
         Stats.fallback(errno);
         String why = Errno.describe(errno);
-        if (Policy.config().fallback == Config.Fallback.FAIL) {
+        if (Policy.config().failWhenRefused) {
             throw new SocketException("MPTCP socket refused by the kernel: " + why + " (mptcp-agent fallback=fail); "
                     + hint(errno));
         }
@@ -171,7 +171,7 @@ public final class Sockets {
         Policy.nativeBroken = true;
         t = Policy.rootCause(t);
         Stats.fallback(-1);
-        if (Policy.config().fallback == Config.Fallback.FAIL) {
+        if (Policy.config().failWhenRefused) {
             throw new SocketException("mptcp-agent cannot make MPTCP sockets: native binding failed: " + t);
         }
         Log.once(Log.Level.WARN, "native", "native binding failed (" + t + "); sockets stay TCP. If the agent's cache"

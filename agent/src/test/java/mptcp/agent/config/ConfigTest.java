@@ -3,6 +3,7 @@ package mptcp.agent.config;
 import mptcp.agent.log.Log;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -19,12 +20,12 @@ class ConfigTest {
     void defaults() {
         Config c = parse(null, Map.of(), Map.of());
         assertTrue(c.enabled);
-        assertEquals(Config.Mode.ALL, c.mode);
-        assertEquals(Config.Fallback.TCP, c.fallback);
+        assertTrue(c.convertsServers() && c.convertsClients());
+        assertFalse(c.failWhenRefused);
         assertEquals(Log.Level.WARN, c.log);
         assertEquals("enabled=true,mode=all,fallback=tcp,log=warn,options=compat,listeners=convert,log_output=stderr,loopback=tcp,cache=on,jdk=on,netty=on", c.text);
         assertTrue(c.convertListeners);
-        assertEquals(Config.LogOutput.STDERR, c.logOutput);
+        assertFalse(c.slf4j);
         assertTrue(c.loopbackTcp);
         assertEquals(4, c.rules.list().size()); // the loopback rules
     }
@@ -34,9 +35,24 @@ class ConfigTest {
         Map<String, String> env = Map.of("MPTCP_AGENT_MODE", "server", "MPTCP_AGENT_LOG", "debug", "MPTCP_AGENT_FALLBACK", "fail");
         Map<String, String> props = Map.of("mptcp.agent.mode", "client", "mptcp.agent.log", "info");
         Config c = parse("mode=all", props, env);
-        assertEquals(Config.Mode.ALL, c.mode);
+        assertTrue(c.convertsServers() && c.convertsClients());
         assertEquals(Log.Level.INFO, c.log);
-        assertEquals(Config.Fallback.FAIL, c.fallback);
+        assertTrue(c.failWhenRefused);
+    }
+
+    @Test
+    void modesAndTheOtherChoices() {
+        Config server = parse("mode=server,fallback=fail,options=strict", Map.of(), Map.of());
+        assertTrue(server.convertsServers());
+        assertFalse(server.convertsClients());
+        assertTrue(server.failWhenRefused);
+        assertFalse(server.compatOptions);
+        Config client = parse("mode=client", Map.of(), Map.of());
+        assertFalse(client.convertsServers());
+        assertTrue(client.convertsClients());
+        assertTrue(client.compatOptions);
+        assertEquals(Log.Level.DEBUG, parse("log=debug", Map.of(), Map.of()).log);
+        assertEquals(Log.Level.OFF, parse("log=off", Map.of(), Map.of()).log);
     }
 
     @Test
@@ -55,9 +71,9 @@ class ConfigTest {
 
     @Test
     void logOutputFromEachSource() {
-        assertEquals(Config.LogOutput.SLF4J, parse("log_output=slf4j", Map.of(), Map.of()).logOutput);
-        assertEquals(Config.LogOutput.SLF4J, parse(null, Map.of("mptcp.agent.log_output", "slf4j"), Map.of()).logOutput);
-        assertEquals(Config.LogOutput.SLF4J, parse(null, Map.of(), Map.of("MPTCP_AGENT_LOG_OUTPUT", "slf4j")).logOutput);
+        assertTrue(parse("log_output=slf4j", Map.of(), Map.of()).slf4j);
+        assertTrue(parse(null, Map.of("mptcp.agent.log_output", "slf4j"), Map.of()).slf4j);
+        assertTrue(parse(null, Map.of(), Map.of("MPTCP_AGENT_LOG_OUTPUT", "slf4j")).slf4j);
         assertEquals("invalid value 'logback' for option 'log_output' in agent arguments; allowed: stderr|slf4j",
                 assertThrows(IllegalArgumentException.class, () -> parse("log_output=logback", Map.of(), Map.of())).getMessage());
     }
