@@ -127,6 +127,20 @@ public final class PrivateDir {
         }
     }
 
+    /**
+     * A suffix for a temporary file name in the directory that no other writer uses at the same time: this process's
+     * pid (from /proc/self, not ProcessHandle, whose class initialiser starts a thread pool) and the thread's id.
+     */
+    public static String temporarySuffix() {
+        String pid;
+        try {
+            pid = new File("/proc/self").getCanonicalFile().getName();
+        } catch (IOException e) {
+            pid = "t" + Long.toHexString(System.nanoTime());
+        }
+        return "." + pid + "." + Thread.currentThread().getId() + ".tmp";
+    }
+
     /** This process's effective uid, from /proc/self/status (the owner of the files it creates). */
     public static long effectiveUid() throws IOException {
         try (FileInputStream in = new FileInputStream("/proc/self/status")) {

@@ -162,7 +162,7 @@ final class StubFile {
             }
             content = in.readAllBytes();
         }
-        String unique = "." + ProcessHandle.current().pid() + "." + Thread.currentThread().getId() + ".tmp";
+        String unique = PrivateDir.temporarySuffix();
         File stubTmp = new File(dir, STUB + unique);
         File sumTmp = new File(dir, SUM + unique);
         try {

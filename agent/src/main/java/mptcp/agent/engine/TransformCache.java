@@ -118,7 +118,7 @@ public final class TransformCache {
             return;
         }
         File f = file(name, key);
-        File tmp = new File(dir, f.getName() + "." + ProcessHandle.current().pid() + "." + Thread.currentThread().getId() + ".tmp");
+        File tmp = new File(dir, f.getName() + PrivateDir.temporarySuffix());
         CRC32 crc = new CRC32();
         crc.update(bytes, 0, bytes.length);
         long c = crc.getValue();
