@@ -11,7 +11,8 @@ package com.kenai.jffi;
  */
 final class Init {
     private static volatile boolean loaded;
-    static final String stubLoaderClassName = Init.class.getPackage().getName() + ".internal.StubLoader";
+    /** jffi's stub loader (not from Init.class.getPackage(): on JDK 18+ its first call spins a lambda). */
+    static final String stubLoaderClassName = "com.kenai.jffi.internal.StubLoader";
 
     private Init() {
     }
