@@ -46,14 +46,11 @@ final class StubFile {
         if (System.getProperty(Jffi.BOOT_PATH) != null || !"Linux".equals(System.getProperty("os.name"))) {
             return null;
         }
-        String arch = System.getProperty("os.arch", "");
-        String platform = "amd64".equals(arch) || "x86_64".equals(arch) ? "x86_64-Linux"
-                : "aarch64".equals(arch) ? "aarch64-Linux" : null;
+        String resource = resource();
         ClassLoader loader = StubFile.class.getClassLoader();
-        if (platform == null || loader == null) {
+        if (resource == null || loader == null) {
             return null;
         }
-        String resource = "jni/".concat(platform).concat("/").concat(STUB);
         try {
             // a user who set jffi.extract.dir chose where the stub goes: then no kept stub
             File kept = System.getProperty("jffi.extract.dir") == null ? PrivateDir.get() : null;
@@ -70,6 +67,14 @@ final class StubFile {
         } catch (IOException | RuntimeException e) {
             return null;
         }
+    }
+
+    /** The stub of this platform among the jar's resources, or null on a platform without one here. */
+    private static String resource() {
+        String arch = System.getProperty("os.arch", "");
+        String platform = "amd64".equals(arch) || "x86_64".equals(arch) ? "x86_64-Linux"
+                : "aarch64".equals(arch) ? "aarch64-Linux" : null;
+        return platform == null ? null : "jni/".concat(platform).concat("/").concat(STUB);
     }
 
     /** A stub written for one load: into a new directory of mode 0700, deleted by {@link #loaded}; null on failure. */
@@ -119,10 +124,8 @@ final class StubFile {
     static final java.util.function.Supplier<String> FALLBACK = new java.util.function.Supplier<String>() {
         @Override
         public String get() {
-            String arch = System.getProperty("os.arch", "");
-            String platform = "aarch64".equals(arch) ? "aarch64-Linux" : "x86_64-Linux";
             try {
-                File stub = extractOnce(StubFile.class.getClassLoader(), "jni/".concat(platform).concat("/").concat(STUB));
+                File stub = extractOnce(StubFile.class.getClassLoader(), resource()); // only offered after extract() had one
                 return stub == null ? null : stub.getParent();
             } catch (IOException | RuntimeException e) {
                 return null;
