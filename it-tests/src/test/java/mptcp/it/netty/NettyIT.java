@@ -3,12 +3,9 @@ package mptcp.it.netty;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -24,20 +21,10 @@ import mptcp.it.Ss;
  */
 class NettyIT {
 
-    static Stream<Arguments> echoCases() {
-        List<Arguments> out = new ArrayList<>();
-        for (Jdk jdk : Jdk.values()) {
-            out.add(Arguments.of(jdk, "4.2.18.Final", "epoll"));
-            out.add(Arguments.of(jdk, "4.2.18.Final", "io_uring"));
-            out.add(Arguments.of(jdk, "4.1.137.Final", "epoll"));
-        }
-        return out.stream();
-    }
-
     @ParameterizedTest(name = "{0} Netty {1} {2}")
-    @MethodSource("echoCases")
+    @MethodSource("mptcp.it.netty.TwoHosts#transports")
     void echoServerAndClientAreMptcp(Jdk jdk, String version, String transport) throws Exception {
-        String cp = version.startsWith("4.1") ? TwoHosts.NETTY41 : TwoHosts.NETTY42;
+        String cp = TwoHosts.classpath(version);
         try (TwoHosts hosts = new TwoHosts();
              ChildJvm server = TwoHosts.java(hosts.server, jdk, cp, List.of(ChildJvm.agentArg("")),
                      "mptcp.it.netty.NettyEcho", transport, "server", "0.0.0.0", "0")) {

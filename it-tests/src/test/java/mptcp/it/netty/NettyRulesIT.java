@@ -3,13 +3,10 @@ package mptcp.it.netty;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -29,28 +26,14 @@ import mptcp.it.Ss;
 class NettyRulesIT {
     private static final String APP = "mptcp.it.netty.NettyEcho";
 
-    static Stream<Arguments> transports() {
-        List<Arguments> out = new ArrayList<>();
-        for (Jdk jdk : Jdk.values()) {
-            out.add(Arguments.of(jdk, "4.2.18.Final", "epoll"));
-            out.add(Arguments.of(jdk, "4.2.18.Final", "io_uring"));
-            out.add(Arguments.of(jdk, "4.1.137.Final", "epoll"));
-        }
-        return out.stream();
-    }
-
-    private static String classpath(String version) {
-        return version.startsWith("4.1") ? TwoHosts.NETTY41 : TwoHosts.NETTY42;
-    }
-
     /**
      * Default ({@code loopback=tcp}), one JVM, over loopback: a listener on the wildcard (MPTCP) and one on 127.0.0.1
      * (plain TCP, by its bind address), a client connection to each over 127.0.0.1: plain TCP at both ends, echoed.
      */
     @ParameterizedTest(name = "{0} Netty {1} {2}")
-    @MethodSource("transports")
+    @MethodSource("mptcp.it.netty.TwoHosts#transports")
     void loopbackStaysTcpByDefault(Jdk jdk, String version, String transport) throws Exception {
-        try (ChildJvm app = TwoHosts.java(null, jdk, classpath(version), List.of(ChildJvm.agentArg("log=info")), APP,
+        try (ChildJvm app = TwoHosts.java(null, jdk, TwoHosts.classpath(version), List.of(ChildJvm.agentArg("log=info")), APP,
                 transport, "loop", "0.0.0.0,127.0.0.1", "127.0.0.1", "2")) {
             String[] listen = app.expect("LISTEN ").split(" ");
             int wildcard = Integer.parseInt(listen[1]);
@@ -86,9 +69,9 @@ class NettyRulesIT {
 
     /** {@code loopback=mptcp}: the same JVM, every socket MPTCP, nothing converted. */
     @ParameterizedTest(name = "{0} Netty {1} {2}")
-    @MethodSource("transports")
+    @MethodSource("mptcp.it.netty.TwoHosts#transports")
     void loopbackMptcpKeepsLoopbackMptcp(Jdk jdk, String version, String transport) throws Exception {
-        try (ChildJvm app = TwoHosts.java(null, jdk, classpath(version), List.of(ChildJvm.loopbackAgentArg("")), APP,
+        try (ChildJvm app = TwoHosts.java(null, jdk, TwoHosts.classpath(version), List.of(ChildJvm.loopbackAgentArg("")), APP,
                 transport, "loop", "0.0.0.0,127.0.0.1", "127.0.0.1", "2")) {
             app.expect("READY");
             assertEchoes(app, 2);
@@ -107,9 +90,9 @@ class NettyRulesIT {
      * MPTCP; both ends of each read from the kernel; the counters of status.
      */
     @ParameterizedTest(name = "{0} Netty {1} {2}")
-    @MethodSource("transports")
+    @MethodSource("mptcp.it.netty.TwoHosts#transports")
     void ruleKeepsOneDestinationTcpBetweenNamespaces(Jdk jdk, String version, String transport) throws Exception {
-        String cp = classpath(version);
+        String cp = TwoHosts.classpath(version);
         try (TwoHosts hosts = new TwoHosts();
              ChildJvm server = TwoHosts.java(hosts.server, jdk, cp, List.of(ChildJvm.agentArg("rules=tcp bind * 7002")),
                      APP, transport, "server", "0.0.0.0", "7000,7001,7002")) {
@@ -177,9 +160,9 @@ class NettyRulesIT {
      * is plain TCP (no agent), the one after is kept plain TCP by the default loopback rule (counted), and both echo.
      */
     @ParameterizedTest(name = "{0} Netty {1} {2}")
-    @MethodSource("transports")
+    @MethodSource("mptcp.it.netty.TwoHosts#transports")
     void attachAppliesTheRules(Jdk jdk, String version, String transport) throws Exception {
-        String cp = classpath(version);
+        String cp = TwoHosts.classpath(version);
         try (ChildJvm server = TwoHosts.java(null, jdk, cp, List.of(), APP, transport, "server", "127.0.0.1", "0")) {
             String port = server.expect("LISTEN ").split(" ")[1];
             try (ChildJvm client = TwoHosts.java(null, jdk, cp, List.of("-XX:+EnableDynamicAgentLoading"), APP,

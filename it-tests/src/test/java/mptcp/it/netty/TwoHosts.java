@@ -25,6 +25,22 @@ final class TwoHosts implements AutoCloseable {
     /** Netty 4.1.137's jars (copied to target/netty41 by the build) and the test apps. */
     static final String NETTY41 = netty41();
 
+    /** Each JDK with each Netty native transport the tests cover: 4.2.18 epoll and io_uring, 4.1.137 epoll. */
+    static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> transports() {
+        List<org.junit.jupiter.params.provider.Arguments> out = new ArrayList<>();
+        for (Jdk jdk : Jdk.values()) {
+            out.add(org.junit.jupiter.params.provider.Arguments.of(jdk, "4.2.18.Final", "epoll"));
+            out.add(org.junit.jupiter.params.provider.Arguments.of(jdk, "4.2.18.Final", "io_uring"));
+            out.add(org.junit.jupiter.params.provider.Arguments.of(jdk, "4.1.137.Final", "epoll"));
+        }
+        return out.stream();
+    }
+
+    /** The class path of Netty {@code version} (one of {@link #transports}'). */
+    static String classpath(String version) {
+        return version.startsWith("4.1") ? NETTY41 : NETTY42;
+    }
+
     final Netns server;
     final Netns client;
     final String serverIp;
