@@ -86,7 +86,7 @@ public final class AddressPrefix {
         AddressPrefix p = new AddressPrefix(hi, lo, bits, ipv4);
         if ((hi & p.maskHi) != hi || (lo & p.maskLo) != lo) {
             AddressPrefix network = new AddressPrefix(hi & p.maskHi, lo & p.maskLo, bits, ipv4);
-            throw new IllegalArgumentException("'" + text + "' has bits set after the prefix length (did you mean "
+            throw new IllegalArgumentException(Excerpt.quoted(text) + " has bits set after the prefix length (did you mean "
                     + network + "?)");
         }
         // a mapped address written in IPv6 (::ffff:10.0.0.0/104) is shown, and behaves, as IPv4
@@ -98,7 +98,7 @@ public final class AddressPrefix {
     static int ipv4(String s) {
         String[] parts = s.split("\\.", -1);
         if (parts.length != 4) {
-            throw new IllegalArgumentException("'" + s + "' is not an IPv4 address (a.b.c.d) nor an IPv6 address"
+            throw new IllegalArgumentException(Excerpt.quoted(s) + " is not an IPv4 address (a.b.c.d) nor an IPv6 address"
                     + " (host names are not allowed)");
         }
         int v = 0;
@@ -111,7 +111,7 @@ public final class AddressPrefix {
     /** An IPv6 literal (no zone id) as {high 64 bits, low 64 bits}. */
     static long[] ipv6(String s) {
         if (s.indexOf('%') >= 0) {
-            throw new IllegalArgumentException("'" + s + "': zone ids (%) are not allowed");
+            throw new IllegalArgumentException(Excerpt.quoted(s) + ": zone ids (%) are not allowed");
         }
         int[] groups = new int[8];
         int n = 0;
@@ -140,8 +140,8 @@ public final class AddressPrefix {
                 throw bad6(s);
             }
             int g = 0;
-            for (char c : group.toCharArray()) {
-                int d = Character.digit(c, 16);
+            for (int i = 0; i < group.length(); i++) {
+                int d = hexDigit(group.charAt(i));
                 if (d < 0) {
                     throw bad6(s);
                 }
@@ -182,10 +182,16 @@ public final class AddressPrefix {
         return new long[] {hi, lo};
     }
 
-    private static IllegalArgumentException bad6(String s) {
-        return new IllegalArgumentException("'" + s + "' is not an IPv6 address");
+    /** The value of an ASCII hexadecimal digit, or -1 (never another script's digits: Character.digit takes those). */
+    private static int hexDigit(char c) {
+        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
     }
 
+    private static IllegalArgumentException bad6(String s) {
+        return new IllegalArgumentException(Excerpt.quoted(s) + " is not an IPv6 address");
+    }
+
+    /** ASCII digits only ('0'-'9'; never another script's digits). */
     private static boolean digits(String s) {
         for (int i = 0; i < s.length(); i++) {
             if (s.charAt(i) < '0' || s.charAt(i) > '9') {
@@ -197,7 +203,7 @@ public final class AddressPrefix {
 
     static int number(String s, int max, String what) {
         if (s.isEmpty() || s.length() > 5 || !digits(s)) {
-            throw new IllegalArgumentException("'" + s + "' is not a valid " + what + " (0-" + max + ")");
+            throw new IllegalArgumentException(Excerpt.quoted(s) + " is not a valid " + what + " (0-" + max + ")");
         }
         int v = Integer.parseInt(s);
         if (v > max) {

@@ -24,8 +24,9 @@ import mptcp.agent.log.Log;
  *   <li>environment variable {@code MPTCP_AGENT_<KEY>=<value>}</li>
  * </ol>
  * An unknown key or a bad value makes {@link #parse} throw {@link IllegalArgumentException} with one line naming the
- * key, where it came from, and what is allowed; a bad rule of {@code rules} names the rule, its place and the rule
- * syntax ({@link Rules}).
+ * key, where it came from, and what is allowed; a bad rule of {@code rules} names its place (file and line, or rule
+ * number, and column) and the rule syntax ({@link Rules}). What the line shows of the text it read (a value, a key,
+ * a rule) is an {@link Excerpt}: escaped and at most 80 characters, whatever the input.
  */
 public final class Config {
 
@@ -56,8 +57,8 @@ public final class Config {
                 + " e.g. 'tcp connect 10.0.0.0/8 5432;tcp bind * 9090'; @FILE: one rule per line, # comments");
         key("cache", "on|off", "on: the JDK classes the agent rewrites, and jffi's native stub, are kept for the next"
                 + " start of the same JVM build, in a private directory (mode 0700, checked before use):"
-                + " ~/.cache/mptcp-agent, else $TMPDIR/mptcp-agent-UID; off: nothing is kept (the stub is written for"
-                + " each start and deleted once loaded)");
+                + " $XDG_CACHE_HOME/mptcp-agent or ~/.cache/mptcp-agent, else mptcp-agent-UID in java.io.tmpdir"
+                + " (default /tmp); off: nothing is kept (the stub is written for each start and deleted once loaded)");
         key("jdk", "on|off", "the JDK module: sockets made by java.net and java.nio (Socket, ServerSocket, the channels,"
                 + " and everything built on them); off leaves them alone");
         key("netty", "on|off", "the Netty module: sockets of Netty's native transports (epoll, io_uring; shaded copies"
@@ -208,13 +209,14 @@ public final class Config {
     public static Config fromJvm(String agentArgs) {
         for (String name : System.getProperties().stringPropertyNames()) {
             if (name.startsWith("mptcp.agent.")) {
-                check(name.substring("mptcp.agent.".length()), System.getProperty(name), "system property " + name);
+                check(name.substring("mptcp.agent.".length()), System.getProperty(name),
+                        "system property " + Excerpt.name(name));
             }
         }
         for (String name : System.getenv().keySet()) {
             if (name.startsWith("MPTCP_AGENT_")) {
                 check(name.substring("MPTCP_AGENT_".length()).toLowerCase(Locale.ROOT), System.getenv(name),
-                        "environment variable " + name);
+                        "environment variable " + Excerpt.name(name));
             }
         }
         return parse(agentArgs, null, null); // null: the JVM's own (no lookup object, no class to load)
@@ -232,7 +234,8 @@ public final class Config {
             for (String option : agentArgs.split(",", -1)) {
                 int eq = option.indexOf('=');
                 if (eq <= 0) {
-                    throw new IllegalArgumentException("invalid option '" + option + "' in agent arguments: expected key=value"
+                    throw new IllegalArgumentException("invalid option " + Excerpt.quoted(option) + " in agent arguments:"
+                            + " expected key=value"
                             + " separated by commas, keys: " + String.join(", ", KEYS.keySet()));
                 }
                 String key = option.substring(0, eq);
@@ -269,11 +272,11 @@ public final class Config {
         List<String> allowed = KEYS.get(key);
         if (allowed == null) {
             List<String> known = new ArrayList<>(KEYS.keySet());
-            throw new IllegalArgumentException("unknown option '" + key + "' in " + source + "; known options: "
+            throw new IllegalArgumentException("unknown option " + Excerpt.quoted(key) + " in " + source + "; known options: "
                     + String.join(", ", known));
         }
         if (!FREE.contains(key) && !allowed.contains(value)) {
-            throw new IllegalArgumentException("invalid value '" + value + "' for option '" + key + "' in " + source
+            throw new IllegalArgumentException("invalid value " + Excerpt.quoted(value) + " for option '" + key + "' in " + source
                     + "; allowed: " + String.join("|", allowed));
         }
         return value;

@@ -1,12 +1,7 @@
 package mptcp.agent.config;
 
-import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -192,40 +187,53 @@ public final class Rules {
      * @param value the value of the {@code rules} key: inline rules, {@code @path}, or null/empty for none
      * @param source where the value came from ("agent arguments", "system property mptcp.agent.rules", ...)
      * @param loopbackTcp {@code loopback=tcp}: append the loopback rules
-     * @throws IllegalArgumentException one line naming the bad rule, where it is and what is allowed; or the file
-     *     that cannot be read
+     * @throws IllegalArgumentException one line naming where the bad rule is ({@code file:line, column c}, or
+     *     {@code source, rule n, column c}), what is wrong, with an {@link Excerpt} of what was read, and what is
+     *     allowed; or why the file cannot be read ({@link RulesFile})
      */
     public static Rules parse(String value, String source, boolean loopbackTcp) {
         List<Rule> rules = new ArrayList<>();
         if (value != null && !value.isEmpty()) {
+            if (value.length() > RulesFile.MAX_BYTES) {
+                throw new IllegalArgumentException("the rules in " + source + " are " + value.length()
+                        + " characters long, more than the 1 MiB (" + RulesFile.MAX_BYTES + ") rules may take");
+            }
             if (value.startsWith("@")) {
-                String file = value.substring(1);
-                List<String> lines;
-                try {
-                    Path path = Paths.get(file);
-                    lines = Files.readAllLines(path, StandardCharsets.UTF_8);
-                } catch (IOException | RuntimeException e) {
-                    throw new IllegalArgumentException("cannot read the rules file '" + file + "' (rules=@" + file + " in "
-                            + source + "): " + reason(e));
-                }
-                for (int i = 0; i < lines.size(); i++) {
-                    String line = lines.get(i);
-                    int hash = line.indexOf('#');
-                    if (hash >= 0) {
-                        line = line.substring(0, hash);
+                String name = Excerpt.name(value.substring(1));
+                String text = RulesFile.read(value.substring(1), "the rules file '" + name + "' (rules=@FILE in "
+                        + source + ")");
+                int line = 0;
+                for (int at = 0; at <= text.length(); ) {
+                    int nl = text.indexOf('\n', at);
+                    int end = nl < 0 ? text.length() : nl;
+                    line++;
+                    int stop = at;
+                    while (stop < end && text.charAt(stop) != '#') {
+                        stop++;
                     }
-                    for (String rule : line.split(";", -1)) {
-                        if (!rule.isBlank()) {
-                            rules.add(rule(rule, file + ", line " + (i + 1)));
+                    int from = at;
+                    for (int i = at; i <= stop; i++) {
+                        if (i == stop || text.charAt(i) == ';') {
+                            Rule r = rule(text, from, i, at, name + ", line " + line, name + ":" + line);
+                            if (r != null) {
+                                rules.add(r);
+                            }
+                            from = i + 1;
                         }
                     }
+                    at = end + 1;
                 }
             } else {
                 int n = 0;
-                for (String rule : value.split(";", -1)) {
-                    n++;
-                    if (!rule.isBlank()) {
-                        rules.add(rule(rule, source + ", rule " + n));
+                for (int from = 0, i = 0; i <= value.length(); i++) {
+                    if (i == value.length() || value.charAt(i) == ';') {
+                        n++;
+                        String origin = source + ", rule " + n;
+                        Rule r = rule(value, from, i, from, origin, origin);
+                        if (r != null) {
+                            rules.add(r);
+                        }
+                        from = i + 1;
                     }
                 }
             }
@@ -247,68 +255,95 @@ public final class Rules {
         new Rule(true, true, AddressPrefix.LOOPBACK6, 0, 65535, "loopback=tcp"),
     };
 
-    private static String reason(Exception e) {
-        if (e instanceof java.nio.file.NoSuchFileException) {
-            return "no such file";
-        }
-        if (e instanceof java.nio.file.AccessDeniedException) {
-            return "permission denied";
-        }
-        return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+    /** The separators between a rule's words: ASCII blanks only (CR too, for files written on Windows). */
+    private static boolean blank(char c) {
+        return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == 0x0B;
     }
 
-    /** The words of {@code text}, split at runs of whitespace (no regex: this runs at every start). */
-    static String[] words(String text) {
-        List<String> words = new ArrayList<>(4);
-        int i = 0;
-        int n = text.length();
-        while (i < n) {
-            while (i < n && Character.isWhitespace(text.charAt(i))) {
+    /** A rule has 3 or 4 words; a fifth is only looked for to say there are too many. */
+    private static final int MAX_WORDS = 5;
+
+    /**
+     * Finds the words of {@code text[from, to)}: the start and end of word i at {@code at[2i]}, {@code at[2i+1]}, up
+     * to {@link #MAX_WORDS} words (then it stops looking).
+     * @return the number of words found, at most MAX_WORDS
+     */
+    private static int words(String text, int from, int to, int[] at) {
+        int n = 0;
+        int i = from;
+        while (n < MAX_WORDS) {
+            while (i < to && blank(text.charAt(i))) {
                 i++;
             }
-            int start = i;
-            while (i < n && !Character.isWhitespace(text.charAt(i))) {
+            if (i >= to) {
+                break;
+            }
+            at[2 * n] = i;
+            while (i < to && !blank(text.charAt(i))) {
                 i++;
             }
-            if (i > start) {
-                words.add(text.substring(start, i));
-            }
+            at[2 * n + 1] = i;
+            n++;
         }
-        return words.isEmpty() ? new String[] {""} : words.toArray(new String[0]);
+        return n;
     }
 
-    private static Rule rule(String text, String origin) {
-        String[] t = words(text);
+    /**
+     * The rule written in {@code text[from, to)}, or null when that is blank.
+     * @param lineStart where the line (file) or the rule (inline) starts in {@code text}: columns count from there
+     * @param origin how the rule is named once valid ("/etc/mptcp.rules, line 3", "agent arguments, rule 2")
+     * @param place how an error names it before its column ("/etc/mptcp.rules:3", "agent arguments, rule 2")
+     */
+    private static Rule rule(String text, int from, int to, int lineStart, String origin, String place) {
+        int[] at = new int[2 * MAX_WORDS];
+        int n = words(text, from, to, at);
+        if (n == 0) {
+            return null;
+        }
+        int word = 0;
         try {
-            if (t.length < 3 || t.length > 4) {
-                throw new IllegalArgumentException(t.length < 3 ? "too few words" : "too many words");
+            if (n < 3) {
+                word = n; // the missing word: its column is just after the last one
+                throw new IllegalArgumentException("too few words in " + Excerpt.quoted(text.substring(at[0], at[2 * n - 1]))
+                        + " (a rule has 3 or 4)");
             }
+            if (n > 4) {
+                word = 4;
+                throw new IllegalArgumentException("too many words (a rule has 3 or 4)");
+            }
+            String action = text.substring(at[0], at[1]);
             boolean tcp;
-            switch (t[0]) {
+            switch (action) {
                 case "tcp": tcp = true; break;
                 case "mptcp": tcp = false; break;
-                default: throw new IllegalArgumentException("unknown action '" + t[0] + "'");
+                default: throw new IllegalArgumentException("unknown action " + Excerpt.quoted(action) + " (tcp or mptcp)");
             }
+            word = 1;
+            String scope = text.substring(at[2], at[3]);
             boolean bind;
-            switch (t[1]) {
+            switch (scope) {
                 case "bind": bind = true; break;
                 case "connect": bind = false; break;
-                default: throw new IllegalArgumentException("unknown scope '" + t[1] + "'");
+                default: throw new IllegalArgumentException("unknown scope " + Excerpt.quoted(scope) + " (connect or bind)");
             }
-            AddressPrefix address = AddressPrefix.parse(t[2]);
+            word = 2;
+            AddressPrefix address = AddressPrefix.parse(text.substring(at[4], at[5]));
             int low = 0;
             int high = 65535;
-            if (t.length == 4 && !t[3].equals("*")) {
-                int dash = t[3].indexOf('-');
-                low = AddressPrefix.number(dash < 0 ? t[3] : t[3].substring(0, dash), 65535, "port");
-                high = dash < 0 ? low : AddressPrefix.number(t[3].substring(dash + 1), 65535, "port");
+            word = 3;
+            String ports = n == 4 ? text.substring(at[6], at[7]) : "*";
+            if (!ports.equals("*")) {
+                int dash = ports.indexOf('-');
+                low = AddressPrefix.number(dash < 0 ? ports : ports.substring(0, dash), 65535, "port");
+                high = dash < 0 ? low : AddressPrefix.number(ports.substring(dash + 1), 65535, "port");
                 if (high < low) {
-                    throw new IllegalArgumentException("port range " + t[3] + " ends before it starts");
+                    throw new IllegalArgumentException("port range " + low + "-" + high + " ends before it starts");
                 }
             }
             return new Rule(tcp, bind, address, low, high, origin);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("invalid rule '" + text.trim() + "' (" + origin + "): " + e.getMessage()
+            int column = (word < n ? at[2 * word] : at[2 * n - 1]) - lineStart + 1;
+            throw new IllegalArgumentException("invalid rule (" + place + ", column " + column + "): " + e.getMessage()
                     + "; a rule is " + SYNTAX + ", rules separated by ';' (" + EXAMPLE + ")");
         }
     }

@@ -104,7 +104,50 @@ class ConfigTest {
                 assertThrows(IllegalArgumentException.class, () -> parse("loopback=yes", Map.of(), Map.of())).getMessage());
         String e = assertThrows(IllegalArgumentException.class,
                 () -> parse("", Map.of(), Map.of("MPTCP_AGENT_RULES", "tcp connect 10.0.0.0/8;tcp listen *"))).getMessage();
-        assertTrue(e.startsWith("invalid rule 'tcp listen *' (environment variable MPTCP_AGENT_RULES, rule 2): unknown scope"
-                + " 'listen'; a rule is ACTION SCOPE"), e);
+        assertTrue(e.startsWith("invalid rule (environment variable MPTCP_AGENT_RULES, rule 2, column 5): unknown scope"
+                + " 'listen' (connect or bind); a rule is ACTION SCOPE"), e);
+    }
+
+    /**
+     * Issue 21, item 2: whatever the arguments, an error is one line of printable ASCII that shows at most 80
+     * characters of what it read per quoted excerpt (here 600 random argument strings and a few hand-made ones).
+     */
+    @Test
+    void errorLinesNeverEchoMoreThanAnExcerpt() {
+        java.util.Random random = new java.util.Random(21);
+        String alphabet = "=,;@ */-:.#\t\r\n\u001b\u0000\u0661\u00e9\ud83dmodelogrulestcpconnectbind0123456789abcdef";
+        java.util.List<String> inputs = new java.util.ArrayList<>(java.util.List.of(
+                "mode=" + "x".repeat(50 * 1024 * 1024), "x".repeat(1000) + "=1", "rules=tcp connect " + "1".repeat(10_000),
+                "log=\u001b]0;owned\u0007\r\nmptcp-agent: INFO: fake", "rules=tcp connect *;" + "tcp bind ".repeat(5000)));
+        for (int i = 0; i < 600; i++) {
+            StringBuilder b = new StringBuilder();
+            for (int n = random.nextInt(i % 10 == 0 ? 3000 : 60); n > 0; n--) {
+                b.append(alphabet.charAt(random.nextInt(alphabet.length())));
+            }
+            inputs.add(random.nextBoolean() ? "rules=" + b : b.toString());
+        }
+        for (String args : inputs) {
+            String message;
+            try {
+                Config.parse(args, k -> null, k -> null);
+                continue;
+            } catch (IllegalArgumentException e) {
+                message = e.getMessage();
+            }
+            assertTrue(message.chars().allMatch(c -> c >= 0x20 && c < 0x7f), message);
+            assertTrue(message.length() < 800, message.length() + ": " + message);
+            // each quoted excerpt: at most 80 characters
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("'((?:[^'\\\\]|\\\\.)*)'").matcher(message);
+            while (m.find()) {
+                assertTrue(m.group(1).length() <= Excerpt.MAX, message);
+            }
+        }
+    }
+
+    /** Issue 21, 8d: the cache key's help names java.io.tmpdir, as the code uses it (not $TMPDIR, which it never reads). */
+    @Test
+    void cacheHelpNamesWhatTheCodeReads() {
+        assertTrue(Config.help("cache").contains("java.io.tmpdir (default /tmp)"), Config.help("cache"));
+        assertFalse(Config.help("cache").contains("TMPDIR"), Config.help("cache"));
     }
 }

@@ -232,31 +232,33 @@ class RulesTest {
         assertEquals(0, r.match(CONNECT, ip("10.2.3.4"), 5432));
         assertEquals(3, r.match(CONNECT, ip("2001:db8:1::1"), 1));
 
-        Files.write(file, List.of("tcp connect 10.0.0.0/8", "tcp conect 11.0.0.0/8"), StandardCharsets.UTF_8);
+        Files.write(file, List.of("tcp connect 10.0.0.0/8", "  tcp conect 11.0.0.0/8"), StandardCharsets.UTF_8);
         String e = assertThrows(IllegalArgumentException.class, () -> Rules.parse("@" + file, "agent arguments", true)).getMessage();
-        assertTrue(e.startsWith("invalid rule 'tcp conect 11.0.0.0/8' (" + file + ", line 2): unknown scope 'conect'; a rule is"), e);
+        assertTrue(e.startsWith("invalid rule (" + file + ":2, column 7): unknown scope 'conect' (connect or bind); a rule is"), e);
 
         String missing = assertThrows(IllegalArgumentException.class,
                 () -> Rules.parse("@" + dir.resolve("nope"), "system property mptcp.agent.rules", true)).getMessage();
-        assertEquals("cannot read the rules file '" + dir.resolve("nope") + "' (rules=@" + dir.resolve("nope")
-                + " in system property mptcp.agent.rules): no such file", missing);
-        assertTrue(error("@" + dir).startsWith("cannot read the rules file '" + dir + "'"), error("@" + dir));
+        assertEquals("cannot read the rules file '" + dir.resolve("nope") + "' (rules=@FILE in system property"
+                + " mptcp.agent.rules): no such file", missing);
+        assertEquals("cannot read the rules file '" + dir + "' (rules=@FILE in agent arguments): it is a directory; only a"
+                + " regular file is read", error("@" + dir));
     }
 
     @Test
     void errorsNameTheRuleItsPlaceAndWhatIsAllowed() {
         String tail = "; a rule is " + Rules.SYNTAX + ", rules separated by ';' (" + Rules.EXAMPLE + ")";
-        assertEquals("invalid rule 'tcp connec 10.0.0.0/8' (agent arguments, rule 2): unknown scope 'connec'" + tail,
+        assertEquals("invalid rule (agent arguments, rule 2, column 5): unknown scope 'connec' (connect or bind)" + tail,
                 error("tcp connect 1.2.3.4;tcp connec 10.0.0.0/8"));
-        assertEquals("invalid rule 'udp connect *' (agent arguments, rule 1): unknown action 'udp'" + tail,
+        assertEquals("invalid rule (agent arguments, rule 1, column 1): unknown action 'udp' (tcp or mptcp)" + tail,
                 error("udp connect *"));
-        assertEquals("invalid rule 'tcp connect' (agent arguments, rule 1): too few words" + tail, error("tcp connect"));
-        assertEquals("invalid rule 'tcp connect * 1 2' (agent arguments, rule 1): too many words" + tail,
-                error("tcp connect * 1 2"));
-        assertEquals("invalid rule 'tcp connect db.example.com' (agent arguments, rule 1): 'db.example.com' is not an IPv4"
-                + " address (a.b.c.d) nor an IPv6 address (host names are not allowed)" + tail, error("tcp connect db.example.com"));
-        assertEquals("invalid rule 'tcp connect 10.0.0.1/8' (agent arguments, rule 1): '10.0.0.1/8' has bits set after"
-                + " the prefix length (did you mean 10.0.0.0/8?)" + tail, error("tcp connect 10.0.0.1/8"));
+        assertEquals("invalid rule (agent arguments, rule 1, column 14): too few words in 'tcp connect' (a rule has 3 or 4)"
+                + tail, error("  tcp connect"));
+        assertEquals("invalid rule (agent arguments, rule 1, column 17): too many words (a rule has 3 or 4)" + tail,
+                error("tcp connect * 1 2 3 4"));
+        assertEquals("invalid rule (agent arguments, rule 1, column 13): 'db.example.com' is not an IPv4 address (a.b.c.d)"
+                + " nor an IPv6 address (host names are not allowed)" + tail, error("tcp connect db.example.com"));
+        assertEquals("invalid rule (agent arguments, rule 1, column 13): '10.0.0.1/8' has bits set after the prefix length"
+                + " (did you mean 10.0.0.0/8?)" + tail, error("tcp connect 10.0.0.1/8"));
         assertTrue(error("tcp connect fd00::1/8").contains("(did you mean fd00::/8?)"));
         assertTrue(error("tcp connect 10.0.0.0/33").contains(": prefix length /33 is more than 32 for an IPv4 address;"));
         assertTrue(error("tcp connect ::/129").contains(": prefix length 129 is more than 128;"));
@@ -264,13 +266,100 @@ class RulesTest {
         assertTrue(error("tcp connect 256.0.0.1").contains(": IPv4 address byte 256 is more than 255;"));
         assertTrue(error("tcp connect 1.2.3").contains(": '1.2.3' is not an IPv4 address"));
         assertTrue(error("tcp connect 1.2.3.-4").contains(": '-4' is not a valid IPv4 address byte (0-255);"));
-        assertTrue(error("tcp connect * 65536").contains(": port 65536 is more than 65535;"));
+        assertTrue(error("tcp connect * 65536").contains("column 15): port 65536 is more than 65535;"));
         assertTrue(error("tcp connect * 90-80").contains(": port range 90-80 ends before it starts;"));
         assertTrue(error("tcp connect * 80-").contains(": '' is not a valid port (0-65535);"));
         assertTrue(error("tcp connect * http").contains(": 'http' is not a valid port (0-65535);"));
         assertTrue(error("tcp connect fe80::1%eth0").contains("zone ids (%) are not allowed"));
         assertTrue(error("tcp connect 1::2::3").contains(": '1::2::3' is not an IPv6 address;"));
         assertTrue(error("TCP connect *").contains("unknown action 'TCP'"));
+    }
+
+    /** Issue 21, item 4: only a regular file of at most 1 MiB is read, and never more bytes than its size says. */
+    @Test
+    void rulesFileIsARegularFileOfAtMostOneMebibyte(@TempDir Path dir) throws Exception {
+        Path fifo = dir.resolve("fifo");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor());
+        assertTrue(error("@" + fifo).endsWith("): it is a FIFO (named pipe); only a regular file is read"), error("@" + fifo));
+        assertTrue(error("@/dev/zero").endsWith("): it is a character device; only a regular file is read"));
+        assertTrue(error("@/proc/self/environ").endsWith("): it holds more than the 0 bytes its size says (not an ordinary"
+                + " file, e.g. under /proc or /sys, or one still being written); only a regular file of at most 1 MiB is"
+                + " read"), error("@/proc/self/environ"));
+        Path big = dir.resolve("big.rules");
+        byte[] comments = new byte[1 << 20];
+        java.util.Arrays.fill(comments, (byte) '#');
+        Files.write(big, comments);
+        assertEquals(0, Rules.parse("@" + big, "x", false).list().size()); // 1 MiB exactly: read
+        Files.write(big, new byte[] {'\n'}, java.nio.file.StandardOpenOption.APPEND);
+        assertTrue(error("@" + big).endsWith("): it is 1048577 bytes, more than the 1 MiB (1048576 bytes) a rules file may"
+                + " hold"), error("@" + big));
+        assertTrue(error("x".repeat((1 << 20) + 1)).startsWith("the rules in agent arguments are 1048577 characters long,"
+                + " more than the 1 MiB (1048576) rules may take"));
+    }
+
+    /**
+     * Issue 21, item 4: a FIFO swapped in between the check and the open (here: no check at all) makes the open block
+     * until a writer comes; the caller waits no longer than the deadline, and the reader thread, once a writer lets
+     * its open through, closes the FIFO and ends.
+     */
+    @Test
+    void aFifoSwappedInAfterTheCheckCostsTheDeadlineNotAHang(@TempDir Path dir) throws Exception {
+        Path fifo = dir.resolve("fifo");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor());
+        long start = System.nanoTime();
+        String e = assertThrows(IllegalArgumentException.class,
+                () -> RulesFile.read(fifo.toString(), "the rules file", false, 300)).getMessage();
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        assertEquals("cannot read the rules file: it did not open or read within 300 ms (a FIFO or a device? only a regular"
+                + " file is read)", e);
+        assertTrue(ms < 10_000, ms + " ms"); // generous: the point is that it returns
+        Thread reader = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals("mptcp-agent-rules-file")).findFirst().orElseThrow();
+        assertTrue(reader.isDaemon());
+        try (java.io.FileOutputStream writer = new java.io.FileOutputStream(fifo.toFile())) { // lets the open through
+            writer.write("tcp connect * 1\n".getBytes(StandardCharsets.US_ASCII));
+        }
+        reader.join(10_000);
+        assertFalse(reader.isAlive(), "the reader thread ends once its open returns");
+    }
+
+    /** Issue 21, item 2: a file that is no rules file at all is named by line and column, never echoed. */
+    @Test
+    void aFileThatIsNoRulesFileIsNotEchoed(@TempDir Path dir) throws Exception {
+        Path shadow = dir.resolve("shadow");
+        String secret = "root:$y$j9T$abcdefghijklmnopqrstuv$0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij:19000:0:99999:7:::";
+        Files.write(shadow, List.of("# a comment", secret, "daemon:*:19000:0:99999:7:::"), StandardCharsets.UTF_8);
+        String e = error("@" + shadow);
+        assertTrue(e.startsWith("invalid rule (" + shadow + ":2, column " + (secret.length() + 1) + "): too few words in '"
+                + secret.substring(0, 77) + "...' (" + secret.length() + " characters) (a rule has 3 or 4)"), e);
+        assertFalse(e.contains("daemon"), e);
+        Path escapes = dir.resolve("escapes");
+        Files.write(escapes, "tcp conn\u001b[31mect * 1\r\n".getBytes(StandardCharsets.UTF_8));
+        assertTrue(error("@" + escapes).startsWith("invalid rule (" + escapes + ":1, column 5): unknown scope"
+                + " 'conn\\x1b[31mect' (connect or bind);"), error("@" + escapes));
+        // a CRLF file is fine; bytes that are not UTF-8 become U+FFFD, which no rule takes
+        Files.write(escapes, "tcp connect * 1\r\ntcp connect \u00ff\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        assertTrue(error("@" + escapes).contains(":2, column 13): '\\ufffd' is not an IPv4 address"), error("@" + escapes));
+    }
+
+    /** Issue 21, 8d: numbers are ASCII digits only, in every part of the grammar (Character.digit takes any script's). */
+    @Test
+    void numbersAreAsciiDigitsOnly() {
+        assertTrue(error("tcp connect fd00::\u0661").contains("'fd00::\\u0661' is not an IPv6 address"),
+                error("tcp connect fd00::\u0661")); // ARABIC-INDIC DIGIT ONE
+        assertTrue(error("tcp connect fd00::\uff11").contains("is not an IPv6 address")); // FULLWIDTH DIGIT ONE
+        assertTrue(error("tcp connect \u0661.2.3.4").contains("'\\u0661' is not a valid IPv4 address byte"));
+        assertTrue(error("tcp connect 10.0.0.0/\u0668").contains("is not a valid prefix length"));
+        assertTrue(error("tcp connect * \u0668\u0660").contains("is not a valid port"));
+        assertTrue(error("tcp connect * 1-\u0668\u0660").contains("is not a valid port"));
+        assertEquals("fd00::1:abcd", AddressPrefix.parse("fd00::1:ABCD").toString());
+    }
+
+    /** Issue 21, 8d: words are separated by ASCII blanks only; another script's spaces are part of a word. */
+    @Test
+    void wordsAreSeparatedByAsciiBlanksOnly() {
+        assertTrue(error("tcp\u2003connect *").contains("too few words"));
+        assertEquals(1, Rules.parse("tcp\tconnect\u000b*\f1\r", "x", false).list().size());
     }
 
     /** The matching at connect allocates nothing (measured with the JVM's per-thread allocation counter). */
