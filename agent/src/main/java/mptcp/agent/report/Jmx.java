@@ -32,29 +32,47 @@ import mptcp.agent.policy.Sockets;
  * {@code -Dcom.sun.management.jmxremote}, by a jmx_exporter agent, by jconsole or {@code jcmd ManagementAgent.start})
  * through {@link MBeanServerFactory#findMBeanServer}, which creates nothing; once it does, it registers the MBean and
  * ends.
+ *
+ * <p>A runtime without the {@code java.management} module (a jlink'd image of {@code java.base,java.instrument}) has
+ * no JMX at all: then nothing of javax.management is ever touched (this class names it only in {@link Bean}, a class
+ * apart that is loaded only once the module is known to be there), the watcher ends at once without a word (DEBUG
+ * only) and status says {@code jmx: unavailable (no java.management module in this runtime)}.
  */
-public final class Jmx implements DynamicMBean {
+public final class Jmx {
     static final String NAME = "mptcp.agent:type=Agent";
     /** How often the watcher looks for the platform MBean server (a compile-time constant: reading it loads nothing). */
     public static final long PERIOD_MS = 2000;
-    private static volatile String state = "waiting for the platform MBean server (the agent never creates it)";
+    static final String UNAVAILABLE = "unavailable (no java.management module in this runtime)";
+    private static volatile String state;
     private static volatile boolean started;
 
     private Jmx() {
     }
 
     static String state() {
-        return state;
+        String s = state;
+        return s != null ? s : available() ? "waiting for the platform MBean server (the agent never creates it)"
+                : UNAVAILABLE;
+    }
+
+    /** Whether this runtime has javax.management (a jlink'd one may not). */
+    private static boolean available() {
+        return ModuleLayer.boot().findModule("java.management").isPresent();
     }
 
     /**
      * Runs the watcher on the calling thread, renamed {@code mptcp-agent-jmx} (once per JVM; returns at once else): a
-     * look now, then one every {@link #PERIOD_MS}. The caller waits one period before calling it.
+     * look now, then one every {@link #PERIOD_MS}. The caller waits one period before calling it. Never throws.
      */
     public static void watchHere() {
         if (claim()) {
             Thread.currentThread().setName("mptcp-agent-jmx");
-            watch();
+            try {
+                watch();
+            } catch (Throwable t) {
+                state = "not registered: " + t;
+                Log.warn("cannot register MBean " + NAME + ": " + t);
+            }
         }
     }
 
@@ -67,100 +85,105 @@ public final class Jmx implements DynamicMBean {
     }
 
     private static void watch() {
-        try {
-            Class.forName("javax.management.MBeanServerFactory");
-        } catch (Throwable e) {
-            state = "unavailable (no java.management module in this runtime)";
+        if (!available()) {
+            state = UNAVAILABLE;
+            Log.debug("JMX " + UNAVAILABLE + ": no MBean");
             return;
         }
         while (true) {
             try {
-                if (tryRegister()) {
+                if (Bean.tryRegister()) {
                     return;
                 }
                 Thread.sleep(PERIOD_MS);
             } catch (InterruptedException e) {
                 return;
-            } catch (Throwable t) {
-                state = "not registered: " + t;
-                Log.warn("cannot register MBean " + NAME + ": " + t);
+            } catch (Exception e) {
+                state = "not registered: " + e;
+                Log.warn("cannot register MBean " + NAME + ": " + e);
                 return;
             }
         }
     }
 
-    /** Registers the MBean if the platform MBean server exists. */
-    static boolean tryRegister() throws Exception {
-        ObjectName runtime = new ObjectName("java.lang:type=Runtime");
-        for (MBeanServer s : MBeanServerFactory.findMBeanServer(null)) {
-            if (s.isRegistered(runtime)) {
-                // the platform server exists: this call only returns it
-                MBeanServer platform = java.lang.management.ManagementFactory.getPlatformMBeanServer();
-                ObjectName name = new ObjectName(NAME);
-                if (!platform.isRegistered(name)) {
-                    platform.registerMBean(new Jmx(), name);
+    /** The MBean itself: the only class of the agent that names javax.management. */
+    static final class Bean implements DynamicMBean {
+        private Bean() {
+        }
+
+        /** Registers the MBean if the platform MBean server exists. */
+        static boolean tryRegister() throws Exception {
+            ObjectName runtime = new ObjectName("java.lang:type=Runtime");
+            for (MBeanServer s : MBeanServerFactory.findMBeanServer(null)) {
+                if (s.isRegistered(runtime)) {
+                    // the platform server exists: this call only returns it
+                    MBeanServer platform = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+                    ObjectName name = new ObjectName(NAME);
+                    if (!platform.isRegistered(name)) {
+                        platform.registerMBean(new Bean(), name);
+                    }
+                    state = "registered " + NAME;
+                    Log.debug("MBean " + NAME + " registered");
+                    return true;
                 }
-                state = "registered " + NAME;
-                Log.debug("MBean " + NAME + " registered");
-                return true;
             }
+            return false;
         }
-        return false;
-    }
 
-    @Override
-    public Object getAttribute(String attribute) throws AttributeNotFoundException {
-        Object v = attribute.equals("mptcp_available") ? Sockets.available() : StatusReport.values(false).get(attribute);
-        if (v == null) {
-            throw new AttributeNotFoundException(attribute);
-        }
-        return v;
-    }
-
-    @Override
-    public void setAttribute(Attribute attribute) throws AttributeNotFoundException {
-        throw new AttributeNotFoundException(attribute.getName() + " is read-only");
-    }
-
-    @Override
-    public AttributeList getAttributes(String[] attributes) {
-        AttributeList out = new AttributeList();
-        for (String a : attributes) {
-            try {
-                out.add(new Attribute(a, getAttribute(a)));
-            } catch (AttributeNotFoundException ignored) {
-                // JMX convention: unknown names are left out
+        @Override
+        public Object getAttribute(String attribute) throws AttributeNotFoundException {
+            Object v = attribute.equals("mptcp_available") ? Sockets.available() : StatusReport.values(false).get(attribute);
+            if (v == null) {
+                throw new AttributeNotFoundException(attribute);
             }
+            return v;
         }
-        return out;
-    }
 
-    @Override
-    public AttributeList setAttributes(AttributeList attributes) {
-        return new AttributeList(); // nothing is writable
-    }
-
-    @Override
-    public Object invoke(String actionName, Object[] params, String[] signature) throws ReflectionException {
-        if (actionName.equals("status") && (params == null || params.length == 0)) {
-            return Render.render(StatusReport.now().headed(String.valueOf(ProcessHandle.current().pid())), false);
+        @Override
+        public void setAttribute(Attribute attribute) throws AttributeNotFoundException {
+            throw new AttributeNotFoundException(attribute.getName() + " is read-only");
         }
-        throw new ReflectionException(new NoSuchMethodException(actionName));
-    }
 
-    @Override
-    public MBeanInfo getMBeanInfo() {
-        List<MBeanAttributeInfo> attributes = new ArrayList<>();
-        for (Map.Entry<String, Object> e : StatusReport.values(false).entrySet()) {
-            boolean text = e.getValue() instanceof String;
-            attributes.add(new MBeanAttributeInfo(e.getKey(), text ? "java.lang.String" : "java.lang.Long",
-                    text ? e.getKey() : "counter " + e.getKey(), true, false, false));
+        @Override
+        public AttributeList getAttributes(String[] attributes) {
+            AttributeList out = new AttributeList();
+            for (String a : attributes) {
+                try {
+                    out.add(new Attribute(a, getAttribute(a)));
+                } catch (AttributeNotFoundException ignored) {
+                    // JMX convention: unknown names are left out
+                }
+            }
+            return out;
         }
-        attributes.add(new MBeanAttributeInfo("mptcp_available", "java.lang.String",
-                "yes, or no (why): whether this JVM can create MPTCP sockets now", true, false, false));
-        MBeanOperationInfo status = new MBeanOperationInfo("status", "the text of: java -jar mptcp-agent.jar status <pid>",
-                new MBeanParameterInfo[0], "java.lang.String", MBeanOperationInfo.INFO);
-        return new MBeanInfo(Jmx.class.getName(), "mptcp-agent: what the agent converted and what the kernel negotiated",
-                attributes.toArray(new MBeanAttributeInfo[0]), null, new MBeanOperationInfo[] {status}, null);
+
+        @Override
+        public AttributeList setAttributes(AttributeList attributes) {
+            return new AttributeList(); // nothing is writable
+        }
+
+        @Override
+        public Object invoke(String actionName, Object[] params, String[] signature) throws ReflectionException {
+            if (actionName.equals("status") && (params == null || params.length == 0)) {
+                return Render.render(StatusReport.now().headed(String.valueOf(ProcessHandle.current().pid())), false);
+            }
+            throw new ReflectionException(new NoSuchMethodException(actionName));
+        }
+
+        @Override
+        public MBeanInfo getMBeanInfo() {
+            List<MBeanAttributeInfo> attributes = new ArrayList<>();
+            for (Map.Entry<String, Object> e : StatusReport.values(false).entrySet()) {
+                boolean text = e.getValue() instanceof String;
+                attributes.add(new MBeanAttributeInfo(e.getKey(), text ? "java.lang.String" : "java.lang.Long",
+                        text ? e.getKey() : "counter " + e.getKey(), true, false, false));
+            }
+            attributes.add(new MBeanAttributeInfo("mptcp_available", "java.lang.String",
+                    "yes, or no (why): whether this JVM can create MPTCP sockets now", true, false, false));
+            MBeanOperationInfo status = new MBeanOperationInfo("status", "the text of: java -jar mptcp-agent.jar status <pid>",
+                    new MBeanParameterInfo[0], "java.lang.String", MBeanOperationInfo.INFO);
+            return new MBeanInfo(Jmx.class.getName(), "mptcp-agent: what the agent converted and what the kernel negotiated",
+                    attributes.toArray(new MBeanAttributeInfo[0]), null, new MBeanOperationInfo[] {status}, null);
+        }
     }
 }
