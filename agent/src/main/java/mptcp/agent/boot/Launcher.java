@@ -43,11 +43,19 @@ public final class Launcher {
         System.exit(code);
     }
 
+    @SuppressWarnings("removal") // System.getSecurityManager: null on JDK 24+, where none can be enabled
     private static void start(String args, Instrumentation inst, boolean attached) {
-        if (!attached && isJdkTool()) {
-            return;
-        }
         try {
+            if (System.getSecurityManager() != null && !SecurityManagerGrant.allPermission()) {
+                System.err.println("mptcp-agent: WARN: a security manager is installed and its policy does not grant"
+                        + " mptcp-agent.jar AllPermission; the agent is not installed, the application runs unchanged"
+                        + " (to use the agent, grant it: grant codeBase \"file:/path/to/mptcp-agent.jar\" {"
+                        + " permission java.security.AllPermission; };)");
+                return;
+            }
+            if (!attached && isJdkTool()) {
+                return;
+            }
             ClassLoader l = loader(true, inst);
             // initialising the agent class registers its entry with the loader (AgentLoader.accept): no reflection
             Class<?> agent = Class.forName("mptcp.agent.Agent", true, l);
@@ -132,6 +140,32 @@ public final class Launcher {
                 }
             } catch (RuntimeException | LinkageError e) {
                 // the classes then land in the loader's unnamed module: everything works, JDK 24+ may print a warning
+            }
+        }
+    }
+
+    /**
+     * JDK 17-23 with a security manager ({@code -Djava.security.manager}; JDK 24+ cannot enable one): the agent runs
+     * only when the policy grants its jar AllPermission, as the JDK's own modules have. Its work on the application's
+     * threads (the first socket's look-ups) then runs in {@code doPrivileged} blocks, so that the application's own,
+     * narrower grants do not apply to it. Without the grant the agent stays out (one WARN line): half an agent,
+     * refused at each step by the policy, would be worse than none. A class apart: loaded only under a security
+     * manager.
+     */
+    @SuppressWarnings("removal")
+    private static final class SecurityManagerGrant implements java.security.PrivilegedAction<Boolean> {
+        static boolean allPermission() {
+            return java.security.AccessController.doPrivileged(new SecurityManagerGrant());
+        }
+
+        /** Checks this jar's own protection domain alone (the doPrivileged frame cuts the caller's stack off). */
+        @Override
+        public Boolean run() {
+            try {
+                java.security.AccessController.checkPermission(new java.security.AllPermission());
+                return true;
+            } catch (SecurityException e) {
+                return false;
             }
         }
     }

@@ -64,6 +64,17 @@ final class CallSiteRewriter implements ClassFileTransformer {
         if (name == null || !callers.contains(name) || !jdkLoader(loader)) {
             return null;
         }
+        if (!Privileged.needed()) {
+            return rewrite(name, bytes);
+        }
+        try { // the application's thread that loads the class is on the stack: the cache's files, ASM as the agent
+            return Privileged.run(() -> rewrite(name, bytes));
+        } catch (Exception e) {
+            return null; // rewrite catches everything itself
+        }
+    }
+
+    private byte[] rewrite(String name, byte[] bytes) {
         try {
             long key = TransformCache.key(bytes) * 31 + setup;
             byte[] out = cache.get(name, key);

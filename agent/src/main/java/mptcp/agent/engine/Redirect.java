@@ -70,17 +70,21 @@ public final class Redirect {
         MethodHandle h = original;
         if (h == null) {
             try {
-                Class<?> c = Class.forName(owner.replace('/', '.'), false, ClassLoader.getPlatformClassLoader());
-                MethodHandles.Lookup in = MethodHandles.privateLookupIn(c, MethodHandles.lookup());
-                MethodType type = MethodType.fromMethodDescriptorString(desc, null);
-                h = instance ? in.findVirtual(c, name, type).asType(handlerType()) : in.findStatic(c, name, type);
-            } catch (ReflectiveOperationException | RuntimeException e) {
+                h = Privileged.needed() ? Privileged.run(this::find) : find(); // an application's thread: see Privileged
+            } catch (Exception e) {
                 // cannot happen while the JDK's own code calls the method (its package is opened at install)
                 throw new IllegalStateException("mptcp-agent: cannot reach " + this + ": " + e, e);
             }
             original = h;
         }
         return h;
+    }
+
+    private MethodHandle find() throws ReflectiveOperationException {
+        Class<?> c = Class.forName(owner.replace('/', '.'), false, ClassLoader.getPlatformClassLoader());
+        MethodHandles.Lookup in = MethodHandles.privateLookupIn(c, MethodHandles.lookup());
+        MethodType type = MethodType.fromMethodDescriptorString(desc, null);
+        return instance ? in.findVirtual(c, name, type).asType(handlerType()) : in.findStatic(c, name, type);
     }
 
     /** True once installed: its call sites now reach the handler. */

@@ -7,6 +7,8 @@ import java.lang.invoke.VarHandle;
 import java.lang.invoke.MethodType;
 import java.nio.channels.Channel;
 
+import mptcp.agent.engine.Privileged;
+
 /**
  * The one place where agent code reaches the int file descriptor behind the JDK's objects (java.base opens java.io,
  * java.net and sun.nio.ch to the agent at install): the {@code fd} field of a {@code FileDescriptor} (what
@@ -19,12 +21,16 @@ public final class JdkFds {
     private static volatile MethodHandle channelFd;
 
     static {
-        try {
-            FD = MethodHandles.privateLookupIn(FileDescriptor.class, MethodHandles.lookup())
-                    .findVarHandle(FileDescriptor.class, "fd", int.class);
-        } catch (ReflectiveOperationException e) {
+        try { // the first socket's thread, an application's: see Privileged
+            FD = Privileged.needed() ? Privileged.run(JdkFds::fdHandle) : fdHandle();
+        } catch (Exception e) {
             throw new ExceptionInInitializerError(e);
         }
+    }
+
+    private static VarHandle fdHandle() throws ReflectiveOperationException {
+        return MethodHandles.privateLookupIn(FileDescriptor.class, MethodHandles.lookup())
+                .findVarHandle(FileDescriptor.class, "fd", int.class);
     }
 
     private JdkFds() {
@@ -50,12 +56,16 @@ public final class JdkFds {
     static FileDescriptor ofSocketImpl(Object impl) throws Throwable {
         MethodHandle h = implFd;
         if (h == null) {
-            h = MethodHandles.privateLookupIn(java.net.SocketImpl.class, MethodHandles.lookup())
-                    .findGetter(java.net.SocketImpl.class, "fd", FileDescriptor.class)
-                    .asType(MethodType.methodType(FileDescriptor.class, Object.class));
+            h = Privileged.needed() ? Privileged.run(JdkFds::implFdHandle) : implFdHandle();
             implFd = h;
         }
         return (FileDescriptor) h.invokeExact(impl);
+    }
+
+    private static MethodHandle implFdHandle() throws ReflectiveOperationException {
+        return MethodHandles.privateLookupIn(java.net.SocketImpl.class, MethodHandles.lookup())
+                .findGetter(java.net.SocketImpl.class, "fd", FileDescriptor.class)
+                .asType(MethodType.methodType(FileDescriptor.class, Object.class));
     }
 
     /** A JDK FileDescriptor holding {@code fd}. */
@@ -70,14 +80,18 @@ public final class JdkFds {
         try {
             MethodHandle h = channelFd;
             if (h == null) {
-                Class<?> selCh = Class.forName("sun.nio.ch.SelChImpl", false, null);
-                h = MethodHandles.privateLookupIn(selCh, MethodHandles.lookup())
-                        .findVirtual(selCh, "getFDVal", MethodType.methodType(int.class));
+                h = Privileged.needed() ? Privileged.run(JdkFds::channelFdHandle) : channelFdHandle();
                 channelFd = h;
             }
             return (int) h.invoke(channel);
         } catch (Throwable t) {
             throw new IllegalStateException("cannot read the fd of " + channel, t);
         }
+    }
+
+    private static MethodHandle channelFdHandle() throws ReflectiveOperationException {
+        Class<?> selCh = Class.forName("sun.nio.ch.SelChImpl", false, null);
+        return MethodHandles.privateLookupIn(selCh, MethodHandles.lookup())
+                .findVirtual(selCh, "getFDVal", MethodType.methodType(int.class));
     }
 }
