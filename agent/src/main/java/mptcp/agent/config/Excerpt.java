@@ -17,8 +17,16 @@ public final class Excerpt {
 
     /** {@code 'text'}, escaped, cut after {@link #MAX} characters ({@code 'text...' (N characters)}). */
     public static String quoted(CharSequence text) {
+        return quoted(text, MAX);
+    }
+
+    /**
+     * The same, cut after {@code max} (at most {@link #MAX}) characters: shorter where a longer excerpt would say more
+     * of a file that is no rules file than needed to recognise it (a rule's first word).
+     */
+    public static String quoted(CharSequence text, int max) {
         StringBuilder b = new StringBuilder(MAX + 24).append('\'');
-        boolean cut = escape(text, 0, b, MAX);
+        boolean cut = escape(text, 0, b, Math.min(max, MAX));
         b.append('\'');
         return cut ? b.append(" (").append(text.length()).append(" characters)").toString() : b.toString();
     }

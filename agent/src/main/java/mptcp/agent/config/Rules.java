@@ -260,6 +260,9 @@ public final class Rules {
         return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == 0x0B;
     }
 
+    /** How much of a wrong action or scope an error shows: enough for a typo ("tpc", "conect"), not for a secret. */
+    private static final int KEYWORD_EXCERPT = 12;
+
     /** A rule has 3 or 4 words; a fifth is only looked for to say there are too many. */
     private static final int MAX_WORDS = 5;
 
@@ -302,6 +305,16 @@ public final class Rules {
         }
         int word = 0;
         try {
+            // the action first: a line that does not start with one is no rule at all (a file that is no rules file,
+            // e.g. /etc/shadow by mistake): its first word is quoted only as far as needed to recognise it
+            String action = text.substring(at[0], at[1]);
+            boolean tcp;
+            switch (action) {
+                case "tcp": tcp = true; break;
+                case "mptcp": tcp = false; break;
+                default: throw new IllegalArgumentException("unknown action " + Excerpt.quoted(action, KEYWORD_EXCERPT)
+                        + " (tcp or mptcp)");
+            }
             if (n < 3) {
                 word = n; // the missing word: its column is just after the last one
                 throw new IllegalArgumentException("too few words in " + Excerpt.quoted(text.substring(at[0], at[2 * n - 1]))
@@ -311,20 +324,14 @@ public final class Rules {
                 word = 4;
                 throw new IllegalArgumentException("too many words (a rule has 3 or 4)");
             }
-            String action = text.substring(at[0], at[1]);
-            boolean tcp;
-            switch (action) {
-                case "tcp": tcp = true; break;
-                case "mptcp": tcp = false; break;
-                default: throw new IllegalArgumentException("unknown action " + Excerpt.quoted(action) + " (tcp or mptcp)");
-            }
             word = 1;
             String scope = text.substring(at[2], at[3]);
             boolean bind;
             switch (scope) {
                 case "bind": bind = true; break;
                 case "connect": bind = false; break;
-                default: throw new IllegalArgumentException("unknown scope " + Excerpt.quoted(scope) + " (connect or bind)");
+                default: throw new IllegalArgumentException("unknown scope " + Excerpt.quoted(scope, KEYWORD_EXCERPT)
+                        + " (connect or bind)");
             }
             word = 2;
             AddressPrefix address = AddressPrefix.parse(text.substring(at[4], at[5]));

@@ -244,8 +244,8 @@ class RulesIT {
             assertEquals(List.of(), s.stream().filter(e -> e.protocol.equals("mptcp")).collect(Collectors.toList()), s.toString());
             assertEquals(3, s.size(), s.toString());
             app.finish();
-            assertEquals(List.of("mptcp-agent: ERROR: invalid rule 'tcp connec 10.0.0.0/8' (agent arguments, rule 2): unknown scope"
-                    + " 'connec'; a rule is ACTION SCOPE ADDRESS[/PREFIX] [PORT[-PORT]] with ACTION tcp|mptcp, SCOPE connect|bind,"
+            assertEquals(List.of("mptcp-agent: ERROR: invalid rule (agent arguments, rule 2, column 5): unknown scope"
+                    + " 'connec' (connect or bind); a rule is ACTION SCOPE ADDRESS[/PREFIX] [PORT[-PORT]] with ACTION tcp|mptcp, SCOPE connect|bind,"
                     + " ADDRESS an IPv4 or IPv6 literal or *, PORT 0-65535 or *, rules separated by ';' (e.g. 'tcp connect"
                     + " 10.0.0.0/8 5432;mptcp bind * 8080-8090' or '@/etc/mptcp.rules'); the agent is not installed, the"
                     + " application continues without MPTCP"), app.agentLines());
