@@ -261,7 +261,7 @@ public final class Rules {
     }
 
     /** How much of a wrong action or scope an error shows: enough for a typo ("tpc", "conect"), not for a secret. */
-    private static final int KEYWORD_EXCERPT = 12;
+    private static final int KEYWORD_EXCERPT = 16;
 
     /** A rule has 3 or 4 words; a fifth is only looked for to say there are too many. */
     private static final int MAX_WORDS = 5;
