@@ -59,12 +59,13 @@ final class CallSiteRewriter implements ClassFileTransformer {
     }
 
     @Override
+    @SuppressWarnings("removal")
     public byte[] transform(Module module, ClassLoader loader, String name, Class<?> redefined, ProtectionDomain domain,
                             byte[] bytes) {
         if (name == null || !callers.contains(name) || !jdkLoader(loader)) {
             return null;
         }
-        if (!Privileged.needed()) {
+        if (System.getSecurityManager() == null) { // always, on JDK 24+
             return rewrite(name, bytes);
         }
         try { // the application's thread that loads the class is on the stack: the cache's files, ASM as the agent

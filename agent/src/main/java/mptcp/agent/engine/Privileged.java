@@ -8,17 +8,12 @@ import java.security.PrivilegedExceptionAction;
  * handler's first look-up of a JDK method), run with the agent's own permissions when a security manager is installed
  * (JDK 17-23; JDK 24+ cannot enable one). The agent runs under a security manager only when the policy grants its jar
  * AllPermission (mptcp.agent.boot.Launcher checks); the application's frames on the stack, with their narrower grants,
- * must not make its look-ups fail. Use: {@code Privileged.needed() ? Privileged.run(() -> work()) : work()}, so that
- * without a security manager (nearly always) no lambda is ever made and nothing is added.
+ * must not make its look-ups fail. Use: {@code System.getSecurityManager() != null ? Privileged.run(() -> work())
+ * : work()}, so that without a security manager (nearly always) neither this class nor a lambda is ever loaded or made:
+ * the start-up pays nothing.
  */
 public final class Privileged {
     private Privileged() {
-    }
-
-    /** Whether a security manager is installed (never on JDK 24+). */
-    @SuppressWarnings("removal")
-    public static boolean needed() {
-        return System.getSecurityManager() != null;
     }
 
     /** Runs {@code action} in a {@code doPrivileged} block; its exception, if any, is thrown as it is. */

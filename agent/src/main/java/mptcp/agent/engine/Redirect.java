@@ -66,11 +66,13 @@ public final class Redirect {
         return h != null ? h : lookUpOriginal();
     }
 
+    @SuppressWarnings("removal")
     private synchronized MethodHandle lookUpOriginal() {
         MethodHandle h = original;
         if (h == null) {
             try {
-                h = Privileged.needed() ? Privileged.run(this::find) : find(); // an application's thread: see Privileged
+                // an application's thread: see Privileged (System.getSecurityManager: always null on JDK 24+)
+                h = System.getSecurityManager() != null ? Privileged.run(this::find) : find();
             } catch (Exception e) {
                 // cannot happen while the JDK's own code calls the method (its package is opened at install)
                 throw new IllegalStateException("mptcp-agent: cannot reach " + this + ": " + e, e);

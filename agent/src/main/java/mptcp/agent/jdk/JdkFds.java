@@ -22,10 +22,16 @@ public final class JdkFds {
 
     static {
         try { // the first socket's thread, an application's: see Privileged
-            FD = Privileged.needed() ? Privileged.run(JdkFds::fdHandle) : fdHandle();
+            FD = securityManager() ? Privileged.run(JdkFds::fdHandle) : fdHandle();
         } catch (Exception e) {
             throw new ExceptionInInitializerError(e);
         }
+    }
+
+    /** Whether a security manager is installed (JDK 17-23 only): then look-ups run privileged (see Privileged). */
+    @SuppressWarnings("removal")
+    private static boolean securityManager() {
+        return System.getSecurityManager() != null;
     }
 
     private static VarHandle fdHandle() throws ReflectiveOperationException {
@@ -56,7 +62,7 @@ public final class JdkFds {
     static FileDescriptor ofSocketImpl(Object impl) throws Throwable {
         MethodHandle h = implFd;
         if (h == null) {
-            h = Privileged.needed() ? Privileged.run(JdkFds::implFdHandle) : implFdHandle();
+            h = securityManager() ? Privileged.run(JdkFds::implFdHandle) : implFdHandle();
             implFd = h;
         }
         return (FileDescriptor) h.invokeExact(impl);
@@ -80,7 +86,7 @@ public final class JdkFds {
         try {
             MethodHandle h = channelFd;
             if (h == null) {
-                h = Privileged.needed() ? Privileged.run(JdkFds::channelFdHandle) : channelFdHandle();
+                h = securityManager() ? Privileged.run(JdkFds::channelFdHandle) : channelFdHandle();
                 channelFd = h;
             }
             return (int) h.invoke(channel);
