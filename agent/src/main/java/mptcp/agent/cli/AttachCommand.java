@@ -52,4 +52,53 @@ final class AttachCommand {
             return 1;
         }
     }
+
+    // --- for attach --all (FleetCommand); contract with "rollback", whose version of these replaces this one ---
+
+    /** Checks options once for all JVMs; throws UsageException with the one-line message. */
+    static String prepare(String options) {
+        try {
+            Config.parse(options, k -> null, k -> null);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        return options;
+    }
+
+    /** What one attach did in one JVM. */
+    static final class Outcome {
+        /** The agent is loaded and enabled in that JVM afterwards. */
+        final boolean active;
+        /** This call's options took effect. */
+        final boolean applied;
+        /** First line: what happened in that JVM; then one per listener. */
+        final List<String> lines;
+
+        Outcome(boolean active, boolean applied, List<String> lines) {
+            this.active = active;
+            this.applied = applied;
+            this.lines = lines;
+        }
+    }
+
+    /** Attaches to one JVM with prepared options; never prints. */
+    static Outcome attachOne(AttachSession target, String prepared) throws Exception {
+        String active = target.properties().getProperty(Build.ACTIVE_PROPERTY);
+        if (active != null) {
+            return new Outcome(true, prepared.isEmpty(), List.of("already active (" + active + "); not attached again"));
+        }
+        target.load(prepared);
+        java.util.Properties after = target.properties();
+        active = after.getProperty(Build.ACTIVE_PROPERTY);
+        if (active == null) {
+            return new Outcome(false, false, List.of("loaded but did not activate; its stderr says why"));
+        }
+        List<String> lines = new java.util.ArrayList<>();
+        lines.add("agent " + active + " active: TCP sockets it creates from now on are MPTCP");
+        String handedOver = after.getProperty(Build.LISTENERS_PROPERTY);
+        if (handedOver != null && !handedOver.isEmpty()) {
+            lines.addAll(List.of(handedOver.split("\n")));
+        }
+        return new Outcome(true, true, lines);
+    }
 }

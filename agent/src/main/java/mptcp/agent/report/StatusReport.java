@@ -99,7 +99,7 @@ public final class StatusReport {
         return rows;
     }
 
-    private static Map<String, String> row(int fd) {
+    static Map<String, String> row(int fd) {
         if (!Addresses.isTcpFamily(fd)) {
             return null;
         }

@@ -1,0 +1,422 @@
+package mptcp.agent.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.NoSuchFileException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import mptcp.agent.cli.attach.Copies;
+import mptcp.agent.cli.attach.Selection;
+import mptcp.agent.cli.attach.Target;
+import mptcp.agent.config.Build;
+
+/**
+ * {@code attach --all [--watch] [--include REGEX]... [--exclude REGEX]... [--force] [--json] [key=value,...]}: the
+ * agent into every JVM of the host this command may attach to ({@link Selection}), a few at a time, each with its own
+ * deadline ({@link mptcp.agent.cli.attach.Deadline}), so that a JVM that exits or never answers costs only its own line; one line per JVM and per listener,
+ * exit 0 only when every selected JVM has the agent active. {@code --watch} then keeps looking for new JVMs (one read
+ * of /proc's pid list a second; a new process is looked at again while it is young, as a JVM is attachable only once
+ * its SIGQUIT handler is installed) and attaches to each within about a second of it becoming attachable — never to
+ * one that has the agent already ({@value Build#ACTIVE_PROPERTY} set, also after a roll-back there); SIGTERM or
+ * SIGINT stop it, removing the jar copies it made in containers that nothing uses any more.
+ */
+final class FleetCommand {
+    static final String USAGE = "usage: attach --all [--watch] [--include REGEX]... [--exclude REGEX]... [--force] [--json]"
+            + " [key=value,...]";
+    /** JVMs attached to at the same time. */
+    private static final int PARALLEL = 4;
+    /** How often --watch reads /proc's pid list. */
+    static final long TICK_MS = 1000;
+    /** A process this young (or this many ticks after first seen) that is not a JVM yet is looked at again each tick. */
+    private static final long YOUNG_MS = 30_000;
+    /** Every this many ticks, the non-JVM processes whose name changed (an exec) are looked at again. */
+    private static final int RESCAN_TICKS = 30;
+
+    private final Selection selection;
+    private final String options;
+    private final boolean json;
+    private final PrintStream out;
+    private final Copies copies = new Copies();
+
+    private FleetCommand(Selection selection, String options, boolean json, PrintStream out) {
+        this.selection = selection;
+        this.options = options;
+        this.json = json;
+        this.out = out;
+    }
+
+    static int run(List<String> args, PrintStream out) throws Exception {
+        boolean watch = false;
+        boolean force = false;
+        boolean json = false;
+        List<String> include = new ArrayList<>();
+        List<String> exclude = new ArrayList<>();
+        String options = null;
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            if (a.equals("--all")) {
+                continue;
+            } else if (a.equals("--watch")) {
+                watch = true;
+            } else if (a.equals("--force")) {
+                force = true;
+            } else if (a.equals("--json")) {
+                json = true;
+            } else if (a.equals("--include") || a.equals("--exclude")) {
+                if (i + 1 >= args.size()) {
+                    throw new UsageException(a + " needs a regular expression; " + USAGE);
+                }
+                (a.equals("--include") ? include : exclude).add(args.get(++i));
+            } else if (a.startsWith("--include=")) {
+                include.add(a.substring(10));
+            } else if (a.startsWith("--exclude=")) {
+                exclude.add(a.substring(10));
+            } else if (a.startsWith("-")) {
+                throw new UsageException("unknown option '" + a + "'; " + USAGE);
+            } else if (options == null) {
+                options = a;
+            } else {
+                throw new UsageException("one list of options only (key=value,...), got '" + options + "' and '" + a
+                        + "'; " + USAGE);
+            }
+        }
+        Selection selection;
+        try {
+            selection = new Selection(include, exclude, force);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        String prepared = AttachCommand.prepare(options == null ? "" : options);
+        FleetCommand fleet = new FleetCommand(selection, prepared, json, out);
+        int code = fleet.all();
+        if (!watch) {
+            fleet.cleanUp();
+            return code;
+        }
+        return fleet.watch();
+    }
+
+    /** One JVM's result. */
+    private static final class Result {
+        final Target target;
+        final String state; // active, failed, exited, skipped, excluded, left
+        final List<String> lines;
+
+        Result(Target target, String state, List<String> lines) {
+            this.target = target;
+            this.state = state;
+            this.lines = lines;
+        }
+    }
+
+    private int all() throws InterruptedException {
+        Map<Long, Result> results = new TreeMap<>();
+        Map<Long, Future<Result>> pending = new TreeMap<>();
+        ExecutorService pool = Executors.newFixedThreadPool(PARALLEL, daemon());
+        try {
+            for (long pid : Target.pids()) {
+                Target t;
+                try {
+                    t = Target.of(pid);
+                } catch (IOException | RuntimeException gone) {
+                    continue;
+                }
+                Selection.Decision d = selection.decide(t);
+                switch (d.verdict) {
+                    case NONE:
+                        break;
+                    case EXCLUDED:
+                        results.put(pid, new Result(t, "excluded", List.of("excluded: " + d.why)));
+                        break;
+                    case OPTED_OUT:
+                        results.put(pid, new Result(t, "skipped", List.of("skipped: " + d.why)));
+                        break;
+                    default: // SELECTED, NOT_YET: attaching says why one is not attachable
+                        pending.put(pid, pool.submit(() -> attach(t, false)));
+                }
+            }
+            for (Map.Entry<Long, Future<Result>> e : pending.entrySet()) {
+                try {
+                    results.put(e.getKey(), e.getValue().get());
+                } catch (java.util.concurrent.ExecutionException x) {
+                    throw new IllegalStateException(x.getCause());
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        int selected = 0;
+        int active = 0;
+        Map<String, Integer> other = new TreeMap<>();
+        if (json) {
+            out.println("[");
+        }
+        int n = 0;
+        for (Result r : results.values()) {
+            print(r, n++ == 0);
+            if (r.state.equals("active") || r.state.equals("failed") || r.state.equals("exited")) {
+                selected++;
+                if (r.state.equals("active")) {
+                    active++;
+                }
+            }
+            if (!r.state.equals("active")) {
+                other.merge(r.state, 1, Integer::sum);
+            }
+        }
+        if (json) {
+            out.println("\n]");
+        } else {
+            StringBuilder b = new StringBuilder("Result: " + active + " of " + selected
+                    + " selected JVMs have the agent active");
+            other.forEach((k, v) -> b.append("; ").append(v).append(' ').append(k));
+            out.println(b);
+        }
+        out.flush();
+        return active == selected ? 0 : 1;
+    }
+
+    /** Attaches to one JVM (in a pool thread); never throws. */
+    private Result attach(Target t, boolean watching) {
+        try (AttachSession s = AttachSession.open(t)) {
+            if (watching && s.properties().getProperty(Build.ACTIVE_PROPERTY) != null) {
+                return new Result(t, "left", List.of("left as it is: the agent is loaded already ("
+                        + s.properties().getProperty(Build.ACTIVE_PROPERTY) + ")"));
+            }
+            AttachCommand.Outcome o = AttachCommand.attachOne(s, options);
+            try {
+                copies.add(t, s.jarInTarget());
+            } catch (Exception ignored) {
+                // no copy made
+            }
+            return new Result(t, o.active ? "active" : "failed", o.lines);
+        } catch (Exception e) {
+            if (!t.alive() || e instanceof NoSuchFileException) {
+                return new Result(t, "exited", List.of("exited during the attach"));
+            }
+            return new Result(t, "failed", List.of("failed: " + StatusCommand.message(e)));
+        }
+    }
+
+    private void print(Result r, boolean first) {
+        Target t = r.target;
+        if (json) {
+            StringBuilder b = new StringBuilder(first ? "  {" : ",\n  {");
+            b.append("\"pid\": ").append(t.pid).append(", \"nspid\": ").append(t.nspid).append(", \"uid\": ").append(t.euid)
+                    .append(", \"main\": ").append(quote(t.main())).append(", \"result\": ").append(quote(r.state))
+                    .append(", \"lines\": [");
+            for (int i = 0; i < r.lines.size(); i++) {
+                b.append(i > 0 ? ", " : "").append(quote(r.lines.get(i)));
+            }
+            out.print(b.append("]}"));
+            return;
+        }
+        out.println("JVM " + t.pid + (t.nspid != t.pid ? " (pid " + t.nspid + " in its namespace)" : "") + " uid "
+                + t.euid + " " + t.main() + ": " + r.lines.get(0));
+        for (String l : r.lines.subList(1, r.lines.size())) {
+            out.println("  " + l);
+        }
+    }
+
+    /** --watch: new JVMs as they become attachable, until SIGTERM/SIGINT. */
+    private int watch() throws Exception {
+        AtomicBoolean stop = new AtomicBoolean();
+        Thread main = Thread.currentThread();
+        for (String signal : new String[] {"TERM", "INT"}) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> {
+                    stop.set(true);
+                    main.interrupt();
+                });
+            } catch (IllegalArgumentException | UnsupportedOperationException e) {
+                // the JVM keeps its own handling of that signal (e.g. -Xrs): a shutdown then skips the clean-up
+            }
+        }
+        if (!json) {
+            out.println("Watching for new JVMs (every " + TICK_MS + " ms; SIGTERM or Ctrl-C stops)");
+            out.flush();
+        }
+        Map<Long, Long> known = new HashMap<>(); // pid -> start time, of every process looked at and settled
+        Map<Long, String> names = new HashMap<>(); // comm of the settled non-JVMs, to see an exec
+        for (long pid : Target.pids()) {
+            try {
+                Target t = Target.of(pid);
+                known.put(pid, t.startTime);
+                names.put(pid, t.comm());
+            } catch (IOException | RuntimeException gone) {
+                // gone
+            }
+        }
+        Map<Long, Long> young = new HashMap<>(); // pid -> when first seen, not a JVM or not attachable yet
+        Map<Long, Future<Result>> inFlight = new HashMap<>();
+        ExecutorService pool = Executors.newFixedThreadPool(PARALLEL, daemon());
+        long ticks = 0;
+        long bootMs = System.currentTimeMillis() - uptimeMs();
+        long hz = 100; // USER_HZ on Linux
+        try {
+            while (!stop.get()) {
+                try {
+                    Thread.sleep(TICK_MS);
+                } catch (InterruptedException e) {
+                    if (stop.get()) {
+                        break;
+                    }
+                }
+                ticks++;
+                long now = System.currentTimeMillis();
+                List<Long> pids = Target.pids();
+                java.util.Set<Long> live = new java.util.HashSet<>(pids);
+                known.keySet().retainAll(live);
+                names.keySet().retainAll(live);
+                young.keySet().retainAll(live);
+                for (long pid : pids) {
+                    if (!known.containsKey(pid) && !young.containsKey(pid) && !inFlight.containsKey(pid)) {
+                        young.put(pid, now);
+                    }
+                }
+                if (ticks % RESCAN_TICKS == 0) {
+                    for (Map.Entry<Long, String> e : new ArrayList<>(names.entrySet())) {
+                        Target t = tryOf(e.getKey());
+                        if (t != null && !t.comm().equals(e.getValue())) { // it exec'd another program
+                            known.remove(e.getKey());
+                            names.remove(e.getKey());
+                            young.put(e.getKey(), now);
+                        }
+                    }
+                }
+                for (Map.Entry<Long, Long> e : new ArrayList<>(young.entrySet())) {
+                    long pid = e.getKey();
+                    Target t = tryOf(pid);
+                    if (t == null) {
+                        young.remove(pid);
+                        continue;
+                    }
+                    Selection.Decision d = selection.decide(t);
+                    long age = now - (bootMs + t.startTime * 1000 / hz);
+                    if (d.verdict == Selection.Verdict.SELECTED) {
+                        young.remove(pid);
+                        inFlight.put(pid, pool.submit(() -> attach(t, true)));
+                    } else if (d.verdict == Selection.Verdict.EXCLUDED || d.verdict == Selection.Verdict.OPTED_OUT) {
+                        young.remove(pid);
+                        settle(known, names, t);
+                        report(new Result(t, d.verdict == Selection.Verdict.EXCLUDED ? "excluded" : "skipped",
+                                List.of((d.verdict == Selection.Verdict.EXCLUDED ? "excluded: " : "skipped: ") + d.why)));
+                    } else if (d.verdict == Selection.Verdict.NONE && (age > YOUNG_MS && now - e.getValue() > 2 * TICK_MS)) {
+                        young.remove(pid);
+                        settle(known, names, t);
+                    } else if (d.verdict == Selection.Verdict.NOT_YET && now - e.getValue() > YOUNG_MS) {
+                        young.remove(pid);
+                        settle(known, names, t);
+                        report(new Result(t, "failed", List.of("failed: not attachable after " + YOUNG_MS / 1000
+                                + " s: " + d.why + " (-Xrs?)")));
+                    }
+                }
+                for (Map.Entry<Long, Future<Result>> e : new ArrayList<>(inFlight.entrySet())) {
+                    if (e.getValue().isDone()) {
+                        inFlight.remove(e.getKey());
+                        Result r = e.getValue().get();
+                        known.put(e.getKey(), r.target.startTime);
+                        report(r);
+                    }
+                }
+                if (copies.any() && ticks % 10 == 0 && inFlight.isEmpty()) {
+                    for (String l : copies.removeUnused()) {
+                        reportLine(l);
+                    }
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+            pool.awaitTermination(AttachSession.LOAD_MS, TimeUnit.MILLISECONDS);
+        }
+        cleanUp();
+        if (!json) {
+            out.println("Stopped watching");
+        }
+        out.flush();
+        return 0;
+    }
+
+    private static Target tryOf(long pid) {
+        try {
+            return Target.of(pid);
+        } catch (IOException | RuntimeException gone) {
+            return null;
+        }
+    }
+
+    private static void settle(Map<Long, Long> known, Map<Long, String> names, Target t) {
+        known.put(t.pid, t.startTime);
+        names.put(t.pid, t.comm());
+    }
+
+    private void report(Result r) {
+        if (json) {
+            print(r, true);
+            out.println();
+        } else {
+            print(r, false);
+        }
+        out.flush();
+    }
+
+    private void reportLine(String line) {
+        if (json) {
+            out.println("{\"event\": " + quote(line) + "}");
+        } else {
+            out.println(line);
+        }
+        out.flush();
+    }
+
+    /** Removes the jar copies made in containers that no process holds open any more. */
+    private void cleanUp() {
+        for (String l : copies.removeUnused()) {
+            if (!json) {
+                out.println(l);
+            }
+        }
+        out.flush();
+    }
+
+    private static long uptimeMs() {
+        try {
+            String s = new String(java.nio.file.Files.readAllBytes(java.nio.file.Path.of("/proc/uptime")),
+                    java.nio.charset.StandardCharsets.US_ASCII);
+            return (long) (Double.parseDouble(s.split(" ")[0]) * 1000);
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon() {
+        return r -> {
+            Thread t = new Thread(r, "mptcp-agent-attach");
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    static String quote(String s) {
+        StringBuilder b = new StringBuilder("\"");
+        for (char c : s.toCharArray()) {
+            if (c == '"' || c == '\\') {
+                b.append('\\').append(c);
+            } else if (c < 0x20) {
+                b.append(String.format("\\u%04x", (int) c));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.append('"').toString();
+    }
+}
