@@ -24,8 +24,9 @@ import mptcp.agent.config.Build;
  * agent into every JVM of the host this command may attach to ({@link Selection}), a few at a time, each with its own
  * deadline ({@link mptcp.agent.cli.attach.Deadline}), so that a JVM that exits or never answers costs only its own line; one line per JVM and per listener,
  * exit 0 only when every selected JVM has the agent active. {@code --watch} then keeps looking for new JVMs (one read
- * of /proc's pid list a second; a new process is looked at again while it is young, as a JVM is attachable only once
- * its SIGQUIT handler is installed) and attaches to each within about a second of it becoming attachable — never to
+ * of /proc's pid list a second; a new process is looked at every 100 ms for its first seconds, as a launcher may exec
+ * a JVM and a JVM is attachable only once its SIGQUIT handler is installed; older ones are checked for an exec now and
+ * then by their name) and attaches to each as soon as it becomes attachable — never to
  * one that has the agent already ({@value Build#ACTIVE_PROPERTY} set, also after a roll-back there); SIGTERM or
  * SIGINT stop it, removing the jar copies it made in containers that nothing uses any more.
  */
@@ -34,12 +35,21 @@ final class FleetCommand {
             + " [key=value,...]";
     /** JVMs attached to at the same time. */
     private static final int PARALLEL = 4;
-    /** How often --watch reads /proc's pid list. */
+    /** How often --watch looks again at the processes it watches closely. */
+    static final long STEP_MS = 100;
+    /** How often --watch reads /proc's pid list (one readdir). */
     static final long TICK_MS = 1000;
-    /** A process this young (or this many ticks after first seen) that is not a JVM yet is looked at again each tick. */
+    /**
+     * A new process is watched closely (each step) while it is this young: time for a launcher or shell to exec a JVM
+     * and for that JVM to install its SIGQUIT handler; a JVM not attachable after YOUNG_MS is given up.
+     */
+    private static final long EXEC_WINDOW_MS = 3000;
     private static final long YOUNG_MS = 30_000;
-    /** Every this many ticks, the non-JVM processes whose name changed (an exec) are looked at again. */
-    private static final int RESCAN_TICKS = 30;
+    /** How often the settled processes younger than YOUNG_MS, and all of them, are checked for an exec (comm changed). */
+    private static final long RECHECK_YOUNG_MS = 5000;
+    private static final long RECHECK_ALL_MS = 30_000;
+    /** How often the jar copies nothing holds open any more are removed. */
+    private static final long CLEAN_MS = 10_000;
 
     private final Selection selection;
     private final String options;
@@ -242,93 +252,93 @@ final class FleetCommand {
             }
         }
         if (!json) {
-            out.println("Watching for new JVMs (every " + TICK_MS + " ms; SIGTERM or Ctrl-C stops)");
+            out.println("Watching for new JVMs (SIGTERM or Ctrl-C stops)");
             out.flush();
         }
-        Map<Long, Long> known = new HashMap<>(); // pid -> start time, of every process looked at and settled
-        Map<Long, String> names = new HashMap<>(); // comm of the settled non-JVMs, to see an exec
+        long bootMs = System.currentTimeMillis() - uptimeMs();
+        Map<Long, String> settled = new HashMap<>(); // pid -> comm, of every process looked at and done with
         for (long pid : Target.pids()) {
-            try {
-                Target t = Target.of(pid);
-                known.put(pid, t.startTime);
-                names.put(pid, t.comm());
-            } catch (IOException | RuntimeException gone) {
-                // gone
+            Target t = tryOf(pid);
+            if (t != null) {
+                settled.put(pid, t.comm());
             }
         }
-        Map<Long, Long> young = new HashMap<>(); // pid -> when first seen, not a JVM or not attachable yet
+        Map<Long, Long> fast = new HashMap<>(); // pid -> when it began to be looked at every step
         Map<Long, Future<Result>> inFlight = new HashMap<>();
         ExecutorService pool = Executors.newFixedThreadPool(PARALLEL, daemon());
-        long ticks = 0;
-        long bootMs = System.currentTimeMillis() - uptimeMs();
-        long hz = 100; // USER_HZ on Linux
         try {
-            while (!stop.get()) {
+            for (long step = 1; !stop.get(); step++) {
                 try {
-                    Thread.sleep(TICK_MS);
+                    Thread.sleep(STEP_MS);
                 } catch (InterruptedException e) {
                     if (stop.get()) {
                         break;
                     }
                 }
-                ticks++;
                 long now = System.currentTimeMillis();
-                List<Long> pids = Target.pids();
-                java.util.Set<Long> live = new java.util.HashSet<>(pids);
-                known.keySet().retainAll(live);
-                names.keySet().retainAll(live);
-                young.keySet().retainAll(live);
-                for (long pid : pids) {
-                    if (!known.containsKey(pid) && !young.containsKey(pid) && !inFlight.containsKey(pid)) {
-                        young.put(pid, now);
-                    }
-                }
-                if (ticks % RESCAN_TICKS == 0) {
-                    for (Map.Entry<Long, String> e : new ArrayList<>(names.entrySet())) {
-                        Target t = tryOf(e.getKey());
-                        if (t != null && !t.comm().equals(e.getValue())) { // it exec'd another program
-                            known.remove(e.getKey());
-                            names.remove(e.getKey());
-                            young.put(e.getKey(), now);
+                if (step % (TICK_MS / STEP_MS) == 0) { // the pid list: who is new, who is gone
+                    java.util.Set<Long> live = new java.util.HashSet<>(Target.pids());
+                    settled.keySet().retainAll(live);
+                    fast.keySet().retainAll(live);
+                    for (long pid : live) {
+                        if (!settled.containsKey(pid) && !fast.containsKey(pid) && !inFlight.containsKey(pid)) {
+                            fast.put(pid, now);
                         }
                     }
                 }
-                for (Map.Entry<Long, Long> e : new ArrayList<>(young.entrySet())) {
+                if (step % (RECHECK_YOUNG_MS / STEP_MS) == 0 || step % (RECHECK_ALL_MS / STEP_MS) == 0) {
+                    boolean all = step % (RECHECK_ALL_MS / STEP_MS) == 0;
+                    for (Map.Entry<Long, String> e : new ArrayList<>(settled.entrySet())) {
+                        Target t = e.getValue() == null ? null : tryOf(e.getKey());
+                        if (t != null && (all || ageMs(t, bootMs, now) < YOUNG_MS) && !t.comm().equals(e.getValue())) {
+                            settled.remove(e.getKey()); // it exec'd another program: look again
+                            fast.put(e.getKey(), now);
+                        }
+                    }
+                }
+                for (Map.Entry<Long, Long> e : new ArrayList<>(fast.entrySet())) {
                     long pid = e.getKey();
                     Target t = tryOf(pid);
                     if (t == null) {
-                        young.remove(pid);
+                        fast.remove(pid);
                         continue;
                     }
                     Selection.Decision d = selection.decide(t);
-                    long age = now - (bootMs + t.startTime * 1000 / hz);
-                    if (d.verdict == Selection.Verdict.SELECTED) {
-                        young.remove(pid);
-                        inFlight.put(pid, pool.submit(() -> attach(t, true)));
-                    } else if (d.verdict == Selection.Verdict.EXCLUDED || d.verdict == Selection.Verdict.OPTED_OUT) {
-                        young.remove(pid);
-                        settle(known, names, t);
-                        report(new Result(t, d.verdict == Selection.Verdict.EXCLUDED ? "excluded" : "skipped",
-                                List.of((d.verdict == Selection.Verdict.EXCLUDED ? "excluded: " : "skipped: ") + d.why)));
-                    } else if (d.verdict == Selection.Verdict.NONE && (age > YOUNG_MS && now - e.getValue() > 2 * TICK_MS)) {
-                        young.remove(pid);
-                        settle(known, names, t);
-                    } else if (d.verdict == Selection.Verdict.NOT_YET && now - e.getValue() > YOUNG_MS) {
-                        young.remove(pid);
-                        settle(known, names, t);
-                        report(new Result(t, "failed", List.of("failed: not attachable after " + YOUNG_MS / 1000
-                                + " s: " + d.why + " (-Xrs?)")));
+                    switch (d.verdict) {
+                        case SELECTED:
+                            fast.remove(pid);
+                            inFlight.put(pid, pool.submit(() -> attach(t, true)));
+                            break;
+                        case EXCLUDED:
+                        case OPTED_OUT:
+                            fast.remove(pid);
+                            settled.put(pid, null);
+                            report(new Result(t, d.verdict == Selection.Verdict.EXCLUDED ? "excluded" : "skipped",
+                                    List.of((d.verdict == Selection.Verdict.EXCLUDED ? "excluded: " : "skipped: ") + d.why)));
+                            break;
+                        case NOT_YET:
+                            if (now - e.getValue() > YOUNG_MS) {
+                                fast.remove(pid);
+                                settled.put(pid, null);
+                                report(new Result(t, "failed", List.of("failed: not attachable " + YOUNG_MS / 1000
+                                        + " s after it was seen: " + d.why + " (-Xrs?)")));
+                            }
+                            break;
+                        default: // not a JVM (yet): a process is looked at every step while it may still exec one
+                            if (ageMs(t, bootMs, now) > EXEC_WINDOW_MS) {
+                                fast.remove(pid);
+                                settled.put(pid, t.comm());
+                            }
                     }
                 }
                 for (Map.Entry<Long, Future<Result>> e : new ArrayList<>(inFlight.entrySet())) {
                     if (e.getValue().isDone()) {
                         inFlight.remove(e.getKey());
-                        Result r = e.getValue().get();
-                        known.put(e.getKey(), r.target.startTime);
-                        report(r);
+                        settled.put(e.getKey(), null);
+                        report(e.getValue().get());
                     }
                 }
-                if (copies.any() && ticks % 10 == 0 && inFlight.isEmpty()) {
+                if (step % (CLEAN_MS / STEP_MS) == 0 && copies.any() && inFlight.isEmpty()) {
                     for (String l : copies.removeUnused()) {
                         reportLine(l);
                     }
@@ -346,17 +356,16 @@ final class FleetCommand {
         return 0;
     }
 
+    private static long ageMs(Target t, long bootMs, long now) {
+        return now - (bootMs + t.startTime * 10); // USER_HZ = 100 on Linux
+    }
+
     private static Target tryOf(long pid) {
         try {
             return Target.of(pid);
         } catch (IOException | RuntimeException gone) {
             return null;
         }
-    }
-
-    private static void settle(Map<Long, Long> known, Map<Long, String> names, Target t) {
-        known.put(t.pid, t.startTime);
-        names.put(t.pid, t.comm());
     }
 
     private void report(Result r) {

@@ -160,7 +160,7 @@ public final class InTarget implements AutoCloseable {
 
     /**
      * The agent jar as the target can open it: {@code jar} itself when the target sees this very file under the same
-     * path (the host, or a container that mounts it), else a copy in the target's /tmp,
+     * path (the host, or a container that mounts it) and its user may read it, else a copy in the target's /tmp,
      * {@code /tmp/.mptcp-agent.<uid>/mptcp-agent-<build>.jar}, in a directory of the target's user (mode 0700, so no
      * other user of the container can change what that user's JVMs load), kept while a JVM may load from it.
      */
@@ -170,7 +170,8 @@ public final class InTarget implements AutoCloseable {
         if (same >= 0) {
             try {
                 Map<String, Object> theirs = attributes(same);
-                if (theirs.get("dev").equals(ours.get("dev")) && theirs.get("ino").equals(ours.get("ino"))) {
+                if (theirs.get("dev").equals(ours.get("dev")) && theirs.get("ino").equals(ours.get("ino"))
+                        && readableBy(jar, target.euid, target.egid)) {
                     return jar.toString();
                 }
             } finally {
@@ -208,6 +209,30 @@ public final class InTarget implements AutoCloseable {
             return "/tmp/" + dirName + "/" + name;
         } finally {
             InRoot.close(dir);
+        }
+    }
+
+    /**
+     * Whether user {@code uid} (group {@code gid}; other groups it may have are not counted, so this may say no where
+     * the kernel would say yes: a copy is then made) can read {@code file}: r on it, x on every directory above.
+     */
+    static boolean readableBy(Path file, int uid, int gid) {
+        if (uid == 0) {
+            return true;
+        }
+        try {
+            Path p = file.toAbsolutePath();
+            for (int level = 0; p != null; p = p.getParent(), level++) {
+                Map<String, Object> a = Files.readAttributes(p, "unix:mode,uid,gid");
+                int mode = (Integer) a.get("mode");
+                int bits = (Integer) a.get("uid") == uid ? mode >> 6 : (Integer) a.get("gid") == gid ? mode >> 3 : mode;
+                if ((bits & (level == 0 ? 4 : 1)) == 0) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (IOException | RuntimeException e) {
+            return false;
         }
     }
 

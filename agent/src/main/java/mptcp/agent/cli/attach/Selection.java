@@ -45,7 +45,10 @@ public final class Selection {
 
     /** What the selection makes of one process. */
     public enum Verdict {
-        /** Not a JVM this command may attach to (another user's without root, not a JVM, gone, this command). */
+        /**
+         * Not a JVM this command may attach to (another user's without root, not a JVM, gone, this command), or one
+         * no --include asked for.
+         */
         NONE,
         /** A JVM that is not attachable yet (its SIGQUIT handler is not installed): look again later. */
         NOT_YET,
@@ -86,7 +89,7 @@ public final class Selection {
             }
         }
         if (!include.isEmpty() && include.stream().noneMatch(p -> p.matcher(cmd).find())) {
-            return new Decision(Verdict.EXCLUDED, "no --include matches");
+            return new Decision(Verdict.NONE, null); // not asked for: not mentioned
         }
         try {
             String out = t.optOut();
