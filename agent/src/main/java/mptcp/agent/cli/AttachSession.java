@@ -184,6 +184,11 @@ final class AttachSession implements AutoCloseable {
         Unanswered(String message) {
             super(message);
         }
+
+        @Override
+        public String toString() {
+            return getMessage();
+        }
     }
 
     /** Path of the agent jar this command runs from. */

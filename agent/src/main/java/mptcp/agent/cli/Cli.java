@@ -79,7 +79,8 @@ public final class Cli {
         out.println("                     [--force] [--json] [key=value,...]   every JVM this user (root: any user, containers too)");
         out.println("                     may attach to; REGEX is found in /proc/PID/cmdline (arguments joined by spaces),");
         out.println("                     exclude wins; opted-out JVMs (MPTCP_AGENT_ENABLED=false, enabled=false) only with");
-        out.println("                     --force; --watch then attaches to new JVMs until SIGTERM; exit 0 when all are active");
+        out.println("                     --force; --watch then attaches to new JVMs until SIGTERM; exit 0 when all are active;");
+        out.println("                     --include-file/--exclude-file/--options-file FILE: the same, one per line");
         out.println("              java -jar mptcp-agent.jar status <pid> [--json]        counters, live connections: mptcp / fallback / tcp");
         out.println("              java -jar mptcp-agent.jar doctor [--json] [<pid>]      will this host (or pid's netns) use several paths?");
         out.println("              java -jar mptcp-agent.jar enable <unit> [key=value,...] [--now] [--root DIR]  systemd drop-in");

@@ -32,7 +32,7 @@ import mptcp.agent.config.Build;
  */
 final class FleetCommand {
     static final String USAGE = "usage: attach --all [--watch] [--include REGEX]... [--exclude REGEX]... [--force] [--json]"
-            + " [key=value,...]";
+            + " [key=value,...] (or --include-file FILE, --exclude-file FILE, --options-file FILE: one per line)";
     /** JVMs attached to at the same time. */
     private static final int PARALLEL = 4;
     /** How often --watch looks again at the processes it watches closely. */
@@ -86,6 +86,19 @@ final class FleetCommand {
                     throw new UsageException(a + " needs a regular expression; " + USAGE);
                 }
                 (a.equals("--include") ? include : exclude).add(args.get(++i));
+            } else if (a.equals("--include-file") || a.equals("--exclude-file") || a.equals("--options-file")) {
+                if (i + 1 >= args.size()) {
+                    throw new UsageException(a + " needs a file; " + USAGE);
+                }
+                List<String> lines = lines(a, args.get(++i));
+                if (a.equals("--options-file")) {
+                    if (options != null) {
+                        throw new UsageException("options given twice ('" + options + "' and " + a + "); " + USAGE);
+                    }
+                    options = String.join(",", lines);
+                } else {
+                    (a.equals("--include-file") ? include : exclude).addAll(lines);
+                }
             } else if (a.startsWith("--include=")) {
                 include.add(a.substring(10));
             } else if (a.startsWith("--exclude=")) {
@@ -113,6 +126,36 @@ final class FleetCommand {
             return code;
         }
         return fleet.watch();
+    }
+
+    /**
+     * The lines of FILE without blanks and {@code #} comments (a Kubernetes ConfigMap mounted as files: see
+     * deploy/kubernetes); an empty or missing file gives none. At most 64 KiB, a regular file.
+     */
+    private static List<String> lines(String option, String file) {
+        java.nio.file.Path p = java.nio.file.Path.of(file);
+        if (!java.nio.file.Files.exists(p)) {
+            return List.of();
+        }
+        if (!java.nio.file.Files.isRegularFile(p)) {
+            throw new UsageException(option + " " + file + ": not a regular file");
+        }
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(p)) {
+            byte[] b = in.readNBytes(64 * 1024 + 1);
+            if (b.length > 64 * 1024) {
+                throw new UsageException(option + " " + file + ": larger than 64 KiB");
+            }
+            List<String> out = new ArrayList<>();
+            for (String l : new String(b, java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
+                String t = l.strip();
+                if (!t.isEmpty() && !t.startsWith("#")) {
+                    out.add(t);
+                }
+            }
+            return out;
+        } catch (IOException e) {
+            throw new UsageException(option + " " + file + ": " + e.getMessage());
+        }
     }
 
     /** One JVM's result. */
@@ -210,7 +253,7 @@ final class FleetCommand {
             }
             return new Result(t, o.active ? "active" : "failed", o.lines);
         } catch (Exception e) {
-            if (!t.alive() || e instanceof NoSuchFileException) {
+            if (e instanceof NoSuchFileException || t.goneWithin(500)) {
                 return new Result(t, "exited", List.of("exited during the attach"));
             }
             return new Result(t, "failed", List.of("failed: " + StatusCommand.message(e)));

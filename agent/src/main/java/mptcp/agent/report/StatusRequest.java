@@ -20,8 +20,8 @@ import mptcp.agent.policy.Connections;
 
 /**
  * The target side of {@code status <pid>}: the CLI loads the agent jar again into the JVM with the argument
- * {@code @status-stream=<path>}, where {@code path} is a UNIX socket the CLI listens on in a private directory
- * (mode 0700, of this JVM's user) of this JVM's /tmp; the agent already running here (same class loader) connects to
+ * {@code @status-stream=<path>}, where {@code path} is a UNIX socket the CLI listens on in a directory of this JVM's
+ * /tmp that only the CLI's user can change (root's, mode 0711, or this JVM's user's, 0700); the agent already running here (same class loader) connects to
  * it and writes its {@link Report} in the wire form, line by line as each socket is classified, then {@value #END}:
  * memory here stays the same whatever the number of connections (two passes over /proc/self/fd: listeners first,
  * then connections, each in fd order), and a CLI that stops reading makes it give up after {@value #STALL_MS} ms
@@ -86,8 +86,9 @@ public final class StatusRequest {
     }
 
     /**
-     * Connects to the CLI's socket {@code path} — only one in a directory this JVM's user (or root) owns with no access
-     * for others, so that no other user can receive the report — and writes the report to it.
+     * Connects to the CLI's socket {@code path} — only one in a directory root owns and only root can write to, or one
+     * this JVM's user owns with no access for others, so that no other user can have put it there to receive the
+     * report — and writes the report to it.
      */
     private static void stream(String path) throws IOException {
         Path socket = Path.of(path);
@@ -99,7 +100,8 @@ public final class StatusRequest {
         Map<String, Object> a = Files.readAttributes(dir, "unix:uid,mode", LinkOption.NOFOLLOW_LINKS);
         int owner = (Integer) a.get("uid");
         int mode = (Integer) a.get("mode");
-        if ((mode & 0170000) != 0040000 || (mode & 0077) != 0 || (owner != 0 && owner != euid())) {
+        boolean trusted = owner == 0 ? (mode & 0022) == 0 : owner == euid() && (mode & 0077) == 0;
+        if ((mode & 0170000) != 0040000 || !trusted) {
             return;
         }
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX); Selector selector = Selector.open()) {

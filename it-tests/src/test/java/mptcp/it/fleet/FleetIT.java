@@ -217,27 +217,35 @@ class FleetIT {
                 jars = s.collect(java.util.stream.Collectors.toList());
             }
             assertEquals(1, jars.size(), jars.toString());
-            assertEquals(OTHER_UID, Files.getAttribute(jars.get(0), "unix:uid"));
+            assertEquals((Object) OTHER_UID, Files.getAttribute(jars.get(0), "unix:uid"));
             assertEquals("r--------", java.nio.file.attribute.PosixFilePermissions.toString(
                     Files.getPosixFilePermissions(jars.get(0))));
             assertFalse(Files.exists(Path.of("/proc/" + c + "/root" + ChildJvm.AGENT)), "the container sees no agent jar");
 
-            // --watch (the CLI on JDK 25 this time): a service started afterwards is MPTCP soon after it is attachable
-            ChildJvm watch = ChildJvm.command(List.of(Jdk.JDK25.java(), "-jar", ChildJvm.AGENT.toString(), "attach",
-                    "--all", "--watch", "--include", host.run, "--exclude", "fleet\\.exclude"), Map.of());
+            // --watch, exactly as the Kubernetes DaemonSet runs it (its ConfigMap's files here; the CLI on JDK 25 this
+            // time): a service started afterwards is MPTCP soon after it is attachable
+            Files.writeString(host.classes.resolve("include"), "# this run's services\n" + host.run + "\n");
+            Files.writeString(host.classes.resolve("exclude"), "fleet\\.exclude\n");
+            Files.writeString(host.classes.resolve("options"), "# none\n");
+            List<String> command = new ArrayList<>();
+            for (String arg : Manifests.daemonSetCommand()) {
+                command.add(arg.equals("java") ? Jdk.JDK25.java() : arg.equals(DeployManifestsIT.JAR)
+                        ? ChildJvm.AGENT.toString() : arg.replace("/etc/mptcp-agent", host.classes.toString()));
+            }
+            ChildJvm watch = ChildJvm.command(command, Map.of());
             host.children.add(watch);
             watch.expect("Watching");
             ChildJvm f = host.service(Jdk.JDK17, null, false, Map.of(), 8086);
             long ready = System.nanoTime();
+            client.send("add " + SERVER + ":8086"); // its clients come at once, as to any service
+            client.expect("ADDED");
             while (!host.mptcpListener(8086)) {
-                assertTrue(System.nanoTime() - ready < 15_000_000_000L, "no MPTCP listener on 8086 within 15 s\n"
+                assertTrue(System.nanoTime() - ready < 30_000_000_000L, "no MPTCP listener on 8086 within 30 s\n"
                         + watch.output());
                 Thread.sleep(50);
             }
             System.out.printf("FleetIT: --watch converted a new service's listener %d ms after it was ready%n",
                     (System.nanoTime() - ready) / 1_000_000);
-            client.send("add " + SERVER + ":8086");
-            client.expect("ADDED");
             watch.await(l -> l.startsWith("JVM " + f.pid() + " ") && l.contains(" active"), 10_000);
             new ProcessBuilder("kill", "-TERM", String.valueOf(watch.pid())).start().waitFor();
             assertEquals(0, watch.exit(30_000), watch.output());

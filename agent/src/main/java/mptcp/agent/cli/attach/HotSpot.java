@@ -65,7 +65,12 @@ public final class HotSpot implements AutoCloseable {
         try {
             long quitAgainAt = deadline.remainingMillis() / 2;
             boolean quitAgain = true;
-            InRoot.signal(pidfd, InRoot.SIGQUIT);
+            int rc = InRoot.signal(pidfd, InRoot.SIGQUIT);
+            if (rc < 0) {
+                throw new IOException("sending SIGQUIT to JVM " + target.pid + " (which starts its attach listener) was"
+                        + " refused: " + mptcp.sys.Errno.describe(-rc) + (rc == -1 ? " (signalling another user's process"
+                        + " needs root with CAP_KILL)" : ""));
+            }
             long pause = 5;
             while (true) {
                 socket = files.attachSocket();
@@ -208,9 +213,11 @@ public final class HotSpot implements AutoCloseable {
             if (!target.alive()) {
                 throw new java.nio.file.NoSuchFileException("JVM " + target.pid + " has exited");
             }
-            throw new IOException("attach connection to JVM " + target.pid + ": " + e.getMessage()
-                    + (e.getMessage() != null && e.getMessage().contains("ermission") ? " (a JVM accepts attach only from"
-                            + " root or its own user, uid " + target.euid + ")" : ""));
+            boolean denied = e.getMessage() != null && e.getMessage().contains("ermission");
+            throw new IOException("attach connection to JVM " + target.pid + ": " + e.getMessage() + (!denied ? ""
+                    : Target.ownEuid() == 0 ? " (its attach socket is uid " + target.euid + "'s, mode 0600: root needs"
+                            + " CAP_DAC_OVERRIDE to connect to it)"
+                    : " (a JVM accepts attach only from root or its own user, uid " + target.euid + ")"));
         }
     }
 

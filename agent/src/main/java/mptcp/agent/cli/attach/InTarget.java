@@ -138,7 +138,12 @@ public final class InTarget implements AutoCloseable {
         } catch (FileAlreadyExistsException e) {
             return false;
         }
-        own(p);
+        try {
+            own(p);
+        } catch (IOException e) {
+            // HotSpot accepts root's trigger too; the user's is needed only where root is not root for the JVM
+            // (a container with its own user namespace)
+        }
         return true;
     }
 
@@ -161,8 +166,9 @@ public final class InTarget implements AutoCloseable {
     /**
      * The agent jar as the target can open it: {@code jar} itself when the target sees this very file under the same
      * path (the host, or a container that mounts it) and its user may read it, else a copy in the target's /tmp,
-     * {@code /tmp/.mptcp-agent.<uid>/mptcp-agent-<build>.jar}, in a directory of the target's user (mode 0700, so no
-     * other user of the container can change what that user's JVMs load), kept while a JVM may load from it.
+     * {@code /tmp/.mptcp-agent.<uid>/mptcp-agent-<build>.jar}, the target's user's and read-only, in a directory only this
+     * command's user can change ({@link #privateDir}: no other user of the container can change what that user's JVMs
+     * load), kept while a JVM may load from it ({@link Copies}).
      */
     public String jar(Path jar, String build) throws IOException {
         Map<String, Object> ours = Files.readAttributes(jar, "unix:dev,ino,size");
@@ -237,45 +243,43 @@ public final class InTarget implements AutoCloseable {
     }
 
     /**
-     * An O_PATH fd of the directory {@code name} in the target's /tmp that belongs to the target's user (or to this
-     * command, which then hands it over) with no access for others; made if missing and {@code create}.
+     * An O_PATH fd of the directory {@code name} in the target's /tmp, made if missing and {@code create}: one nobody but
+     * this command's user can change. Made by root, it stays root's with mode 0711 (the target's user may only go
+     * through it to the entries it is given, which are lchown'd to it; removing it needs no CAP_FOWNER in a sticky
+     * /tmp); made by the JVM's own user, 0700. An existing one is used only if it is such a directory.
      */
     private int privateDir(String name, boolean create) throws IOException {
+        int me = Target.ownEuid();
         int fd = openInTmp(name);
         if (fd < 0 && create) {
             try {
-                Files.createDirectory(fd(tmp()).resolve(name),
-                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+                Files.createDirectory(fd(tmp()).resolve(name), PosixFilePermissions.asFileAttribute(
+                        PosixFilePermissions.fromString(me == 0 ? "rwx--x--x" : "rwx------")));
             } catch (FileAlreadyExistsException raced) {
                 // checked below like any existing one
             }
             fd = openInTmp(name);
-            if (fd >= 0) {
-                Map<String, Object> a = attributes(fd);
-                if ("directory".equals(kind(a)) && (Integer) a.get("uid") == Target.ownEuid() && Target.ownEuid() == 0
-                        && target.euid != 0) {
-                    Files.setAttribute(fd(fd), "unix:gid", target.egid); // on the inode itself (magic link)
-                    Files.setAttribute(fd(fd), "unix:uid", target.euid);
-                }
-            }
         }
         if (fd < 0) {
             throw new IOException("/tmp/" + name + " of process " + target.pid + " could not be made (or is a link)");
         }
         Map<String, Object> a = attributes(fd);
         int mode = (Integer) a.get("mode");
-        if (!"directory".equals(kind(a)) || (Integer) a.get("uid") != target.euid || (mode & 0077) != 0) {
+        int owner = (Integer) a.get("uid");
+        boolean ok = "directory".equals(kind(a)) && (owner == 0 ? (mode & 0022) == 0
+                : owner == target.euid && owner == me && (mode & 0077) == 0);
+        if (!ok) {
             InRoot.close(fd);
-            throw new IOException("/tmp/" + name + " of process " + target.pid + " is not a private directory of uid "
-                    + target.euid + " (a " + kind(a) + " of uid " + a.get("uid") + ", mode "
+            throw new IOException("/tmp/" + name + " of process " + target.pid + " is not a directory of this command's"
+                    + " user that only it can change (a " + kind(a) + " of uid " + owner + ", mode "
                     + Integer.toOctalString(mode & 07777) + "): not used");
         }
         return fd;
     }
 
     /**
-     * A new private directory (0700, the target's user's) in the target's /tmp for one exchange with it, e.g. the
-     * status channel: its O_PATH fd and its path as the target sees it.
+     * A new directory ({@link #privateDir}) in the target's /tmp for one exchange with it, e.g. the status channel:
+     * its O_PATH fd and its path as the target sees it.
      */
     Exchange exchange(String prefix) throws IOException {
         String name = prefix + Long.toHexString(new java.security.SecureRandom().nextLong() & Long.MAX_VALUE);

@@ -15,8 +15,8 @@ import java.util.function.Consumer;
 import mptcp.agent.report.StatusRequest;
 
 /**
- * The CLI's end of the status stream ({@link StatusRequest}): a UNIX socket this command listens on in a fresh
- * private directory of the target's /tmp (mode 0700, the target's user's), which the agent in the target connects to
+ * The CLI's end of the status stream ({@link StatusRequest}): a UNIX socket (the target's user's) this command listens
+ * on in a fresh directory of the target's /tmp that only this command's user can change, which the agent in the target connects to
  * and writes its report into, line by line. Opens no port; the directory goes away on close.
  */
 public final class StatusChannel implements AutoCloseable {

@@ -86,13 +86,31 @@ public final class Target {
         return Long.parseLong(f[19]);
     }
 
-    /** Still the same process (same pid, same start time)? */
+    /** Still the same process (same pid, same start time), and not a zombie? */
     public boolean alive() {
         try {
-            return startTime(pid) == startTime;
+            String s = state();
+            return startTime(pid) == startTime && s != null && !s.startsWith("Z") && !s.startsWith("X");
         } catch (IOException | RuntimeException e) {
             return false;
         }
+    }
+
+    /** Whether the process is gone, or goes within {@code graceMs} (an error may come from a process that is exiting). */
+    public boolean goneWithin(long graceMs) {
+        long end = System.nanoTime() + graceMs * 1_000_000;
+        while (alive()) {
+            if (System.nanoTime() - end > 0) {
+                return false;
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The command line, arguments joined by spaces (what --include and --exclude match). */
