@@ -203,15 +203,28 @@ public final class InTarget implements AutoCloseable {
             }
             Path dirPath = fd(dir);
             Path temp = dirPath.resolve(name + ".tmp" + Long.toHexString(System.nanoTime()));
-            try (SeekableByteChannel out = Files.newByteChannel(temp, Set.of(StandardOpenOption.CREATE_NEW,
-                    StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("r--------")))) {
-                ByteBuffer b = ByteBuffer.wrap(bytes);
-                while (b.hasRemaining()) {
-                    out.write(b);
+            boolean done = false;
+            try {
+                try (SeekableByteChannel out = Files.newByteChannel(temp, Set.of(StandardOpenOption.CREATE_NEW,
+                        StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("r--------")))) {
+                    ByteBuffer b = ByteBuffer.wrap(bytes);
+                    while (b.hasRemaining()) {
+                        out.write(b);
+                    }
+                }
+                try {
+                    own(temp);
+                } catch (IOException noChown) {
+                    // without CAP_CHOWN: this command's, readable by all, in a directory only it can change
+                    Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("r--r--r--"));
+                }
+                Files.move(temp, dirPath.resolve(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                done = true;
+            } finally {
+                if (!done) {
+                    Files.deleteIfExists(temp);
                 }
             }
-            own(temp);
-            Files.move(temp, dirPath.resolve(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             return "/tmp/" + dirName + "/" + name;
         } finally {
             InRoot.close(dir);
