@@ -46,7 +46,7 @@ final class FleetCommand {
     private static final long EXEC_WINDOW_MS = 3000;
     private static final long YOUNG_MS = 30_000;
     /** How often the settled processes younger than YOUNG_MS, and all of them, are checked for an exec (comm changed). */
-    private static final long RECHECK_YOUNG_MS = 5000;
+    private static final long RECHECK_YOUNG_MS = 1000;
     private static final long RECHECK_ALL_MS = 30_000;
     /** How often the jar copies nothing holds open any more are removed. */
     private static final long CLEAN_MS = 10_000;
@@ -367,7 +367,7 @@ final class FleetCommand {
                                         + " s after it was seen: " + d.why + " (-Xrs?)")));
                             }
                             break;
-                        default: // not a JVM (yet): a process is looked at every step while it may still exec one
+                        default: // not a JVM: a process is looked at every step while it may still exec one
                             if (ageMs(t, bootMs, now) > EXEC_WINDOW_MS) {
                                 fast.remove(pid);
                                 settled.put(pid, t.comm());

@@ -174,7 +174,7 @@ class DeployManifestsIT {
         // what the JVM then gets: the ConfigMap's options, then the agent with its options, which are valid
         String own0 = (String) at(config, "data.java-tool-options");
         String composed = value.replace("$(APP_JAVA_TOOL_OPTIONS)", own0).replace(jarInApp, ChildJvm.AGENT.toString());
-        Proc jvm = Proc.run(List.of(Jdk.JDK17.java(), "-XshowSettings:properties", "-version"),
+        Proc jvm = Proc.run(List.of(Jdk.JDK17.java(), "-cp", ChildJvm.CLASSPATH, "-XshowSettings:properties", "-version"),
                 Map.of("JAVA_TOOL_OPTIONS", composed), 60);
         assertEquals(0, jvm.exit, jvm.toString());
         assertTrue(jvm.output.contains("Picked up JAVA_TOOL_OPTIONS: " + composed), jvm.toString());

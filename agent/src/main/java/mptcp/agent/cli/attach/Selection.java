@@ -50,7 +50,10 @@ public final class Selection {
          * no --include asked for.
          */
         NONE,
-        /** A JVM that is not attachable yet (its SIGQUIT handler is not installed): look again later. */
+        /**
+         * A JVM that is not attachable yet (a Java launcher that has not loaded its JVM, or a JVM whose SIGQUIT handler
+         * is not installed): look again later.
+         */
         NOT_YET,
         /** A JVM left out by --include/--exclude. */
         EXCLUDED,
@@ -75,8 +78,10 @@ public final class Selection {
         if (t.pid == self || t.argv.isEmpty() || (me != 0 && t.euid != me)) {
             return new Decision(Verdict.NONE, null);
         }
+        boolean starting;
         try {
-            if (!t.isJvm()) {
+            starting = !t.isJvm();
+            if (starting && !t.isStartingJvm()) {
                 return new Decision(Verdict.NONE, null);
             }
         } catch (IOException e) {
@@ -102,6 +107,9 @@ public final class Selection {
             if (!force) {
                 return new Decision(Verdict.OPTED_OUT, e.getMessage() + " (--force attaches anyway)");
             }
+        }
+        if (starting) {
+            return new Decision(Verdict.NOT_YET, "its JVM is not loaded yet");
         }
         if (!t.catchesQuit) {
             return new Decision(Verdict.NOT_YET, "its SIGQUIT handler is not installed yet");

@@ -132,13 +132,30 @@ public final class Target {
      * command may not look (the kernel lets it read /proc/PID/maps only for processes it may ptrace).
      */
     public boolean isJvm() throws IOException {
+        return mapped() == 2;
+    }
+
+    /**
+     * Whether the process is a Java launcher that has not loaded its JVM yet (libjli.so mapped, libjvm.so not yet): a
+     * JVM in a moment (on a loaded machine, that moment can last seconds).
+     */
+    public boolean isStartingJvm() throws IOException {
+        return mapped() == 1;
+    }
+
+    /** 2: libjvm.so is mapped; 1: only the launcher's libjli.so; 0: neither. */
+    private int mapped() throws IOException {
         try (java.io.BufferedReader in = Files.newBufferedReader(proc(pid, "maps"), StandardCharsets.ISO_8859_1)) {
+            int found = 0;
             for (String line; (line = in.readLine()) != null; ) {
                 if (line.endsWith("/libjvm.so")) {
-                    return true;
+                    return 2;
+                }
+                if (line.endsWith("/libjli.so")) {
+                    found = 1;
                 }
             }
-            return false;
+            return found;
         } catch (AccessDeniedException e) {
             throw new AccessDeniedException("cannot tell whether process " + pid + " (" + comm() + ", uid " + euid
                     + ") is a JVM: the kernel refused to let this command (uid " + ownEuid() + ") read /proc/" + pid
