@@ -283,13 +283,9 @@ final class FleetCommand {
     /** --watch: new JVMs as they become attachable, until SIGTERM/SIGINT. */
     private int watch() throws Exception {
         AtomicBoolean stop = new AtomicBoolean();
-        Thread main = Thread.currentThread();
         for (String signal : new String[] {"TERM", "INT"}) {
             try {
-                sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> {
-                    stop.set(true);
-                    main.interrupt();
-                });
+                sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> stop.set(true)); // seen within a step
             } catch (IllegalArgumentException | UnsupportedOperationException e) {
                 // the JVM keeps its own handling of that signal (e.g. -Xrs): a shutdown then skips the clean-up
             }
@@ -311,12 +307,9 @@ final class FleetCommand {
         ExecutorService pool = Executors.newFixedThreadPool(PARALLEL, daemon());
         try {
             for (long step = 1; !stop.get(); step++) {
-                try {
-                    Thread.sleep(STEP_MS);
-                } catch (InterruptedException e) {
-                    if (stop.get()) {
-                        break;
-                    }
+                Thread.sleep(STEP_MS);
+                if (stop.get()) {
+                    break;
                 }
                 long now = System.currentTimeMillis();
                 if (step % (TICK_MS / STEP_MS) == 0) { // the pid list: who is new, who is gone
@@ -389,7 +382,11 @@ final class FleetCommand {
             }
         } finally {
             pool.shutdownNow();
-            pool.awaitTermination(AttachSession.LOAD_MS, TimeUnit.MILLISECONDS);
+            try {
+                pool.awaitTermination(AttachSession.LOAD_MS, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         cleanUp();
         if (!json) {

@@ -8,39 +8,36 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A JVM with many open TCP connections to itself, for the status report's memory bound: a listener on ADDRESS and N
- * connections to it, both ends kept open (2N + 1 sockets), then {@code READY}; exits on end of stdin.
- * <pre>ManyConnections ADDRESS N</pre>
+ * Many open TCP connections, for the status report's memory bound. {@code serve ADDRESS N}: a listener on ADDRESS
+ * (port printed as {@code LISTEN port}) that accepts N connections and keeps them open, then prints {@code READY n};
+ * {@code connect ADDRESS PORT N}: N connections to it, kept open, then {@code READY n}. Both exit at the end of stdin.
+ * (Two processes, because one process may have at most {@code ulimit -n} fds, 20,000 on the test machine.)
  */
 public final class ManyConnections {
     public static void main(String[] args) throws Exception {
-        int n = Integer.parseInt(args[1]);
-        ServerSocket server = new ServerSocket();
-        server.bind(new InetSocketAddress(InetAddress.getByName(args[0]), 0), 4096);
-        List<Socket> open = new ArrayList<>(2 * n);
-        Thread acceptor = new Thread(() -> {
-            try {
-                for (int i = 0; i < n; i++) {
-                    Socket s = server.accept();
-                    synchronized (open) {
-                        open.add(s);
-                    }
-                }
-            } catch (Exception e) {
-                System.out.println("ACCEPT FAILED " + e);
+        List<Socket> open = new ArrayList<>();
+        if (args[0].equals("serve")) {
+            int n = Integer.parseInt(args[2]);
+            ServerSocket server = new ServerSocket();
+            server.bind(new InetSocketAddress(InetAddress.getByName(args[1]), 0), 4096);
+            System.out.println("LISTEN " + server.getLocalPort());
+            System.out.flush();
+            while (open.size() < n) {
+                open.add(server.accept());
             }
-        });
-        acceptor.start();
-        for (int i = 0; i < n; i++) {
-            Socket s = new Socket();
-            s.connect(server.getLocalSocketAddress());
-            synchronized (open) {
+        } else {
+            InetSocketAddress to = new InetSocketAddress(InetAddress.getByName(args[1]), Integer.parseInt(args[2]));
+            int n = Integer.parseInt(args[3]);
+            while (open.size() < n) {
+                Socket s = new Socket();
+                s.connect(to);
                 open.add(s);
             }
         }
-        acceptor.join();
         System.out.println("READY " + open.size());
         System.out.flush();
-        System.in.read();
+        while (System.in.read() >= 0) {
+            // keep them open
+        }
     }
 }
