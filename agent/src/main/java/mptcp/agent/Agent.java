@@ -79,11 +79,16 @@ public final class Agent {
         AttachRequest.Answer answer = attach(args, -1, inst);
         for (String line : answer.lines) {
             if (answer.applied) {
-                Log.info(line);
+                Log.info(local(line));
             } else {
-                Log.warn(line);
+                Log.warn(local(line));
             }
         }
+    }
+
+    /** A line of an answer as this JVM's own log says it: without naming the JVM. */
+    private static String local(String line) {
+        return line.startsWith(HERE) ? line.substring(line.indexOf(": ") + 2) : line;
     }
 
     /** The attach requests of this JVM, each answered by {@link #attach}. */
@@ -97,7 +102,9 @@ public final class Agent {
         @Override
         public AttachRequest.Answer handle(String options, int uid) {
             AttachRequest.Answer answer = attach(options, uid, inst);
-            answer.lines.forEach(Log::info); // the command prints them; here only at log=info
+            for (String line : answer.lines) { // the command prints them; here only at log=info
+                Log.info(local(line));
+            }
             return answer;
         }
     }
@@ -208,8 +215,11 @@ public final class Agent {
         }
     }
 
+    /** How the answer's first line starts: which JVM says it (the command may talk to many). */
+    private static final String HERE = "mptcp-agent in JVM ";
+
     private static AttachRequest.Answer firstAttach(String options, String by, Instrumentation inst) {
-        String here = "mptcp-agent in JVM " + pid() + ": ";
+        String here = HERE + pid() + ": ";
         Config config;
         try {
             config = Config.fromJvm(options);
@@ -249,7 +259,7 @@ public final class Agent {
 
     /** A run-time change of the configuration in force: all of {@code options} applied, or none and why. */
     private static AttachRequest.Answer change(String options, String by) {
-        String here = "mptcp-agent in JVM " + pid() + ": ";
+        String here = HERE + pid() + ": ";
         Config old = Policy.config();
         Config now;
         try {
