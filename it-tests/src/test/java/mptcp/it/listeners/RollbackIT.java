@@ -184,9 +184,9 @@ class RollbackIT {
      * count, the application accepts the queued connections once it runs again, none is reset, and the line says what
      * happened instead of blaming the application.
      */
-    @Test
-    void stoppedDuringTheHandOver() throws Exception {
-        Jdk jdk = Jdk.JDK17;
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(Jdk.class)
+    void stoppedDuringTheHandOver(Jdk jdk) throws Exception {
         try (ListenersIT.Bed bed = new ListenersIT.Bed(0); ChildJvm server = bed.server(jdk, "socket", SERVER, "8080")) {
             server.expect("READY");
             server.send("pause");
