@@ -71,7 +71,8 @@ public final class Cli {
         out.println();
         out.println("As an agent:  java -javaagent:mptcp-agent.jar[=key=value,...] ...");
         out.println("              JAVA_TOOL_OPTIONS=-javaagent:/path/mptcp-agent.jar java ...");
-        out.println("Commands:     java -jar mptcp-agent.jar attach <pid> [key=value,...]  load into a running JVM (same user)");
+        out.println("Commands:     java -jar mptcp-agent.jar attach <pid> [key=value,...]  load into a running JVM (same user), or change");
+        out.println("                  the options of the agent active there (enabled=false: off, its MPTCP listeners back to TCP)");
         out.println("              java -jar mptcp-agent.jar status <pid> [--json]        counters, live connections: mptcp / fallback / tcp");
         out.println("              java -jar mptcp-agent.jar doctor [--json] [<pid>]      will this host (or pid's netns) use several paths?");
         out.println("              java -jar mptcp-agent.jar enable <unit> [key=value,...] [--now] [--root DIR]  systemd drop-in");

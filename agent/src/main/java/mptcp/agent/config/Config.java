@@ -34,7 +34,8 @@ public final class Config {
     private static final Map<String, String> HELP = new LinkedHashMap<>();
 
     static {
-        key("enabled", "true|false", "false turns the agent off completely (kill switch)");
+        key("enabled", "true|false", "false turns the agent off completely (kill switch); at run time (attach <pid>"
+                + " enabled=false): no new MPTCP socket, MPTCP listeners handed back to TCP; true turns it on again");
         key("mode", "all|server|client", "server: only listening sockets (and so the connections they accept) become MPTCP;"
                 + " client: only outgoing sockets; all: both");
         key("fallback", "tcp|fail", "when the kernel refuses MPTCP: tcp keeps a plain TCP socket (one WARN line per JVM);"
