@@ -130,7 +130,8 @@ public final class Agent {
             }
             logTo(config);
             if (!config.enabled) {
-                disabledAtStart = config.source("enabled") + " enabled=false";
+                String source = config.source("enabled");
+                disabledAtStart = source.equals("agent arguments") ? "-javaagent:...=enabled=false" : source + "=false";
                 Log.info("disabled (enabled=false): no socket is converted");
                 return;
             }
@@ -234,8 +235,8 @@ public final class Agent {
                     + " override it"));
         }
         if (disabledAtStart != null && !enabledBy.equals("agent arguments")) {
-            return answer(false, false, here + "not installed: the agent was switched off when this JVM started (its"
-                    + " -javaagent had " + disabledAtStart + "); attach with enabled=true to override it");
+            return answer(false, false, here + "not installed: the agent was switched off when this JVM started ("
+                    + disabledAtStart + "); attach with enabled=true to override it");
         }
         logTo(config);
         instrumentation = inst;
