@@ -97,13 +97,7 @@ class RuntimeChangesIT {
             String pid = String.valueOf(app.pid());
             List<CompletableFuture<AgentCli>> runs = new ArrayList<>();
             for (String mode : List.of("server", "client")) {
-                runs.add(CompletableFuture.supplyAsync(() -> {
-                    try {
-                        return AgentCli.run(jdk, "attach", pid, "mode=" + mode);
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                }));
+                runs.add(AgentCli.async(jdk, "attach", pid, "mode=" + mode));
             }
             AgentCli server = runs.get(0).get(90, TimeUnit.SECONDS);
             AgentCli client = runs.get(1).get(90, TimeUnit.SECONDS);

@@ -200,17 +200,8 @@ class RollbackIT {
                         queued.add(c);
                         c.expect("CONNECTED"); // in the listener's accept queue: the application accepts nothing now
                     }
-                    java.util.concurrent.CompletableFuture<AgentCli> attach = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-                        try {
-                            return AgentCli.run(jdk, "attach", String.valueOf(server.pid()));
-                        } catch (Exception e) {
-                            throw new IllegalStateException(e);
-                        }
-                    });
-                    long end = System.nanoTime() + 30_000_000_000L;
-                    while (!bed.server.exec("ss", "-HMltn").contains("mptcp") && System.nanoTime() < end) {
-                        Thread.sleep(10);
-                    }
+                    java.util.concurrent.CompletableFuture<AgentCli> attach = AgentCli.async(jdk, "attach", String.valueOf(server.pid()));
+                    bed.awaitMptcpListener();
                     Proc.check(List.of("kill", "-STOP", String.valueOf(server.pid()))); // steered, draining: stopped
                     Thread.sleep(6_000); // longer than the drain bound (5 s)
                     Proc.check(List.of("kill", "-CONT", String.valueOf(server.pid())));
