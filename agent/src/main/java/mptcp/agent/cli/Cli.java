@@ -74,7 +74,8 @@ public final class Cli {
         out.println();
         out.println("As an agent:  java -javaagent:mptcp-agent.jar[=key=value,...] ...");
         out.println("              JAVA_TOOL_OPTIONS=-javaagent:/path/mptcp-agent.jar java ...");
-        out.println("Commands:     java -jar mptcp-agent.jar attach <pid> [key=value,...]  load into a running JVM (same user, or root)");
+        out.println("Commands:     java -jar mptcp-agent.jar attach <pid> [key=value,...]  load into a running JVM (same user, or root), or");
+        out.println("                  change the options of the agent active there (enabled=false: off, its MPTCP listeners back to TCP)");
         out.println("              java -jar mptcp-agent.jar attach --all [--watch] [--include REGEX]... [--exclude REGEX]...");
         out.println("                     [--force] [--json] [key=value,...]   every JVM this user (root: any user, containers too)");
         out.println("                     may attach to; REGEX is found in /proc/PID/cmdline (arguments joined by spaces),");

@@ -23,7 +23,8 @@ import mptcp.agent.config.Build;
  * {@code attach --all [--watch] [--include REGEX]... [--exclude REGEX]... [--force] [--json] [key=value,...]}: the
  * agent into every JVM of the host this command may attach to ({@link Selection}), a few at a time, each with its own
  * deadline ({@link mptcp.agent.cli.attach.Deadline}), so that a JVM that exits or never answers costs only its own line; one line per JVM and per listener,
- * exit 0 only when every selected JVM has the agent active. {@code --watch} then keeps looking for new JVMs (one read
+ * exit 0 only when every selected JVM has the agent active (with {@code enabled=false}: switched off, the fleet-wide
+ * off switch). {@code --watch} then keeps looking for new JVMs (one read
  * of /proc's pid list a second; a new process is looked at every 100 ms for its first seconds, as a launcher may exec
  * a JVM and a JVM is attachable only once its SIGQUIT handler is installed; older ones are checked for an exec now and
  * then by their name) and attaches to each as soon as it becomes attachable — never to
@@ -208,7 +209,8 @@ final class FleetCommand {
             pool.shutdownNow();
         }
         int selected = 0;
-        int active = 0;
+        int done = 0;
+        String goal = switchesOff() ? "off" : "active";
         Map<String, Integer> other = new TreeMap<>();
         if (json) {
             out.println("[");
@@ -216,26 +218,26 @@ final class FleetCommand {
         int n = 0;
         for (Result r : results.values()) {
             print(r, n++ == 0);
-            if (r.state.equals("active") || r.state.equals("failed") || r.state.equals("exited")) {
+            if (!r.state.equals("excluded") && !r.state.equals("skipped")) {
                 selected++;
-                if (r.state.equals("active")) {
-                    active++;
+                if (r.state.equals(goal)) {
+                    done++;
                 }
             }
-            if (!r.state.equals("active")) {
+            if (!r.state.equals(goal)) {
                 other.merge(r.state, 1, Integer::sum);
             }
         }
         if (json) {
             out.println("\n]");
         } else {
-            StringBuilder b = new StringBuilder("Result: " + active + " of " + selected
-                    + " selected JVMs have the agent active");
+            StringBuilder b = new StringBuilder("Result: " + done + " of " + selected + " selected JVMs "
+                    + (goal.equals("off") ? "have the agent switched off (enabled=false)" : "have the agent active"));
             other.forEach((k, v) -> b.append("; ").append(v).append(' ').append(k));
             out.println(b);
         }
         out.flush();
-        return active == selected ? 0 : 1;
+        return done == selected ? 0 : 1;
     }
 
     /** Attaches to one JVM (in a pool thread); never throws. */
@@ -251,13 +253,27 @@ final class FleetCommand {
             } catch (Exception ignored) {
                 // no copy made
             }
-            return new Result(t, o.active ? "active" : "failed", o.lines);
+            List<String> lines = new ArrayList<>(o.lines);
+            String self = "mptcp-agent in JVM " + t.pid + ": "; // the JVM is named on this command's line already
+            if (!lines.isEmpty() && lines.get(0).startsWith(self)) {
+                lines.set(0, lines.get(0).substring(self.length()));
+            }
+            if (lines.isEmpty()) {
+                lines.add(o.active ? "active" : "not active");
+            }
+            String state = o.applied && o.active ? "active" : o.applied && switchesOff() ? "off" : "failed";
+            return new Result(t, state, lines);
         } catch (Exception e) {
             if (e instanceof NoSuchFileException || t.goneWithin(500)) {
                 return new Result(t, "exited", List.of("exited during the attach"));
             }
             return new Result(t, "failed", List.of("failed: " + StatusCommand.message(e)));
         }
+    }
+
+    /** The options switch the agent off (enabled=false): a JVM left with the agent off is then what was asked. */
+    private boolean switchesOff() {
+        return ("," + options + ",").contains(",enabled=false,");
     }
 
     private void print(Result r, boolean first) {

@@ -16,7 +16,6 @@ import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -306,12 +305,13 @@ class FleetIT {
     }
 
     /**
-     * The fleet-wide off switch and back: needs the run-time reconfiguration of branch "rollback" (attach to a JVM
-     * whose agent is active changes its configuration; enabled=false hands its MPTCP listeners back to TCP).
+     * The fleet-wide off switch and back: {@code attach --all enabled=false} hands every MPTCP listener of the selected
+     * JVMs (root, another uid, a container) back to TCP, new client connections are TCP, a connection opened before is
+     * still answered; {@code enabled=true} makes them MPTCP again; not one request fails meanwhile.
      */
     @Test
-    @Disabled("needs the run-time reconfiguration of branch rollback (issue 20): enable when merged")
     void attachAllEnabledFalseRollsEveryListenerBackToTcpAndTrueAgain() throws Exception {
+        Prerequisites.require("fleet test", Prerequisites.missing(List.of("ip", "ss", "unshare", "setpriv")));
         try (Host host = new Host()) {
             host.service(Jdk.JDK17, null, false, Map.of(), 8081);
             host.service(Jdk.JDK25, OTHER_UID, false, Map.of(), 8082);
@@ -328,6 +328,9 @@ class FleetIT {
             held.expect("HELD ok");
 
             AgentCli off = AgentCli.run(Jdk.JDK17, "attach", "--all", "--include", host.run, "enabled=false");
+            assertEquals(0, off.exit, off.toString());
+            assertTrue(off.output.contains("Result: 3 of 3 selected JVMs have the agent switched off (enabled=false)"),
+                    off.toString());
             for (int port : new int[] {8081, 8082, 8083}) {
                 assertFalse(host.mptcpListener(port), "TCP again after enabled=false: " + port + "\n" + off);
             }
