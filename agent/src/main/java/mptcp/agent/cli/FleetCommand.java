@@ -18,6 +18,7 @@ import mptcp.agent.cli.attach.Copies;
 import mptcp.agent.cli.attach.Selection;
 import mptcp.agent.cli.attach.Target;
 import mptcp.agent.config.Build;
+import mptcp.agent.report.Render;
 
 /**
  * {@code attach --all [--watch] [--include REGEX]... [--exclude REGEX]... [--force] [--json] [key=value,...]}: the
@@ -57,6 +58,8 @@ final class FleetCommand {
     private final boolean json;
     private final PrintStream out;
     private final Copies copies = new Copies();
+    /** The processes the first pass looked at: pid -> comm of a process that is no JVM (null: a JVM). */
+    private final Map<Long, String> seen = new HashMap<>();
 
     private FleetCommand(Selection selection, String options, boolean json, PrintStream out) {
         this.selection = selection;
@@ -185,8 +188,12 @@ final class FleetCommand {
                     continue;
                 }
                 Selection.Decision d = selection.decide(t);
+                seen.put(pid, d.verdict == Selection.Verdict.NONE && !starting(t) ? t.comm() : null);
                 switch (d.verdict) {
                     case NONE:
+                        if (starting(t)) {
+                            seen.remove(pid); // a process that may still exec a JVM: --watch looks at it as new
+                        }
                         break;
                     case EXCLUDED:
                         results.put(pid, new Result(t, "excluded", List.of("excluded: " + d.why)));
@@ -254,9 +261,8 @@ final class FleetCommand {
                 // no copy made
             }
             List<String> lines = new ArrayList<>(o.lines);
-            String self = "mptcp-agent in JVM " + t.pid + ": "; // the JVM is named on this command's line already
-            if (!lines.isEmpty() && lines.get(0).startsWith(self)) {
-                lines.set(0, lines.get(0).substring(self.length()));
+            if (!lines.isEmpty()) { // the JVM is named on this command's line already (the target says its own pid)
+                lines.set(0, lines.get(0).replaceFirst("^mptcp-agent in JVM [0-9]+: ", ""));
             }
             if (lines.isEmpty()) {
                 lines.add(o.active ? "active" : "not active");
@@ -281,10 +287,10 @@ final class FleetCommand {
         if (json) {
             StringBuilder b = new StringBuilder(first ? "  {" : ",\n  {");
             b.append("\"pid\": ").append(t.pid).append(", \"nspid\": ").append(t.nspid).append(", \"uid\": ").append(t.euid)
-                    .append(", \"main\": ").append(quote(t.main())).append(", \"result\": ").append(quote(r.state))
+                    .append(", \"main\": ").append(Render.quote(t.main())).append(", \"result\": ").append(Render.quote(r.state))
                     .append(", \"lines\": [");
             for (int i = 0; i < r.lines.size(); i++) {
-                b.append(i > 0 ? ", " : "").append(quote(r.lines.get(i)));
+                b.append(i > 0 ? ", " : "").append(Render.quote(r.lines.get(i)));
             }
             out.print(b.append("]}"));
             return;
@@ -306,21 +312,17 @@ final class FleetCommand {
                 // the JVM keeps its own handling of that signal (e.g. -Xrs): a shutdown then skips the clean-up
             }
         }
+        long bootMs = System.currentTimeMillis() - uptimeMs();
+        // pid -> comm (null: a JVM), of every process looked at and done with: those the first pass saw; any other
+        // process, also one that started meanwhile, is new
+        Map<Long, String> settled = new HashMap<>(seen);
+        Map<Long, Long> fast = new HashMap<>(); // pid -> when it began to be looked at every step
+        Map<Long, Future<Result>> inFlight = new HashMap<>();
+        ExecutorService pool = Executors.newFixedThreadPool(PARALLEL, daemon());
         if (!json) {
             out.println("Watching for new JVMs (SIGTERM or Ctrl-C stops)");
             out.flush();
         }
-        long bootMs = System.currentTimeMillis() - uptimeMs();
-        Map<Long, String> settled = new HashMap<>(); // pid -> comm, of every process looked at and done with
-        for (long pid : Target.pids()) {
-            Target t = tryOf(pid);
-            if (t != null) {
-                settled.put(pid, t.comm());
-            }
-        }
-        Map<Long, Long> fast = new HashMap<>(); // pid -> when it began to be looked at every step
-        Map<Long, Future<Result>> inFlight = new HashMap<>();
-        ExecutorService pool = Executors.newFixedThreadPool(PARALLEL, daemon());
         try {
             for (long step = 1; !stop.get(); step++) {
                 Thread.sleep(STEP_MS);
@@ -412,6 +414,16 @@ final class FleetCommand {
         return 0;
     }
 
+    /** A process young enough that it may still exec a JVM, or a Java launcher that has not loaded its JVM yet. */
+    private static boolean starting(Target t) {
+        try {
+            return ageMs(t, System.currentTimeMillis() - uptimeMs(), System.currentTimeMillis()) < EXEC_WINDOW_MS
+                    || t.isStartingJvm();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     private static long ageMs(Target t, long bootMs, long now) {
         return now - (bootMs + t.startTime * 10); // USER_HZ = 100 on Linux
     }
@@ -436,7 +448,7 @@ final class FleetCommand {
 
     private void reportLine(String line) {
         if (json) {
-            out.println("{\"event\": " + quote(line) + "}");
+            out.println("{\"event\": " + Render.quote(line) + "}");
         } else {
             out.println(line);
         }
@@ -469,19 +481,5 @@ final class FleetCommand {
             t.setDaemon(true);
             return t;
         };
-    }
-
-    static String quote(String s) {
-        StringBuilder b = new StringBuilder("\"");
-        for (char c : s.toCharArray()) {
-            if (c == '"' || c == '\\') {
-                b.append('\\').append(c);
-            } else if (c < 0x20) {
-                b.append(String.format("\\u%04x", (int) c));
-            } else {
-                b.append(c);
-            }
-        }
-        return b.append('"').toString();
     }
 }

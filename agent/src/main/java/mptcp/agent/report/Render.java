@@ -147,7 +147,8 @@ public final class Render {
         return number ? v : quote(v);
     }
 
-    private static String quote(String s) {
+    /** {@code s} as a JSON string. */
+    public static String quote(String s) {
         StringBuilder b = new StringBuilder("\"");
         for (char c : s.toCharArray()) {
             if (c == '"' || c == '\\') {

@@ -73,11 +73,7 @@ class FleetIT {
             Netns c = null;
             try {
                 c = new Netns();
-                server.exec("ip", "link", "add", "vs", "type", "veth", "peer", "name", "vc", "netns", c.name);
-                server.exec("ip", "addr", "add", SERVER + "/24", "dev", "vs");
-                server.exec("ip", "link", "set", "vs", "up");
-                c.exec("ip", "addr", "add", CLIENT + "/24", "dev", "vc");
-                c.exec("ip", "link", "set", "vc", "up");
+                server.veth("vs", SERVER, c, "vc", CLIENT);
             } catch (Exception e) {
                 server.close();
                 if (c != null) {
