@@ -138,7 +138,34 @@ kill -TERM $W; wait $W || true
 attached=$(grep -c ' active' "$WORK/short.out" || true)
 exited=$(grep -c 'exited' "$WORK/short.out" || true)
 short_h=$(awk -v c=$((c1 - c0)) -v s=$(( (t1 - t0) / 1000 )) 'BEGIN {printf "%.1f", c / 100 * 3600 / s}')
-echo "## 3. attach --all --watch, CPU (user+sys of the watching JVM)"
+# 3b. --watch latency: from a new JVM being attachable (SIGQUIT caught, /proc/PID/status) to its listener MPTCP (ss)
+"$JAVA" -jar "$AGENT" attach --all --watch --include "mark=$MARK-lat" > "$WORK/lat.out" 2>&1 &
+W=$!; PIDS+=($W)
+sleep 3
+: > "$WORK/lat"
+for i in $(seq "${LATENCY_JVMS:-8}"); do
+  ip netns exec "$NS" "$JAVA" -XX:TieredStopAtLevel=1 -Xmx32m -Dmark="$MARK-lat" -cp "$CP" Idle > "$WORK/lat.$i" 2>&1 &
+  p=$!; PIDS+=($p)
+  t_ready=""; t_mptcp=""
+  for _ in $(seq 600); do
+    if [ -z "$t_ready" ] && [ -r /proc/$p/status ] \
+        && (( 0x$(awk '/^SigCgt:/ {print $2}' /proc/$p/status) & 4 )); then t_ready=$(ms); fi
+    port=$(sed -n 's/READY //p' "$WORK/lat.$i")
+    if [ -n "$t_ready" ] && [ -n "$port" ] && ip netns exec "$NS" ss -Mltn | grep -q "^mptcp .*:$port "; then
+      t_mptcp=$(ms); break
+    fi
+    sleep 0.02
+  done
+  [ -n "$t_mptcp" ] && echo $((t_mptcp - t_ready)) >> "$WORK/lat"
+  kill $p 2>/dev/null || true
+done
+kill -TERM $W; wait $W || true
+lat_median=$(median < "$WORK/lat"); lat_max=$(sort -n "$WORK/lat" | tail -1)
+echo "## 3. attach --all --watch: from a new JVM attachable to its listener MPTCP"
+echo
+echo "$(wc -l < "$WORK/lat") JVMs started one after the other: median ${lat_median} ms, max ${lat_max} ms (all: $(tr '\n' ' ' < "$WORK/lat"))"
+echo
+echo "## 4. attach --all --watch, CPU (user+sys of the watching JVM)"
 echo
 echo "| case | CPU during the window | per hour at that rate | share of one core |"
 echo "|---|---|---|---|"

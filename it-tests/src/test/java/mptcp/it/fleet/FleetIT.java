@@ -189,6 +189,7 @@ class FleetIT {
             }
 
             AgentCli all = AgentCli.run(Jdk.JDK17, "attach", "--all", "--include", host.run, "--exclude", "fleet\\.exclude");
+            System.out.println("FleetIT: attach --all:\n" + all.output);
             assertEquals(0, all.exit, all.toString());
             assertTrue(lineOf(all.output, a.pid()).contains(" active"), all.toString());
             assertTrue(lineOf(all.output, b.pid()).contains("uid " + OTHER_UID), all.toString());
