@@ -97,7 +97,7 @@ echo
 start_jvms "$N" "$MARK-all"
 allpids=("${STARTED[@]}")
 t0=$(ms); "$JAVA" -jar "$AGENT" attach --all --include "mark=$MARK-all" > "$WORK/all.out" 2>&1 || true; t1=$(ms)
-active=$(grep -c ' active' "$WORK/all.out" || true)
+active=$(sed -n 's/^Result: \([0-9]*\) of .*/\1/p' "$WORK/all.out")
 stop_jvms "${allpids[@]}"
 start_jvms "$N" "$MARK-seq"
 seqpids=("${STARTED[@]}")
@@ -135,7 +135,7 @@ done
 wait_until=$(( $(ms) + 8000 )); while [ "$(ms)" -lt $wait_until ]; do sleep 0.5; done
 c1=$(cpu $W); t1=$(ms)
 kill -TERM $W; wait $W || true
-attached=$(grep -c ' active' "$WORK/short.out" || true)
+attached=$(grep -c '^JVM .* active' "$WORK/short.out" || true)
 exited=$(grep -c 'exited' "$WORK/short.out" || true)
 short_h=$(awk -v c=$((c1 - c0)) -v s=$(( (t1 - t0) / 1000 )) 'BEGIN {printf "%.1f", c / 100 * 3600 / s}')
 # 3b. --watch latency: from a new JVM being attachable (SIGQUIT caught, /proc/PID/status) to its listener MPTCP (ss)

@@ -58,8 +58,19 @@ final class FleetCommand {
     private final boolean json;
     private final PrintStream out;
     private final Copies copies = new Copies();
-    /** The processes the first pass looked at: pid -> comm of a process that is no JVM (null: a JVM). */
-    private final Map<Long, String> seen = new HashMap<>();
+    /** The processes the first pass looked at and settled. */
+    private final Map<Long, Seen> seen = new HashMap<>();
+
+    /** A process looked at and done with: its name (null for a JVM: it is never looked at again) and start time. */
+    private static final class Seen {
+        final String comm;
+        final long startTime;
+
+        Seen(String comm, long startTime) {
+            this.comm = comm;
+            this.startTime = startTime;
+        }
+    }
 
     private FleetCommand(Selection selection, String options, boolean json, PrintStream out) {
         this.selection = selection;
@@ -188,12 +199,13 @@ final class FleetCommand {
                     continue;
                 }
                 Selection.Decision d = selection.decide(t);
-                seen.put(pid, d.verdict == Selection.Verdict.NONE && !starting(t) ? t.comm() : null);
+                boolean jvm = d.verdict != Selection.Verdict.NONE && d.verdict != Selection.Verdict.OTHER;
+                if (jvm || d.verdict == Selection.Verdict.OTHER || !starting(t)) {
+                    seen.put(pid, new Seen(jvm ? null : t.comm(), t.startTime));
+                } // else: a process that may still exec a JVM: --watch looks at it as new
                 switch (d.verdict) {
+                    case OTHER:
                     case NONE:
-                        if (starting(t)) {
-                            seen.remove(pid); // a process that may still exec a JVM: --watch looks at it as new
-                        }
                         break;
                     case EXCLUDED:
                         results.put(pid, new Result(t, "excluded", List.of("excluded: " + d.why)));
@@ -313,9 +325,8 @@ final class FleetCommand {
             }
         }
         long bootMs = System.currentTimeMillis() - uptimeMs();
-        // pid -> comm (null: a JVM), of every process looked at and done with: those the first pass saw; any other
-        // process, also one that started meanwhile, is new
-        Map<Long, String> settled = new HashMap<>(seen);
+        // every process looked at and done with: those the first pass saw; any other, also one started meanwhile, is new
+        Map<Long, Seen> settled = new HashMap<>(seen);
         Map<Long, Long> fast = new HashMap<>(); // pid -> when it began to be looked at every step
         Map<Long, Future<Result>> inFlight = new HashMap<>();
         ExecutorService pool = Executors.newFixedThreadPool(PARALLEL, daemon());
@@ -324,8 +335,12 @@ final class FleetCommand {
             out.flush();
         }
         try {
-            for (long step = 1; !stop.get(); step++) {
-                Thread.sleep(STEP_MS);
+            long perTick = TICK_MS / STEP_MS;
+            for (long step = 0; !stop.get(); ) {
+                // nothing young to look at: sleep to the next read of the pid list (no wake-up every step)
+                long steps = fast.isEmpty() && inFlight.isEmpty() ? perTick - step % perTick : 1;
+                Thread.sleep(steps * STEP_MS);
+                step += steps;
                 if (stop.get()) {
                     break;
                 }
@@ -340,12 +355,13 @@ final class FleetCommand {
                         }
                     }
                 }
-                if (step % (RECHECK_YOUNG_MS / STEP_MS) == 0 || step % (RECHECK_ALL_MS / STEP_MS) == 0) {
+                if (step % (RECHECK_YOUNG_MS / STEP_MS) == 0) { // an exec: the name changes (only a read of comm)
                     boolean all = step % (RECHECK_ALL_MS / STEP_MS) == 0;
-                    for (Map.Entry<Long, String> e : new ArrayList<>(settled.entrySet())) {
-                        Target t = e.getValue() == null ? null : tryOf(e.getKey());
-                        if (t != null && (all || ageMs(t, bootMs, now) < YOUNG_MS) && !t.comm().equals(e.getValue())) {
-                            settled.remove(e.getKey()); // it exec'd another program: look again
+                    for (Map.Entry<Long, Seen> e : new ArrayList<>(settled.entrySet())) {
+                        Seen was = e.getValue();
+                        if (was.comm != null && (all || now - (bootMs + was.startTime * 10) < YOUNG_MS)
+                                && !was.comm.equals(Target.comm(e.getKey()))) {
+                            settled.remove(e.getKey());
                             fast.put(e.getKey(), now);
                         }
                     }
@@ -363,17 +379,21 @@ final class FleetCommand {
                             fast.remove(pid);
                             inFlight.put(pid, pool.submit(() -> attach(t, true)));
                             break;
+                        case OTHER:
+                            fast.remove(pid);
+                            settled.put(pid, new Seen(t.comm(), t.startTime));
+                            break;
                         case EXCLUDED:
                         case OPTED_OUT:
                             fast.remove(pid);
-                            settled.put(pid, null);
+                            settled.put(pid, new Seen(null, t.startTime));
                             report(new Result(t, d.verdict == Selection.Verdict.EXCLUDED ? "excluded" : "skipped",
                                     List.of((d.verdict == Selection.Verdict.EXCLUDED ? "excluded: " : "skipped: ") + d.why)));
                             break;
                         case NOT_YET:
                             if (now - e.getValue() > YOUNG_MS) {
                                 fast.remove(pid);
-                                settled.put(pid, null);
+                                settled.put(pid, new Seen(null, t.startTime));
                                 report(new Result(t, "failed", List.of("failed: not attachable " + YOUNG_MS / 1000
                                         + " s after it was seen: " + d.why + " (-Xrs?)")));
                             }
@@ -381,15 +401,16 @@ final class FleetCommand {
                         default: // not a JVM: a process is looked at every step while it may still exec one
                             if (ageMs(t, bootMs, now) > EXEC_WINDOW_MS) {
                                 fast.remove(pid);
-                                settled.put(pid, t.comm());
+                                settled.put(pid, new Seen(t.comm(), t.startTime));
                             }
                     }
                 }
                 for (Map.Entry<Long, Future<Result>> e : new ArrayList<>(inFlight.entrySet())) {
                     if (e.getValue().isDone()) {
                         inFlight.remove(e.getKey());
-                        settled.put(e.getKey(), null);
-                        report(e.getValue().get());
+                        Result r = e.getValue().get();
+                        settled.put(e.getKey(), new Seen(null, r.target.startTime));
+                        report(r);
                     }
                 }
                 if (step % (CLEAN_MS / STEP_MS) == 0 && copies.any() && inFlight.isEmpty()) {

@@ -82,13 +82,37 @@ class AttachIT {
             assertTrue(notJvm.output.contains("is not a Java virtual machine"), notJvm.toString());
 
             awaitUid(foreign.pid(), 65534); // setpriv has switched user (and then execs sleep)
+            // root may attach to any user's JVM: another user's process is judged like any other
             AgentCli otherUser = AgentCli.run(Jdk.JDK17, "attach", String.valueOf(foreign.pid()));
             assertEquals(2, otherUser.exit, otherUser.toString());
-            assertTrue(otherUser.output.contains("belongs to uid 65534"), otherUser.toString());
+            assertTrue(otherUser.output.contains("is not a Java virtual machine"), otherUser.toString());
+            // a user other than root may not: told so before anything is tried (the jar copied where that user can read it)
+            java.nio.file.Path dir = Files.createTempDirectory(Paths.get("/tmp"), "mpa-attach-");
+            try {
+                java.nio.file.Path jar = Files.copy(ChildJvm.AGENT, dir.resolve("mptcp-agent.jar"));
+                Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+                Files.setPosixFilePermissions(jar, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+                Proc asOther = Proc.run(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                        Jdk.JDK17.java(), "-jar", jar.toString(), "attach", String.valueOf(sleep.pid())),
+                        java.util.Map.of("XDG_CACHE_HOME", dir.toString()), 60);
+                assertEquals(2, asOther.exit, asOther.toString());
+                assertTrue(asOther.output.contains("process " + sleep.pid() + " belongs to uid 0, this command runs as uid"
+                        + " 65534"), asOther.toString());
+            } finally {
+                try (java.util.stream.Stream<java.nio.file.Path> walk = Files.walk(dir)) {
+                    walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
+            }
         } finally {
             sleep.destroyForcibly();
             foreign.destroyForcibly();
         }
+
+        // issue 21, 8d: pid 1 gets its true reason, not the path of the file that could not be read
+        AgentCli init = AgentCli.run(Jdk.JDK17, "attach", "1");
+        assertEquals(2, init.exit, init.toString());
+        assertTrue(init.output.contains("process 1 (") && (init.output.contains("is not a Java virtual machine")
+                || init.output.contains("cannot tell whether process 1 (")), init.toString());
 
         try (ChildJvm closed = ChildJvm.java(Jdk.JDK17, List.of("-XX:+DisableAttachMechanism"), "mptcp.it.apps.SocketApp", "socket")) {
             closed.expect("READY");

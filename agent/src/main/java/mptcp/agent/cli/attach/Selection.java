@@ -46,9 +46,11 @@ public final class Selection {
     /** What the selection makes of one process. */
     public enum Verdict {
         /**
-         * Not a JVM this command may attach to (another user's without root, not a JVM, gone, this command), or one
-         * no --include asked for.
+         * Not for this command whatever it runs, as long as it does not exec another program: another user's without
+         * root, a kernel thread, gone, this command, or a command line no --include asks for.
          */
+        OTHER,
+        /** Not a JVM (nor a Java launcher about to load one). */
         NONE,
         /**
          * A JVM that is not attachable yet (a Java launcher that has not loaded its JVM, or a JVM whose SIGQUIT handler
@@ -76,7 +78,11 @@ public final class Selection {
 
     public Decision decide(Target t) {
         if (t.pid == self || t.argv.isEmpty() || (me != 0 && t.euid != me)) {
-            return new Decision(Verdict.NONE, null);
+            return new Decision(Verdict.OTHER, null);
+        }
+        String cmd = t.commandLine(); // the command line first: it costs nothing more, /proc/PID/maps does
+        if (!include.isEmpty() && include.stream().noneMatch(p -> p.matcher(cmd).find())) {
+            return new Decision(Verdict.OTHER, null); // not asked for: not mentioned
         }
         boolean starting;
         try {
@@ -85,16 +91,12 @@ public final class Selection {
                 return new Decision(Verdict.NONE, null);
             }
         } catch (IOException e) {
-            return new Decision(Verdict.NONE, null); // gone, or a process this command may not look into
+            return new Decision(Verdict.OTHER, null); // gone, or a process this command may not look into
         }
-        String cmd = t.commandLine();
         for (int i = 0; i < exclude.size(); i++) {
             if (exclude.get(i).matcher(cmd).find()) {
                 return new Decision(Verdict.EXCLUDED, "--exclude '" + excludeText.get(i) + "'");
             }
-        }
-        if (!include.isEmpty() && include.stream().noneMatch(p -> p.matcher(cmd).find())) {
-            return new Decision(Verdict.NONE, null); // not asked for: not mentioned
         }
         try {
             String out = t.optOut();
@@ -102,7 +104,7 @@ public final class Selection {
                 return new Decision(Verdict.OPTED_OUT, "opted out: " + out + " (--force attaches anyway)");
             }
         } catch (NoSuchFileException e) {
-            return new Decision(Verdict.NONE, null);
+            return new Decision(Verdict.OTHER, null);
         } catch (IOException e) {
             if (!force) {
                 return new Decision(Verdict.OPTED_OUT, e.getMessage() + " (--force attaches anyway)");

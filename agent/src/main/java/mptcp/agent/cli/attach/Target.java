@@ -120,6 +120,11 @@ public final class Target {
 
     /** The command name (comm), "?" when gone. */
     public String comm() {
+        return comm(pid);
+    }
+
+    /** The command name (comm) of process {@code pid}: one small read; "?" when gone. */
+    public static String comm(long pid) {
         try {
             return read(proc(pid, "comm"), 256).trim();
         } catch (IOException e) {
