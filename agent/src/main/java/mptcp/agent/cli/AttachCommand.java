@@ -140,12 +140,7 @@ final class AttachCommand {
             target.load(AttachRequest.request(nonce, uid, i + 1, parts.size(), parts.get(i)));
         }
         Properties after = target.properties();
-        String wire = after.getProperty(AttachRequest.PROPERTY + nonce);
-        try {
-            target.load(AttachRequest.DONE + nonce);
-        } catch (Exception e) {
-            // the answer stays as a property until later requests clear it; nothing else is affected
-        }
+        String wire = after.getProperty(AttachRequest.PROPERTY + nonce); // removed there by a request a minute later
         AttachRequest.Answer answer = AttachRequest.Answer.parse(wire);
         if (answer == null) {
             String now = after.getProperty(Build.ACTIVE_PROPERTY);

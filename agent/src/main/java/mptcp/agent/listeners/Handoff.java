@@ -25,7 +25,7 @@ final class Handoff {
      * A pause between two polls of the drain longer than this means the process did not run (stopped by SIGSTOP, or
      * not scheduled): the application could not accept either, so that time does not count against it.
      */
-    static final long STALL_MS = 250;
+    static final long STALL_MS = 1000;
 
     private static final int IP_FREEBIND = 15;
 

@@ -11,18 +11,25 @@ import java.util.Map;
  * jar into the JVM with the argument {@code @attach=NONCE/UID/I/N:PART} once per part (options longer than one
  * argument of the attach protocol carries, 1024 bytes with the jar's path, come in N parts, each its own load); the
  * agent there runs the request once all parts are in ({@link Handler}) and publishes its {@link Answer} as the system
- * property {@code mptcp-agent.attach.NONCE}, which the CLI reads through the attach API and then has removed
- * ({@code @attach-done=NONCE}). UID is the uid the command runs as (recorded for status: who changed the
- * configuration; the JVM itself only accepts an attach from its own uid or root). No port, thread or file is used.
+ * property {@code mptcp-agent.attach.NONCE}, which the CLI reads through the attach API. The answer is removed by the
+ * first request that comes at least {@link #EXPIRY_MS} later (or by {@code @attach-done=NONCE}): the command does not
+ * load the jar once more to remove it, because on JDK 21+ every load prints four WARNING lines on the application's
+ * stderr (unless it runs with -XX:+EnableDynamicAgentLoading). UID is the uid the command runs as (recorded for
+ * status: who changed the configuration; the JVM itself only accepts an attach from its own uid or root). No port,
+ * thread or file is used.
  */
 public final class AttachRequest {
     public static final String REQUEST = "@attach=";
     public static final String DONE = "@attach-done=";
     public static final String PROPERTY = "mptcp-agent.attach.";
-    /** Requests whose parts are still coming, by nonce: at most this many, each dropped after {@link #EXPIRY_MS}. */
+    /**
+     * Requests whose parts are still coming, by nonce: at most this many, each dropped after {@link #EXPIRY_MS}; and
+     * answers published, by nonce (when), removed after as long.
+     */
     private static final int MAX_PENDING = 8;
-    private static final long EXPIRY_MS = 60_000;
+    static final long EXPIRY_MS = 60_000;
     private static final Map<String, Pending> PENDING = new LinkedHashMap<>();
+    private static final Map<String, Long> ANSWERED = new LinkedHashMap<>();
 
     private AttachRequest() {
     }
@@ -86,7 +93,11 @@ public final class AttachRequest {
     /** One load of the jar with {@code args} ({@link #is} true): a part of a request, or the CLI's clean-up. */
     public static void handle(String args, Handler handler) {
         if (args.startsWith(DONE)) {
-            System.clearProperty(PROPERTY + nonce(args.substring(DONE.length())));
+            String nonce = nonce(args.substring(DONE.length()));
+            synchronized (PENDING) {
+                ANSWERED.remove(nonce);
+            }
+            System.clearProperty(PROPERTY + nonce);
             return;
         }
         int colon = args.indexOf(':');
@@ -126,15 +137,16 @@ public final class AttachRequest {
             PENDING.remove(nonce);
             options = String.join("", p.parts);
         }
-        // answers left behind by commands that died before clearing their own: a few at most
-        List<String> left = new ArrayList<>();
-        for (String name : System.getProperties().stringPropertyNames()) {
-            if (name.startsWith(PROPERTY)) {
-                left.add(name);
-            }
-        }
-        if (left.size() >= MAX_PENDING) {
-            left.forEach(System::clearProperty);
+        synchronized (PENDING) { // earlier answers, read by their commands long ago
+            long now = System.currentTimeMillis();
+            ANSWERED.entrySet().removeIf(e -> {
+                boolean old = now - e.getValue() > EXPIRY_MS;
+                if (old) {
+                    System.clearProperty(PROPERTY + e.getKey());
+                }
+                return old;
+            });
+            ANSWERED.put(nonce, now);
         }
         Answer answer;
         try {

@@ -128,6 +128,41 @@ class RollbackIT {
     }
 
     /**
+     * A hand-back that fails rolls back: the MPTCP listener whose address is gone (the new TCP socket's bind gets
+     * EADDRNOTAVAIL) keeps serving as MPTCP and the line says why; the other listener of the JVM is handed back.
+     */
+    @Test
+    void aFailedHandBackKeepsTheMptcpListenerServing() throws Exception {
+        Jdk jdk = Jdk.JDK25;
+        try (ListenersIT.Bed bed = new ListenersIT.Bed(0)) {
+            bed.server.exec("ip", "addr", "add", ListenersIT.SPARE + "/24", "dev", "vs");
+            try (ChildJvm server = bed.server(jdk, List.of(ChildJvm.agentArg("")), "selector", SERVER, "8080",
+                    ListenersIT.SPARE, "8081")) {
+                server.expect("READY");
+                bed.server.exec("ip", "addr", "del", ListenersIT.SPARE + "/24", "dev", "vs");
+                AgentCli off = AgentCli.run(jdk, "attach", String.valueOf(server.pid()), "enabled=false");
+                assertEquals(0, off.exit, off.toString());
+                assertTrue(off.output.contains("listener " + SERVER + ":8080 (fd ") && off.output.contains(
+                        "handed back to TCP (enabled=false)"), off.toString());
+                assertTrue(off.output.contains("listener " + ListenersIT.SPARE + ":8081 (fd ") && off.output.contains(
+                        "stays MPTCP although enabled=false wants TCP: binding a TCP socket to " + ListenersIT.SPARE
+                        + ":8081 failed: EADDRNOTAVAIL"), off.toString());
+                bed.server.exec("ip", "addr", "add", ListenersIT.SPARE + "/24", "dev", "vs");
+                String l = listening(bed);
+                assertEquals(1, count(grep(l, ":8081 "), "mptcp"), l);
+                assertEquals(0, count(grep(l, ":8080 "), "mptcp"), l);
+                try (ChildJvm c = bed.client(jdk, true, "hold", ListenersIT.SPARE, "8081")) {
+                    assertEquals("mptcp", accepted(bed, server, c), "the MPTCP listener left as it was still serves");
+                    c.send("bye");
+                }
+                AgentCli status = AgentCli.run(jdk, "status", String.valueOf(server.pid()));
+                assertTrue(status.output.contains("listeners_handed_back: 1") && status.output.contains(
+                        "listeners_kept_mptcp: 1"), status.toString());
+            }
+        }
+    }
+
+    /**
      * A {@code tcp bind} rule given at run time hands the one listener it names back to TCP, the other stays MPTCP;
      * {@code mode=client} hands back the other one too; {@code mode=all} with the rule removed converts both again. A
      * log level given at run time takes effect at once. Under load on both listeners, nothing fails.
