@@ -12,7 +12,8 @@ import java.nio.charset.StandardCharsets;
  * A service of the fleet tests, started without the agent: a {@code ServerSocket} on ADDRESS PORT accepting on a
  * platform thread, one thread per connection speaking just enough HTTP/1.1 keep-alive for {@link FleetClient} ("ok"
  * bodies). Needs nothing but the JDK and this class, so that another user (or a "container" that sees little of this
- * machine) can run it from a copy. Prints {@code LISTEN port}, then {@code READY}; exits on {@code bye} or end of stdin.
+ * machine) can run it from a copy: hence its own copy of {@link ListenerApp}'s few lines of HTTP (ListenerApp itself
+ * links Netty, Jetty and Tomcat). Prints {@code LISTEN port}, then {@code READY}; exits on {@code bye} or end of stdin.
  * <pre>FleetService ADDRESS PORT</pre>
  */
 public final class FleetService {
