@@ -10,7 +10,7 @@
 #
 # Environment:
 #   JDKS="home1 home2"                     default: the JDK 17 and 25 of this machine
-#   TRANSPORTS="4.2:epoll 4.2:io_uring 4.1:epoll"
+#   TRANSPORTS="4.2:epoll 4.2:io_uring 4.1:epoll"    (also 4.2:nio: Netty over the JDK's channels, the agent's JDK path)
 #   PAIRS=7 WARMUP=1000 COUNT=2000 BATCHES=5 BIND=127.0.0.1 HOST=127.0.0.1
 #   A="" B="-javaagent:agent/target/mptcp-agent.jar"   JVM options of each variant ('|' separates options, so that
 #                                                      an option may contain spaces: a rule)

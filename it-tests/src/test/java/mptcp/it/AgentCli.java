@@ -24,6 +24,17 @@ public final class AgentCli {
         return new AgentCli(Proc.run(cmd, Map.of(), 60));
     }
 
+    /** {@link #run} on another thread: for a command that runs while the test does something else. */
+    public static java.util.concurrent.CompletableFuture<AgentCli> async(Jdk jdk, String... args) {
+        return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return run(jdk, args);
+            } catch (IOException | InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
     @Override
     public String toString() {
         return "exit " + exit + ":\n" + output;

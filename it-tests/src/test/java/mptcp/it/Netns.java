@@ -36,6 +36,19 @@ public final class Netns implements AutoCloseable {
         return out;
     }
 
+    /**
+     * A veth pair between this namespace ({@code dev}, {@code address}/24) and {@code other} ({@code otherDev},
+     * {@code otherAddress}/24), both ends up.
+     */
+    public void veth(String dev, String address, Netns other, String otherDev, String otherAddress)
+            throws IOException, InterruptedException {
+        exec("ip", "link", "add", dev, "type", "veth", "peer", "name", otherDev, "netns", other.name);
+        exec("ip", "addr", "add", address + "/24", "dev", dev);
+        exec("ip", "link", "set", dev, "up");
+        other.exec("ip", "addr", "add", otherAddress + "/24", "dev", otherDev);
+        other.exec("ip", "link", "set", otherDev, "up");
+    }
+
     @Override
     public void close() {
         delete();

@@ -29,7 +29,7 @@ public final class Cli {
                     out.println("mptcp-agent " + Build.VERSION);
                     return 0;
                 case "attach":
-                    return AttachCommand.run(rest, out);
+                    return rest.contains("--all") ? FleetCommand.run(rest, out) : AttachCommand.run(rest, out);
                 case "status":
                     return StatusCommand.run(rest, out);
                 case "demo":
@@ -49,6 +49,9 @@ public final class Cli {
         } catch (UsageException e) {
             System.err.println("mptcp-agent: " + e.getMessage());
             return 2;
+        } catch (AttachSession.Unanswered e) {
+            System.err.println("mptcp-agent: " + e.getMessage());
+            return 1;
         }
     }
 
@@ -71,7 +74,14 @@ public final class Cli {
         out.println();
         out.println("As an agent:  java -javaagent:mptcp-agent.jar[=key=value,...] ...");
         out.println("              JAVA_TOOL_OPTIONS=-javaagent:/path/mptcp-agent.jar java ...");
-        out.println("Commands:     java -jar mptcp-agent.jar attach <pid> [key=value,...]  load into a running JVM (same user)");
+        out.println("Commands:     java -jar mptcp-agent.jar attach <pid> [key=value,...]  load into a running JVM (same user, or root), or");
+        out.println("                  change the options of the agent active there (enabled=false: off, its MPTCP listeners back to TCP)");
+        out.println("              java -jar mptcp-agent.jar attach --all [--watch] [--include REGEX]... [--exclude REGEX]...");
+        out.println("                     [--force] [--json] [key=value,...]   every JVM this user (root: any user, containers too)");
+        out.println("                     may attach to; REGEX is found in /proc/PID/cmdline (arguments joined by spaces),");
+        out.println("                     exclude wins; opted-out JVMs (MPTCP_AGENT_ENABLED=false, enabled=false) only with");
+        out.println("                     --force; --watch then attaches to new JVMs until SIGTERM; exit 0 when all are active;");
+        out.println("                     --include-file/--exclude-file/--options-file FILE: the same, one per line");
         out.println("              java -jar mptcp-agent.jar status <pid> [--json]        counters, live connections: mptcp / fallback / tcp");
         out.println("              java -jar mptcp-agent.jar doctor [--json] [<pid>]      will this host (or pid's netns) use several paths?");
         out.println("              java -jar mptcp-agent.jar enable <unit> [key=value,...] [--now] [--root DIR]  systemd drop-in");

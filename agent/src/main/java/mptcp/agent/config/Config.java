@@ -35,7 +35,8 @@ public final class Config {
     private static final Map<String, String> HELP = new LinkedHashMap<>();
 
     static {
-        key("enabled", "true|false", "false turns the agent off completely (kill switch)");
+        key("enabled", "true|false", "false turns the agent off completely (kill switch); at run time (attach <pid>"
+                + " enabled=false): no new MPTCP socket, MPTCP listeners handed back to TCP; true turns it on again");
         key("mode", "all|server|client", "server: only listening sockets (and so the connections they accept) become MPTCP;"
                 + " client: only outgoing sockets; all: both");
         key("fallback", "tcp|fail", "when the kernel refuses MPTCP: tcp keeps a plain TCP socket (one WARN line per JVM);"
@@ -98,8 +99,18 @@ public final class Config {
     private final java.util.Set<String> modulesOff;
     /** The effective configuration as {@code key=value,...}: shown by status, JMX and the debug log. */
     public final String text;
+    /** Every key's value and, for those not defaulted, where it came from: what {@link #with} keeps. */
+    private final Map<String, String> values;
+    private final Map<String, String> sources;
 
     private Config(Map<String, String> values, Map<String, String> sources) {
+        this(values, sources, null);
+    }
+
+    /** {@code keptRules}: the rules of the configuration this one changes, when neither rules nor loopback changed. */
+    private Config(Map<String, String> values, Map<String, String> sources, Rules keptRules) {
+        this.values = values;
+        this.sources = sources;
         enabled = Boolean.parseBoolean(values.get("enabled"));
         String m = values.get("mode");
         servers = !m.equals("client");
@@ -111,7 +122,8 @@ public final class Config {
         slf4j = values.get("log_output").equals("slf4j");
         loopbackTcp = values.get("loopback").equals("tcp");
         cache = values.get("cache").equals("on");
-        rules = Rules.parse(values.get("rules"), sources.getOrDefault("rules", "defaults"), loopbackTcp);
+        rules = keptRules != null ? keptRules
+                : Rules.parse(values.get("rules"), sources.getOrDefault("rules", "defaults"), loopbackTcp);
         java.util.Set<String> off = new java.util.HashSet<>();
         StringBuilder b = new StringBuilder();
         for (Map.Entry<String, String> e : values.entrySet()) {
@@ -156,6 +168,34 @@ public final class Config {
     /** Whether the interception module of this name ({@code "jdk"}, ...) is switched on. */
     public boolean moduleOn(String name) {
         return !modulesOff.contains(name);
+    }
+
+    /** The value of {@code key} in this configuration ("" for rules when there are none). */
+    public String value(String key) {
+        return values.get(key);
+    }
+
+    /** Where the value of {@code key} came from ("agent arguments", "environment variable MPTCP_AGENT_ENABLED", ...), or "default". */
+    public String source(String key) {
+        return sources.getOrDefault(key, "default");
+    }
+
+    /**
+     * This configuration changed at run time: the keys given in {@code agentArgs} (checked as by {@link #parse})
+     * replace this one's, from {@code source}; every other key keeps its value and origin. The rules are parsed again
+     * only when {@code rules} or {@code loopback} changes, or a rules file is given again (a file is not read again
+     * otherwise).
+     */
+    public Config with(String agentArgs, String source) {
+        Map<String, String> given = new LinkedHashMap<>();
+        arguments(agentArgs, given, new java.util.HashMap<>(), source);
+        Map<String, String> v = new LinkedHashMap<>(values);
+        Map<String, String> s = new java.util.HashMap<>(sources);
+        v.putAll(given);
+        given.keySet().forEach(k -> s.put(k, source));
+        boolean rulesKept = v.get("rules").equals(values.get("rules")) && !v.get("rules").startsWith("@")
+                && v.get("loopback").equals(values.get("loopback"));
+        return new Config(v, s, rulesKept ? rules : null);
     }
 
     /** The keys in documentation order, each with its allowed values (the first is the default). */
@@ -230,22 +270,7 @@ public final class Config {
     public static Config parse(String agentArgs, Function<String, String> properties, Function<String, String> environment) {
         Map<String, String> values = new LinkedHashMap<>();
         Map<String, String> sources = new java.util.HashMap<>();
-        if (agentArgs != null && !agentArgs.isEmpty()) {
-            for (String option : agentArgs.split(",", -1)) {
-                int eq = option.indexOf('=');
-                if (eq <= 0) {
-                    throw new IllegalArgumentException("invalid option " + Excerpt.quoted(option) + " in agent arguments:"
-                            + " expected key=value"
-                            + " separated by commas, keys: " + String.join(", ", KEYS.keySet()));
-                }
-                String key = option.substring(0, eq);
-                check(key, option.substring(eq + 1), "agent arguments");
-                if (values.putIfAbsent(key, option.substring(eq + 1)) != null) {
-                    throw new IllegalArgumentException("option '" + key + "' given twice in agent arguments");
-                }
-                sources.put(key, "agent arguments");
-            }
-        }
+        arguments(agentArgs, values, sources, "agent arguments");
         for (String key : KEYS.keySet()) {
             String property = "mptcp.agent." + key;
             String env = "MPTCP_AGENT_" + key.toUpperCase(Locale.ROOT);
@@ -266,6 +291,26 @@ public final class Config {
             ordered.put(k, values.get(k));
         }
         return new Config(ordered, sources);
+    }
+
+    /** The options of {@code agentArgs} into {@code values}, checked, each from {@code source}. */
+    private static void arguments(String agentArgs, Map<String, String> values, Map<String, String> sources, String source) {
+        if (agentArgs == null || agentArgs.isEmpty()) {
+            return;
+        }
+        for (String option : agentArgs.split(",", -1)) {
+            int eq = option.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("invalid option " + Excerpt.quoted(option) + " in " + source + ": expected key=value"
+                        + " separated by commas, keys: " + String.join(", ", KEYS.keySet()));
+            }
+            String key = option.substring(0, eq);
+            check(key, option.substring(eq + 1), source);
+            if (values.putIfAbsent(key, option.substring(eq + 1)) != null) {
+                throw new IllegalArgumentException("option '" + key + "' given twice in " + source);
+            }
+            sources.put(key, source);
+        }
     }
 
     private static String check(String key, String value, String source) {

@@ -10,19 +10,28 @@ import mptcp.sys.LibC;
 import mptcp.sys.Sock;
 
 /**
- * Hands one listening TCP socket over to a new MPTCP listener under the same fd number. Every step before the swap
- * can be undone: on a failure the new socket is closed, the old one gets its SO_REUSEPORT and reuseport program back
- * as they were, and keeps serving TCP. See the package documentation for the sequence.
+ * Hands one listening socket over to a new listener of the other protocol under the same fd number: TCP to MPTCP
+ * (attach, {@code enabled=true}), or MPTCP back to TCP (the roll-back, {@code enabled=false}, a rule or mode that now
+ * wants TCP). Every step before the swap can be undone: on a failure the new socket is closed, the old one gets its
+ * SO_REUSEPORT and reuseport program back as they were, and keeps serving as before. See the package documentation
+ * for the sequence.
  */
 final class Handoff {
     /** How long the application gets to accept what is left in the old accept queue once new requests are steered. */
     static final long DRAIN_LIMIT_MS = 5000;
     /** SYNs being processed while the steering program was attached: give them this long at least. */
     static final long SETTLE_MS = 20;
+    /**
+     * A pause between two polls of the drain longer than this means the process did not run (stopped by SIGSTOP, or
+     * not scheduled): the application could not accept either, so that time does not count against it.
+     */
+    static final long STALL_MS = 1000;
 
     private static final int IP_FREEBIND = 15;
 
     final Listener old;
+    /** True: TCP to MPTCP; false: MPTCP back to TCP. */
+    private final boolean toMptcp;
     private final boolean migrate;
     private int fresh = -1;
     private boolean reusePortSet;
@@ -33,10 +42,38 @@ final class Handoff {
     /** From the steering of new connections to the new listener until everything waiting on the old one moved over. */
     long windowMillis = -1;
     private long steeredAt;
+    /** Time the process did not run during the drain (stopped, or not scheduled), in ms. */
+    long stalledMillis;
 
-    Handoff(Listener old, boolean migrate) {
+    /**
+     * @param toMptcp true: the TCP listener {@code old} is handed over to a new MPTCP listener; false: the MPTCP
+     *     listener {@code old} is handed back to a new TCP listener
+     * @param migrate net.ipv4.tcp_migrate_req=1: the kernel migrates the old queue at close (TCP to MPTCP only: an
+     *     MPTCP listener's queued connections are MPTCP subflows, which a TCP listener cannot take over; the way back
+     *     always drains)
+     */
+    Handoff(Listener old, boolean toMptcp, boolean migrate) {
         this.old = old;
-        this.migrate = migrate;
+        this.toMptcp = toMptcp;
+        this.migrate = migrate && toMptcp;
+    }
+
+    /** "MPTCP" or "TCP": the protocol of the new listener. */
+    private String target() {
+        return toMptcp ? "MPTCP" : "TCP";
+    }
+
+    /**
+     * The TCP socket of the pair, through which the kernel takes the reuseport program (it refuses it through an
+     * MPTCP socket, EOPNOTSUPP): the old listener on the way to MPTCP, the new one on the way back.
+     */
+    private int tcpFd() {
+        return toMptcp ? old.fd : fresh;
+    }
+
+    /** Whether the queue was migrated by the kernel (tcp_migrate_req=1 on the way to MPTCP) instead of drained. */
+    boolean migrated() {
+        return migrate;
     }
 
     /** Returns null when converted, else why the listener stays TCP (then rolled back). */
@@ -60,9 +97,10 @@ final class Handoff {
 
     /** Everything up to the swap; returns null or why not. */
     private String prepare() {
-        fresh = Sock.open(old.domain, LibC.IPPROTO_MPTCP, old.v6only == 0, old.reuseAddress != 0);
+        fresh = Sock.open(old.domain, toMptcp ? LibC.IPPROTO_MPTCP : LibC.IPPROTO_TCP, old.v6only == 0,
+                old.reuseAddress != 0);
         if (fresh < 0) {
-            return "the kernel refused an MPTCP socket: " + Errno.describe(-fresh);
+            return "the kernel refused " + (toMptcp ? "an MPTCP" : "a TCP") + " socket: " + Errno.describe(-fresh);
         }
         Listener blank = new Listener(fresh, 0);
         for (int i = 0; i < Listener.OPTIONS.length; i++) {
@@ -74,8 +112,8 @@ final class Handoff {
             if (now != old.options[i] && !(now < 0 && old.options[i] == 0)) { // unreadable on MPTCP and unset: nothing to copy
                 int rc = Sock.setInt(fresh, o[0], o[1], o[2] == 1 ? old.options[i] / 2 : old.options[i]);
                 if (rc < 0) {
-                    return Listener.OPTION_NAMES[i] + "=" + old.options[i] + " cannot be set on an MPTCP listener: "
-                            + Errno.describe(-rc);
+                    return Listener.OPTION_NAMES[i] + "=" + old.options[i] + " cannot be set on " + article()
+                            + " listener: " + Errno.describe(-rc);
                 }
             }
         }
@@ -84,7 +122,7 @@ final class Handoff {
         if (!Arrays.equals(linger, old.linger)) {
             int rc = Handover.setBytes(fresh, LibC.SOL_SOCKET, LibC.SO_LINGER, old.linger, 8);
             if (rc < 0) {
-                return "SO_LINGER cannot be set on an MPTCP listener: " + Errno.describe(-rc);
+                return "SO_LINGER cannot be set on " + article() + " listener: " + Errno.describe(-rc);
             }
         }
         if (old.device.length > 0) {
@@ -96,7 +134,7 @@ final class Handoff {
         }
         int rc = Sock.setInt(fresh, LibC.SOL_SOCKET, LibC.SO_REUSEPORT, 1);
         if (rc < 0) {
-            return "SO_REUSEPORT refused on the MPTCP socket: " + Errno.describe(-rc);
+            return "SO_REUSEPORT refused on the " + target() + " socket: " + Errno.describe(-rc);
         }
         rc = Sock.setInt(old.fd, LibC.SOL_SOCKET, LibC.SO_REUSEPORT, 1);
         if (rc < 0) {
@@ -105,7 +143,7 @@ final class Handoff {
         reusePortSet = true;
         rc = Handover.bind(fresh, old.address, old.addressLength);
         if (rc < 0) {
-            return "binding an MPTCP socket to " + old.text() + " failed: " + Errno.describe(-rc);
+            return "binding " + article() + " socket to " + old.text() + " failed: " + Errno.describe(-rc);
         }
         if ((old.statusFlags & LibC.O_NONBLOCK) != 0) {
             rc = Handover.setStatusFlags(fresh, old.statusFlags);
@@ -115,16 +153,17 @@ final class Handoff {
         }
         rc = Handover.listen(fresh, old.backlog > 0 ? old.backlog : 50);
         if (rc < 0) {
-            return "listen on the MPTCP socket failed: " + Errno.describe(-rc);
+            return "listen on the " + target() + " socket failed: " + Errno.describe(-rc);
         }
         // From here new connection requests are spread over both listeners until the program below steers them all to
-        // the new one (member 1 of the group the two of them now form; the old listener is member 0).
-        rc = Handover.steerReuseport(old.fd, 1);
+        // the new one (member 1 of the group the two of them now form; the old listener is member 0, also when an
+        // earlier hand-over left the group and its program behind: the member that closed was replaced by the last).
+        rc = Handover.steerReuseport(tcpFd(), 1);
         steered = rc == 0;
         steeredAt = System.nanoTime();
         if (!steered && !migrate) {
-            return "cannot steer new connections to the MPTCP listener (SO_ATTACH_REUSEPORT_CBPF: " + Errno.describe(-rc)
-                    + ") and net.ipv4.tcp_migrate_req is 0";
+            return "cannot steer new connections to the " + target() + " listener (SO_ATTACH_REUSEPORT_CBPF: "
+                    + Errno.describe(-rc) + ")" + (toMptcp ? " and net.ipv4.tcp_migrate_req is 0" : "");
         }
         if (!migrate) {
             drain();
@@ -144,6 +183,8 @@ final class Handoff {
         long end = start + DRAIN_LIMIT_MS * 1_000_000;
         java.util.Set<String> inFlight = Handshakes.pending(old);
         int emptyInARow = 0;
+        long last = start;
+        long stalled = 0;
         while (true) {
             int[] q = Listener.tcpInfoQueue(old.fd);
             int queued = q == null ? 0 : q[0];
@@ -152,13 +193,30 @@ final class Handoff {
             }
             emptyInARow = queued == 0 && inFlight.isEmpty() ? emptyInARow + 1 : 0;
             long now = System.nanoTime();
+            long gap = now - last;
+            last = now;
+            if (gap > STALL_MS * 1_000_000) {
+                // the process did not run (SIGSTOP, or starved): nor did the application, so the bound moves on
+                stalled += gap;
+                end += gap;
+                settle = Math.max(settle, now + SETTLE_MS * 1_000_000);
+                emptyInARow = queued == 0 && inFlight.isEmpty() ? 1 : 0;
+            }
+            stalledMillis = stalled / 1_000_000;
             if (emptyInARow >= 3 && now >= settle) {
+                if (stalled > 0) {
+                    detail = "; the process did not run for " + stalledMillis + " ms during the hand-over (stopped,"
+                            + " or not scheduled): the " + (toMptcp ? "TCP" : "MPTCP") + " listener's queue was drained"
+                            + " after it ran again, nothing lost";
+                }
                 return;
             }
             if (now >= end) {
-                detail = "; the application accepted nothing for " + DRAIN_LIMIT_MS + " ms: " + queued
-                        + " connection(s) queued and " + inFlight.size() + " handshake(s) in flight on the TCP listener"
-                        + " were reset";
+                detail = "; the application did not empty the old " + (toMptcp ? "TCP" : "MPTCP") + " listener's"
+                        + " accept queue within " + DRAIN_LIMIT_MS + " ms of running time: " + queued
+                        + " connection(s) queued and " + inFlight.size() + " handshake(s) in flight there were reset"
+                        + (stalled > 0 ? " (the process also did not run for " + stalledMillis + " ms, stopped or not"
+                        + " scheduled, which did not count)" : "");
                 return;
             }
             sleep(5);
@@ -207,8 +265,8 @@ final class Handoff {
     private String closeReusePort() {
         int rc = Sock.setInt(old.fd, LibC.SOL_SOCKET, LibC.SO_REUSEPORT, 0);
         if (rc < 0) {
-            return "SO_REUSEPORT could not be cleared on the MPTCP listener (" + Errno.describe(-rc) + "): processes of"
-                    + " this uid can still bind this address";
+            return "SO_REUSEPORT could not be cleared on the " + target() + " listener (" + Errno.describe(-rc)
+                    + "): processes of this uid can still bind this address";
         }
         java.util.List<byte[]> others = old.domain == LibC.AF_INET6 && old.v6only == 1
                 && Throwaway.candidates(old.address, old.addressLength).isEmpty()
@@ -234,7 +292,7 @@ final class Handoff {
 
     private void rollback() {
         if (steered) {
-            Handover.unsteerReuseport(old.fd);
+            Handover.unsteerReuseport(tcpFd()); // before the new socket closes: on the way back it is the TCP one
             steered = false;
         }
         if (fresh >= 0) {
@@ -245,6 +303,11 @@ final class Handoff {
             Sock.setInt(old.fd, LibC.SOL_SOCKET, LibC.SO_REUSEPORT, old.reusePort);
             reusePortSet = false;
         }
+    }
+
+    /** "an MPTCP" or "a TCP". */
+    private String article() {
+        return toMptcp ? "an MPTCP" : "a TCP";
     }
 
     private static void sleep(long ms) {

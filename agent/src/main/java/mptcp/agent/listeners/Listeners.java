@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.TreeMap;
 
 import mptcp.agent.config.Build;
+import mptcp.agent.config.Config;
 import mptcp.agent.config.Rules;
 import mptcp.agent.os.ProcFs;
 import mptcp.agent.policy.Stats;
@@ -18,9 +19,12 @@ import mptcp.sys.Sock;
 import mptcp.sys.SockAddr;
 
 /**
- * Entry point, run once in the target JVM right after the agent installs on attach: finds the listening TCP sockets
- * of this process and converts each (or says why not). The result, one line per listener, is left in the system
- * property {@link #RESULT_PROPERTY} for the attach command to print.
+ * Entry point, run in the target JVM right after the agent installs on attach, and after every run-time change of
+ * the configuration: makes each listening socket of this process the protocol the configuration wants for it, by a
+ * hand-over under the same fd ({@link Handoff}): TCP listeners become MPTCP, and MPTCP listeners (converted earlier,
+ * or made MPTCP by the agent under -javaagent) go back to TCP when the agent is switched off ({@code enabled=false}),
+ * when {@code mode=client} or a {@code tcp bind} rule now says TCP; or each says why not. The result, one line per
+ * listener, is also left in the system property {@link #RESULT_PROPERTY}.
  */
 public final class Listeners {
     /** Set in the target JVM after the conversion: one line per listener, "\n"-separated. */
@@ -30,68 +34,98 @@ public final class Listeners {
     }
 
     /**
-     * @param convert false for {@code listeners=keep}, or when listeners are not converted at all ({@code keepReason})
-     * @param keepReason why listeners are kept when {@code convert} is false
-     * @param rules the bind rules (rules=, loopback=tcp): a listener whose address a "tcp bind" rule matches stays TCP,
-     *     as it would have been made TCP; null: none
+     * After the configuration {@code c} took effect (attach, or a run-time change): each listener is handed over to the
+     * protocol {@code c} wants for it. TCP to MPTCP only with {@code listeners=convert}; back to TCP whenever {@code c}
+     * wants TCP (also with {@code listeners=keep}: that key only keeps TCP listeners TCP), but never on the first
+     * attach, where an MPTCP listener is the application's own.
+     * @param first the first attach (issue 11): a line for every listener; false (a run-time change): lines only for
+     *     the listeners {@code c} wants of the other protocol (converted, handed back, or why not)
      * @return the report lines, also stored in {@link #RESULT_PROPERTY}
      */
-    public static List<String> run(boolean convert, String keepReason, Rules rules) {
+    public static List<String> reconcile(Config c, boolean first) {
         List<String> lines = new ArrayList<>();
+        String tcp = !c.enabled ? "enabled=false" : !c.convertsServers() ? "mode=client converts no listener" : null;
         Map<Integer, Long> fds = listeningTcpFds();
         Map<Long, Integer> openCount = new HashMap<>();
         socketInodes().forEach((fd, inode) -> openCount.merge(inode, 1, Integer::sum));
         boolean migrate = migrateRequests();
         for (Map.Entry<Integer, Long> e : fds.entrySet()) {
             Listener l = new Listener(e.getKey(), e.getValue());
-            String why = l.read();
-            String name = why == null ? l.text() : "fd " + l.fd;
-            if (why == null && l.protocol == LibC.IPPROTO_MPTCP) {
-                lines.add("listener " + name + " (fd " + l.fd + "): already MPTCP");
+            String unreadable = l.read();
+            String name = unreadable == null ? l.text() : "fd " + l.fd;
+            String head = "listener " + name + " (fd " + l.fd + "): ";
+            if (unreadable != null) {
+                lines.add(head + "left as it is: " + unreadable);
                 continue;
             }
-            if (why == null && !convert) {
-                why = keepReason;
-            }
-            if (why == null && rules != null) {
-                byte[] ip = SockAddr.ip(l.address, l.addressLength);
-                int rule = ip == null ? Rules.NONE : rules.match(true, ip, SockAddr.port(l.address));
-                if (rules.tcp(rule)) {
-                    why = "rule '" + rules.get(rule) + "' (" + rules.get(rule).origin + ")";
+            boolean mptcp = l.protocol == LibC.IPPROTO_MPTCP;
+            String wantsTcp = tcp != null ? tcp : rule(c.rules, l);
+            if (mptcp && (wantsTcp == null || first)) {
+                if (first) {
+                    lines.add(head + "already MPTCP");
                 }
+                continue;
             }
-            if (why == null && l.reusePort != 0) {
-                why = "the application set SO_REUSEPORT on it (a reuseport group of its own, not joined)";
-            }
-            if (why == null && openCount.getOrDefault(l.inode, 0) > 1) {
-                why = "the socket is open under " + openCount.get(l.inode) + " fds of this process";
-            }
-            if (why == null) {
-                int uid = ownerUid(l.inode);
-                int me = myUid();
-                if (uid >= 0 && me >= 0 && uid != me) {
-                    why = "made by uid " + uid + ", this process runs as uid " + me + " (a reuseport group needs the same uid)";
+            if (!mptcp && wantsTcp != null) {
+                if (first) {
+                    Stats.LISTENERS_KEPT_TCP.increment();
+                    lines.add(head + "kept TCP: " + wantsTcp);
                 }
+                continue;
             }
-            if (why != null) {
+            if (!mptcp && !c.convertListeners) {
                 Stats.LISTENERS_KEPT_TCP.increment();
-                lines.add("listener " + name + " (fd " + l.fd + "): kept TCP: " + why);
+                lines.add(head + "kept TCP: listeners=keep");
                 continue;
             }
-            Handoff h = new Handoff(l, migrate);
-            why = h.run();
+            String why = obstacle(l, openCount);
             if (why == null) {
-                Stats.LISTENERS_CONVERTED.increment();
-                lines.add("listener " + name + " (fd " + l.fd + "): converted to MPTCP in " + h.millis + " ms"
-                        + (h.windowMillis >= 0 ? " (" + h.windowMillis + " ms from steering to swap)" : "")
-                        + (migrate ? " (queue migrated by the kernel, tcp_migrate_req=1)" : "") + h.detail);
+                Handoff h = new Handoff(l, !mptcp, migrate);
+                why = h.run();
+                if (why == null) {
+                    (mptcp ? Stats.LISTENERS_HANDED_BACK : Stats.LISTENERS_CONVERTED).increment();
+                    lines.add(head + (mptcp ? "handed back to TCP (" + wantsTcp + ")" : "converted to MPTCP") + " in "
+                            + h.millis + " ms" + (h.windowMillis >= 0 ? " (" + h.windowMillis + " ms from steering to swap)" : "")
+                            + (h.migrated() ? " (queue migrated by the kernel, tcp_migrate_req=1)" : "") + h.detail);
+                    continue;
+                }
+            }
+            if (mptcp) {
+                Stats.LISTENERS_KEPT_MPTCP.increment();
+                lines.add(head + "stays MPTCP although " + wantsTcp + " wants TCP: " + why);
             } else {
                 Stats.LISTENERS_KEPT_TCP.increment();
-                lines.add("listener " + name + " (fd " + l.fd + "): kept TCP: " + why);
+                lines.add(head + "kept TCP: " + why);
             }
         }
         System.setProperty(RESULT_PROPERTY, String.join("\n", lines));
         return lines;
+    }
+
+    /** The "tcp bind" rule that keeps this listener TCP, as text with its origin; null when none does. */
+    private static String rule(Rules rules, Listener l) {
+        if (rules == null) {
+            return null;
+        }
+        byte[] ip = SockAddr.ip(l.address, l.addressLength);
+        int rule = ip == null ? Rules.NONE : rules.match(true, ip, SockAddr.port(l.address));
+        return rules.tcp(rule) ? "rule '" + rules.get(rule) + "' (" + rules.get(rule).origin + ")" : null;
+    }
+
+    /** Why this listener cannot be handed over to the other protocol, whichever way; null when it can be tried. */
+    private static String obstacle(Listener l, Map<Long, Integer> openCount) {
+        if (l.reusePort != 0) {
+            return "the application set SO_REUSEPORT on it (a reuseport group of its own, not joined)";
+        }
+        if (openCount.getOrDefault(l.inode, 0) > 1) {
+            return "the socket is open under " + openCount.get(l.inode) + " fds of this process";
+        }
+        int uid = ownerUid(l.inode);
+        int me = myUid();
+        if (uid >= 0 && me >= 0 && uid != me) {
+            return "made by uid " + uid + ", this process runs as uid " + me + " (a reuseport group needs the same uid)";
+        }
+        return null;
     }
 
     /** fd → socket inode of every socket of this process. */

@@ -81,6 +81,9 @@ public final class Decisions {
     }
 
     static void configure(Rules r) {
+        if (r == rules) {
+            return; // unchanged (a run-time change of other keys): its counts go on
+        }
         LongAdder[] counts = new LongAdder[r.list().size()];
         for (int i = 0; i < counts.length; i++) {
             counts[i] = new LongAdder();

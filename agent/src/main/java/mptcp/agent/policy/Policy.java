@@ -4,7 +4,7 @@ import mptcp.agent.config.Config;
 
 /**
  * The state the policy shares across its classes: the configuration in force and whether MPTCP sockets can be made
- * in this JVM at all. Set once at install; read on every socket.
+ * in this JVM at all. Set at install and replaced whole at each run-time change (attach); read on every socket.
  */
 public final class Policy {
     /** The configuration in force; null until the agent installs (then read as the defaults, made on first use). */
@@ -16,13 +16,62 @@ public final class Policy {
     /** The first failure of the native binding, when it happened on the warm-up thread. */
     private static volatile Throwable nativeFailure;
     private static volatile Thread warmUp;
+    /**
+     * Whether a new listening / outgoing socket is made MPTCP: {@code enabled} and {@code mode} of the configuration in
+     * force, read on every socket (one volatile read: the run-time off switch costs the socket path nothing more).
+     */
+    static volatile boolean servers = true;
+    static volatile boolean clients = true;
+    /** When ({@link System#currentTimeMillis}) and by whom the configuration in force was set; 0 / null before. */
+    private static volatile long changedAt;
+    private static volatile String changedBy;
+    /** What the rules become while the agent is switched off: any socket bound from then on is made TCP first. */
+    private static volatile mptcp.agent.config.Rules offRules;
 
     private Policy() {
     }
 
     public static void configure(Config c) {
+        configure(c, null);
+    }
+
+    /**
+     * Puts configuration {@code c} in force, at once for every socket made from now on. Switched off
+     * ({@code enabled=false}): no new MPTCP socket, the spare sockets are closed, and the rules become {@code tcp bind *}
+     * (an MPTCP socket made before the switch and bound after it is made TCP first, like a rule keeps one TCP).
+     * @param by who set it ("-javaagent", "attach, uid 1000"), recorded with the time for status; null: not recorded
+     */
+    public static synchronized void configure(Config c, String by) {
         config = c;
-        Decisions.configure(c.rules);
+        Decisions.configure(c.enabled ? c.rules : off());
+        servers = c.enabled && c.convertsServers();
+        clients = c.enabled && c.convertsClients();
+        if (!c.enabled) {
+            Spares.closeAll();
+        }
+        if (by != null) {
+            changedAt = System.currentTimeMillis();
+            changedBy = by;
+        }
+    }
+
+    private static mptcp.agent.config.Rules off() {
+        mptcp.agent.config.Rules r = offRules;
+        if (r == null) {
+            r = mptcp.agent.config.Rules.parse("tcp bind *", "enabled=false", false);
+            offRules = r;
+        }
+        return r;
+    }
+
+    /** When the configuration in force was set (ms since the epoch), 0 when never recorded. */
+    public static long changedAt() {
+        return changedAt;
+    }
+
+    /** Who set the configuration in force ("-javaagent", "attach, uid 0"), or null. */
+    public static String changedBy() {
+        return changedBy;
     }
 
     public static Config config() {

@@ -2,7 +2,6 @@ package mptcp.agent.policy;
 
 import java.net.SocketException;
 
-import mptcp.agent.config.Config;
 import mptcp.agent.log.Log;
 import mptcp.sys.Errno;
 import mptcp.sys.LibC;
@@ -17,10 +16,9 @@ public final class Sockets {
     private Sockets() {
     }
 
-    /** Whether a new socket of this role would be made MPTCP now. */
+    /** Whether a new socket of this role would be made MPTCP now ({@code enabled}, {@code mode}, the kernel). */
     public static boolean wanted(boolean server) {
-        Config c = Policy.config();
-        return Policy.possible && (server ? c.convertsServers() : c.convertsClients());
+        return Policy.possible && (server ? Policy.servers : Policy.clients);
     }
 
     /**

@@ -35,6 +35,14 @@ final class Spares {
         Sock.close(fd);
     }
 
+    /** Closes every spare (the agent was switched off: it holds no MPTCP socket of its own any more). */
+    static void closeAll() {
+        int fd;
+        while ((fd = take(true)) >= 0 || (fd = take(false)) >= 0) {
+            Sock.close(fd);
+        }
+    }
+
     /** A spare fresh MPTCP client socket of the family, or -1. */
     static int take(boolean inet6) {
         synchronized (Spares.class) {

@@ -28,6 +28,12 @@ public final class Stats {
     /** Listeners the application had before an attach, handed over to MPTCP listeners / kept TCP (with a reason). */
     public static final LongAdder LISTENERS_CONVERTED = new LongAdder();
     public static final LongAdder LISTENERS_KEPT_TCP = new LongAdder();
+    /**
+     * MPTCP listeners handed back to TCP listeners at a run-time change ({@code enabled=false}, {@code mode=client}, a
+     * new {@code tcp bind} rule), and those that a change wanted TCP but stayed MPTCP (with a reason).
+     */
+    public static final LongAdder LISTENERS_HANDED_BACK = new LongAdder();
+    public static final LongAdder LISTENERS_KEPT_MPTCP = new LongAdder();
     private static final Map<String, LongAdder> CONVERSIONS = new ConcurrentHashMap<>();
     private static final Map<String, LongAdder> DEVIATIONS = new ConcurrentHashMap<>();
 
@@ -73,6 +79,8 @@ public final class Stats {
         out.put("connections_tcp_accepted", CONNECTIONS_TCP_ACCEPTED.sum());
         out.put("listeners_converted", LISTENERS_CONVERTED.sum());
         out.put("listeners_kept_tcp", LISTENERS_KEPT_TCP.sum());
+        out.put("listeners_handed_back", LISTENERS_HANDED_BACK.sum());
+        out.put("listeners_kept_mptcp", LISTENERS_KEPT_MPTCP.sum());
         out.put("connections_tcp_rule", Decisions.CONNECTIONS_TCP_RULE.sum());
         out.put("listeners_tcp_rule", Decisions.LISTENERS_TCP_RULE.sum());
         out.put("connections_tcp_rule", Decisions.CONNECTIONS_TCP_RULE.sum());

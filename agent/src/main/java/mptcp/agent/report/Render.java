@@ -1,75 +1,145 @@
 package mptcp.agent.report;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
  * The renderings of a {@link Report}: the text of {@code status <pid>} (items, then a socket table when the agent
  * answered) and its JSON form (counters and numbers as JSON numbers, everything else as strings, sockets as an array
- * of objects).
+ * of objects). {@link Stream} renders as the report arrives, holding at most {@link #TABLE_ROWS} rows (the rows the
+ * text table's column widths are taken from), so that a JVM with any number of connections is printed in bounded
+ * memory.
  */
 public final class Render {
+    /** Rows read before the text table's column widths are fixed; a later, wider value shifts its own line only. */
+    public static final int TABLE_ROWS = 1000;
+    private static final String[] COLUMNS = {"STATE", "LOCAL", "REMOTE", "PROTOCOL", "SUBFLOWS"};
+    private static final String[] KEYS = {"state", "local", "remote", "protocol", "subflows"};
+
     private Render() {
     }
 
     /** The report as {@code status} prints it: text, or JSON with {@code json}. */
     public static String render(Report r, boolean json) {
-        return json ? json(r) : text(r);
-    }
-
-    private static String text(Report r) {
         StringBuilder b = new StringBuilder();
-        r.items.forEach((k, v) -> b.append(k).append(": ").append(v).append('\n'));
-        if (r.items.containsKey("version")) {
-            String[] cols = {"STATE", "LOCAL", "REMOTE", "PROTOCOL", "SUBFLOWS"};
-            String[] keys = {"state", "local", "remote", "protocol", "subflows"};
-            int[] width = new int[cols.length];
-            for (int i = 0; i < cols.length; i++) {
-                width[i] = cols[i].length();
-                for (Map<String, String> s : r.sockets) {
-                    width[i] = Math.max(width[i], s.getOrDefault(keys[i], "-").length());
-                }
-            }
-            b.append('\n');
-            row(b, width, cols);
-            for (Map<String, String> s : r.sockets) {
-                String[] v = new String[keys.length];
-                for (int i = 0; i < keys.length; i++) {
-                    v[i] = s.getOrDefault(keys[i], "-");
-                }
-                row(b, width, v);
-            }
-        }
+        Stream s = new Stream(b, json, Integer.MAX_VALUE);
+        r.items.forEach(s::item);
+        r.sockets.forEach(s::socket);
+        s.end();
         return b.toString();
     }
 
-    private static void row(StringBuilder b, int[] width, String[] values) {
-        StringBuilder line = new StringBuilder();
-        for (int i = 0; i < values.length; i++) {
-            line.append(values[i]);
-            if (i < values.length - 1) {
-                line.append(" ".repeat(width[i] - values[i].length() + 2));
-            }
-        }
-        b.append(line.toString().stripTrailing()).append('\n');
-    }
+    /** A report rendered item by item and row by row, in the order {@link Report#wire} has them. */
+    public static final class Stream {
+        private final Appendable out;
+        private final boolean json;
+        private final int hold;
+        private final List<Map<String, String>> held = new ArrayList<>();
+        private int[] width;
+        private boolean answered;
+        private boolean table;
+        private int items;
+        private int rows;
 
-    /** Counters and numbers as JSON numbers, everything else as strings; sockets as an array of objects. */
-    private static String json(Report r) {
-        StringBuilder b = new StringBuilder("{");
-        r.items.forEach((k, v) -> b.append(b.length() > 1 ? "," : "").append('\n').append("  ")
-                .append(quote(k)).append(": ").append(value(k, v)));
-        if (r.items.containsKey("version")) {
-            b.append(",\n  \"sockets\": [");
-            for (int i = 0; i < r.sockets.size(); i++) {
-                b.append(i == 0 ? "\n    {" : ",\n    {");
-                int[] n = {0};
-                r.sockets.get(i).forEach((k, v) -> b.append(n[0]++ > 0 ? ", " : "").append(quote(k)).append(": ")
-                        .append(value(k, v)));
-                b.append('}');
+        /** @param hold rows held to size the text table's columns (JSON holds none) */
+        public Stream(Appendable out, boolean json, int hold) {
+            this.out = out;
+            this.json = json;
+            this.hold = hold;
+            if (json) {
+                write("{");
             }
-            b.append(r.sockets.isEmpty() ? "]" : "\n  ]");
         }
-        return b.append("\n}\n").toString();
+
+        public void item(String k, String v) {
+            if (k.equals("version")) {
+                answered = true;
+            }
+            if (json) {
+                write((items > 0 ? "," : "") + "\n  " + quote(k) + ": " + value(k, v));
+            } else {
+                write(k + ": " + v + "\n");
+            }
+            items++;
+        }
+
+        public void socket(Map<String, String> row) {
+            if (json) {
+                if (rows == 0) {
+                    write(",\n  \"sockets\": [");
+                }
+                StringBuilder b = new StringBuilder(rows == 0 ? "\n    {" : ",\n    {");
+                int[] n = {0};
+                row.forEach((k, v) -> b.append(n[0]++ > 0 ? ", " : "").append(quote(k)).append(": ").append(value(k, v)));
+                write(b.append('}').toString());
+            } else if (width == null) {
+                held.add(row);
+                if (held.size() >= hold) {
+                    header();
+                }
+            } else {
+                row(row);
+            }
+            rows++;
+        }
+
+        /** The end of the report. */
+        public void end() {
+            if (json) {
+                if (answered) {
+                    write(rows == 0 ? ",\n  \"sockets\": []" : "\n  ]");
+                }
+                write("\n}\n");
+            } else if (answered && width == null) {
+                header();
+            }
+        }
+
+        private void header() {
+            width = new int[COLUMNS.length];
+            for (int i = 0; i < COLUMNS.length; i++) {
+                width[i] = COLUMNS[i].length();
+                for (Map<String, String> s : held) {
+                    width[i] = Math.max(width[i], s.getOrDefault(KEYS[i], "-").length());
+                }
+            }
+            write("\n");
+            line(COLUMNS);
+            for (Map<String, String> s : held) {
+                row(s);
+            }
+            held.clear();
+        }
+
+        private void row(Map<String, String> s) {
+            String[] v = new String[KEYS.length];
+            for (int i = 0; i < KEYS.length; i++) {
+                v[i] = s.getOrDefault(KEYS[i], "-");
+            }
+            line(v);
+        }
+
+        private void line(String[] values) {
+            StringBuilder line = new StringBuilder();
+            for (int i = 0; i < values.length; i++) {
+                line.append(values[i]);
+                if (i < values.length - 1) {
+                    line.append(" ".repeat(Math.max(2, width[i] - values[i].length() + 2)));
+                }
+            }
+            write(line.toString().stripTrailing() + "\n");
+        }
+
+        private void write(String s) {
+            try {
+                out.append(s);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
     }
 
     private static String value(String key, String v) {
@@ -77,7 +147,8 @@ public final class Render {
         return number ? v : quote(v);
     }
 
-    private static String quote(String s) {
+    /** {@code s} as a JSON string. */
+    public static String quote(String s) {
         StringBuilder b = new StringBuilder("\"");
         for (char c : s.toCharArray()) {
             if (c == '"' || c == '\\') {

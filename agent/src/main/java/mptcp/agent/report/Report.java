@@ -40,22 +40,33 @@ public final class Report {
     public static Report parse(String wire) {
         Report r = new Report();
         for (String line : wire.split("\n")) {
-            if (line.startsWith("socket:")) {
-                Map<String, String> row = new LinkedHashMap<>();
-                for (String kv : line.substring("socket:".length()).trim().split(" ")) {
-                    int eq = kv.indexOf('=');
-                    if (eq > 0) {
-                        row.put(kv.substring(0, eq), kv.substring(eq + 1));
-                    }
-                }
-                r.sockets.add(row);
-            } else {
-                int colon = line.indexOf(": ");
-                if (colon > 0) {
-                    r.items.put(line.substring(0, colon), line.substring(colon + 2));
-                }
-            }
+            feed(line, r.items::put, r.sockets::add);
         }
         return r;
+    }
+
+    /**
+     * One line of the wire form to {@code item} ({@code key: value}) or {@code socket} ({@code socket: k=v ...});
+     * false for a line of neither form (ignored).
+     */
+    public static boolean feed(String line, java.util.function.BiConsumer<String, String> item,
+            java.util.function.Consumer<Map<String, String>> socket) {
+        if (line.startsWith("socket:")) {
+            Map<String, String> row = new LinkedHashMap<>();
+            for (String kv : line.substring("socket:".length()).trim().split(" ")) {
+                int eq = kv.indexOf('=');
+                if (eq > 0) {
+                    row.put(kv.substring(0, eq), kv.substring(eq + 1));
+                }
+            }
+            socket.accept(row);
+            return true;
+        }
+        int colon = line.indexOf(": ");
+        if (colon > 0) {
+            item.accept(line.substring(0, colon), line.substring(colon + 2));
+            return true;
+        }
+        return false;
     }
 }

@@ -59,13 +59,19 @@ public final class StatusReport {
     }
 
     /**
-     * What status and the MBean share: version, config, mptcp_available (with {@code probe}: it opens a probe
-     * socket), then every counter (Long).
+     * What status and the MBean share: version, config, when and by whom it was set (config_changed_at, an ISO-8601
+     * instant, and config_changed_by: "-javaagent", "attach, uid N"), mptcp_available (with {@code probe}: it opens a
+     * probe socket), then every counter (Long).
      */
     static Map<String, Object> values(boolean probe) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("version", Build.VERSION);
         out.put("config", Build.activeOptions());
+        long at = mptcp.agent.policy.Policy.changedAt();
+        if (at != 0) { // when and by whom the configuration in force was set: at start, or by a run-time change
+            out.put("config_changed_at", java.time.Instant.ofEpochMilli(at).toString());
+            out.put("config_changed_by", mptcp.agent.policy.Policy.changedBy());
+        }
         if (probe) {
             out.put("mptcp_available", Sockets.available());
         }
@@ -99,7 +105,7 @@ public final class StatusReport {
         return rows;
     }
 
-    private static Map<String, String> row(int fd) {
+    static Map<String, String> row(int fd) {
         if (!Addresses.isTcpFamily(fd)) {
             return null;
         }

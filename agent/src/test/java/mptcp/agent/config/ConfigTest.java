@@ -150,4 +150,28 @@ class ConfigTest {
         assertTrue(Config.help("cache").contains("java.io.tmpdir (default /tmp)"), Config.help("cache"));
         assertFalse(Config.help("cache").contains("TMPDIR"), Config.help("cache"));
     }
+
+    /** A run-time change: given keys replace those keys, the others keep their values and where they came from. */
+    @Test
+    void withReplacesOnlyTheGivenKeys() {
+        Config start = parse("mode=server,rules=tcp connect 10.0.0.0/8", Map.of(), Map.of("MPTCP_AGENT_LOG", "info"));
+        Config off = start.with("enabled=false,log=debug", "attach, uid 0");
+        assertFalse(off.enabled);
+        assertEquals(Log.Level.DEBUG, off.log);
+        assertTrue(off.convertsServers() && !off.convertsClients(), "mode stays server");
+        assertEquals("attach, uid 0", off.source("log"));
+        assertEquals("agent arguments", off.source("mode"));
+        assertEquals("default", off.source("fallback"));
+        assertTrue(off.rules == start.rules, "rules neither given nor changed: the same rules, not parsed again");
+        assertEquals("enabled=false,mode=server,fallback=tcp,log=debug,options=compat,listeners=convert,log_output=stderr,"
+                + "loopback=tcp,rules=tcp connect 10.0.0.0/8,cache=on,jdk=on,netty=on", off.text);
+        Config rules = off.with("rules=", "attach, uid 0");
+        assertEquals(4, rules.rules.list().size(), "the application's rules removed, the loopback ones left");
+        assertEquals("", rules.value("rules"));
+        Config loop = off.with("loopback=mptcp", "attach");
+        assertEquals(1, loop.rules.list().size());
+        assertEquals("agent arguments, rule 1", loop.rules.get(0).origin, "re-parsed from where it came from");
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> start.with("mode=both", "attach"));
+        assertEquals("invalid value 'both' for option 'mode' in attach; allowed: all|server|client", bad.getMessage());
+    }
 }

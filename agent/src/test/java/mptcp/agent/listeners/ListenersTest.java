@@ -16,12 +16,75 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
+import mptcp.agent.config.Config;
 import mptcp.agent.os.EpollRegistrations;
 import mptcp.sys.LibC;
 import mptcp.sys.Sock;
 
 /** The hand-over in this JVM, on loopback, read back from the kernel (SO_PROTOCOL, /proc/self/fdinfo). */
 class ListenersTest {
+    /** loopback=mptcp: the listeners of these tests are on loopback, which the default keeps TCP. */
+    private static final Config ON = Config.parse("loopback=mptcp", k -> null, k -> null);
+
+    /** As the agent's warm-up does first: Sock's int options take native scratch memory before touching the binding. */
+    @org.junit.jupiter.api.BeforeAll
+    static void loadTheNativeBinding() {
+        Sock.load();
+    }
+
+    /**
+     * The roll-back and back again, on the same selector: enabled=false hands the MPTCP listener back to a TCP
+     * listener under the same fd (its epoll registration re-added, nothing left joinable), enabled=true converts it
+     * again; the selector reports OP_ACCEPT after each.
+     */
+    @Test
+    void handedBackToTcpAndConvertedAgainOnTheSameFd() throws Exception {
+        try (ServerSocketChannel ch = ServerSocketChannel.open(); Selector selector = Selector.open()) {
+            ch.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            ch.configureBlocking(false);
+            ch.register(selector, SelectionKey.OP_ACCEPT);
+            selector.selectNow();
+            int port = ((InetSocketAddress) ch.getLocalAddress()).getPort();
+            int fd = fdOf(port);
+            Listeners.reconcile(ON, true);
+            assertEquals(LibC.IPPROTO_MPTCP, Sock.protocol(fd));
+            Config off = ON.with("enabled=false", "test");
+            for (Config c : List.of(off, ON)) {
+                List<String> lines = Listeners.reconcile(c, false);
+                String done = c.enabled ? "): converted to MPTCP in " : "): handed back to TCP (enabled=false) in ";
+                assertTrue(lines.stream().anyMatch(l -> l.contains(":" + port + " (fd " + fd + done)), lines.toString());
+                assertEquals(c.enabled ? LibC.IPPROTO_MPTCP : LibC.IPPROTO_TCP, Sock.protocol(fd), "same fd number");
+                assertEquals(0, Sock.getInt(fd, LibC.SOL_SOCKET, LibC.SO_REUSEPORT), "nothing left joinable");
+                assertEquals(1, EpollRegistrations.of(fd, Listeners.listeningTcpFds().get(fd)).size(), "re-added");
+                try (SocketChannel client = SocketChannel.open(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))) {
+                    assertEquals(1, selector.select(5000), "OP_ACCEPT still reported");
+                    selector.selectedKeys().clear();
+                    try (SocketChannel accepted = ch.accept()) {
+                        assertNotNull(accepted);
+                    }
+                }
+                assertTrue(Listeners.reconcile(c, false).stream().noneMatch(l -> l.contains("(fd " + fd + ")")),
+                        "nothing more to do for it: no line");
+            }
+        }
+    }
+
+    /** A tcp bind rule given at run time hands that listener back to TCP; the one the rule does not name stays MPTCP. */
+    @Test
+    void aRuleGivenAtRunTimeHandsItsListenerBack() throws Exception {
+        try (ServerSocketChannel a = ServerSocketChannel.open(); ServerSocketChannel b = ServerSocketChannel.open()) {
+            a.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            b.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            int portA = ((InetSocketAddress) a.getLocalAddress()).getPort();
+            int portB = ((InetSocketAddress) b.getLocalAddress()).getPort();
+            Listeners.reconcile(ON, true);
+            List<String> lines = Listeners.reconcile(ON.with("rules=tcp bind * " + portB, "attach, uid 0"), false);
+            assertTrue(lines.stream().anyMatch(l -> l.contains(":" + portB + " (fd " + fdOf(portB) + "): handed back to TCP"
+                    + " (rule 'tcp bind * " + portB + "' (attach, uid 0, rule 1)) in ")), lines.toString());
+            assertEquals(LibC.IPPROTO_TCP, Sock.protocol(fdOf(portB)));
+            assertEquals(LibC.IPPROTO_MPTCP, Sock.protocol(fdOf(portA)));
+        }
+    }
 
     @Test
     void selectorKeepsAcceptingOnTheSameFdAfterTheHandOver() throws Exception {
@@ -35,7 +98,7 @@ class ListenersTest {
             long inode = Listeners.listeningTcpFds().get(fd);
             assertEquals(1, EpollRegistrations.of(fd, inode).size(), "the selector's registration, read from fdinfo");
 
-            List<String> lines = Listeners.run(true, null, null);
+            List<String> lines = Listeners.reconcile(ON, true);
             assertTrue(lines.stream().anyMatch(l -> l.contains(":" + port + " (fd " + fd + "): converted to MPTCP")), lines.toString());
             assertEquals(LibC.IPPROTO_MPTCP, Sock.protocol(fd), "same fd number, now an MPTCP listener");
             assertEquals(0, Sock.getInt(fd, LibC.SOL_SOCKET, LibC.SO_REUSEPORT), "nothing left joinable");
@@ -57,7 +120,7 @@ class ListenersTest {
             ch.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
             int port = ((InetSocketAddress) ch.getLocalAddress()).getPort();
             int fd = fdOf(port);
-            List<String> lines = Listeners.run(true, null, null);
+            List<String> lines = Listeners.reconcile(ON, true);
             assertTrue(lines.stream().anyMatch(l -> l.contains("(fd " + fd + "): kept TCP: the application set SO_REUSEPORT")),
                     lines.toString());
             assertEquals(LibC.IPPROTO_TCP, Sock.protocol(fd));
@@ -72,7 +135,7 @@ class ListenersTest {
             int port = ((InetSocketAddress) ch.getLocalAddress()).getPort();
             int fd = fdOf(port);
             // the default loopback=tcp: sockets bound to loopback addresses stay plain TCP
-            List<String> lines = Listeners.run(true, null, mptcp.agent.config.Config.defaults().rules);
+            List<String> lines = Listeners.reconcile(mptcp.agent.config.Config.defaults(), true);
             assertTrue(lines.stream().anyMatch(l -> l.contains("(fd " + fd + "): kept TCP: rule 'tcp bind 127.0.0.0/8' (loopback=tcp)")),
                     lines.toString());
             assertEquals(LibC.IPPROTO_TCP, Sock.protocol(fd));

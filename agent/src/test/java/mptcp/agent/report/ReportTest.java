@@ -84,4 +84,29 @@ class ReportTest {
         assertTrue(json.contains("\"error\": \"a \\\"quoted\\\" \\\\ path\\u0009and tab\""), json);
         assertTrue(json.contains("\"sockets\": [\n    {\"fd\": 5, \"state\": \"LISTEN\""), json);
     }
+
+    @Test
+    void streamedRenderingEqualsTheWholeOneAndHoldsOnlyTheRowsThatSizeTheTable() {
+        Report r = sample();
+        for (boolean json : new boolean[] {false, true}) {
+            StringBuilder streamed = new StringBuilder();
+            Render.Stream s = new Render.Stream(streamed, json, Render.TABLE_ROWS);
+            for (String line : r.wire().split("\n")) {
+                Report.feed(line, s::item, s::socket);
+            }
+            s.end();
+            assertEquals(Render.render(r, json), streamed.toString());
+        }
+        // column widths from the first rows held (1 here); a wider later value shifts its own line only
+        StringBuilder b = new StringBuilder();
+        Render.Stream s = new Render.Stream(b, false, 1);
+        s.item("version", "0.1.0");
+        s.socket(r.sockets.get(0));
+        s.socket(r.sockets.get(1));
+        s.end();
+        String[] lines = b.toString().split("\n");
+        assertEquals("STATE   LOCAL      REMOTE  PROTOCOL  SUBFLOWS", lines[2]);
+        assertEquals("LISTEN  [::]:7000  *       mptcp     -", lines[3]);
+        assertEquals("ESTAB   10.0.0.1:7000  10.0.0.2:40000  mptcp→tcp  1", lines[4]);
+    }
 }

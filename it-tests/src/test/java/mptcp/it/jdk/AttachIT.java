@@ -13,7 +13,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** {@code attach <pid>}: sockets made after the attach are MPTCP; with listeners=keep the ones before stay TCP and are named. */
+/**
+ * {@code attach <pid>}: sockets made after the attach are MPTCP; with listeners=keep the ones before stay TCP and are
+ * named; attaching again with the same options changes nothing and says so (run-time changes: RuntimeChangesIT,
+ * listeners.RollbackIT).
+ */
 class AttachIT {
 
     @ParameterizedTest
@@ -27,9 +31,11 @@ class AttachIT {
             assertTrue(attach.output.matches("(?s).*listener 127\\.0\\.0\\.1:" + port + " \\(fd \\d+\\): kept TCP: listeners=keep.*"),
                     attach.toString());
 
-            AgentCli again = AgentCli.run(jdk, "attach", String.valueOf(app.pid()), "mode=server");
+            // the same options again: the agent there says nothing changes (other options would change it at run time)
+            AgentCli again = AgentCli.run(jdk, "attach", String.valueOf(app.pid()), ChildJvm.LOOPBACK_MPTCP + ",listeners=keep");
             assertEquals(0, again.exit, again.toString());
-            assertTrue(again.output.contains("already active"), again.toString());
+            assertTrue(again.output.contains("mptcp-agent in JVM " + app.pid() + ": no change: the agent is already active"
+                    + " with these options") && again.output.contains("set by attach, uid "), again.toString());
 
             app.send("go");
             app.expect("READY");
@@ -44,12 +50,13 @@ class AttachIT {
     }
 
     @Test
-    void attachToJvmStartedWithAgentSaysAlreadyActive() throws Exception {
+    void attachWithoutOptionsToJvmStartedWithAgentChangesNothing() throws Exception {
         try (ChildJvm app = ChildJvm.java(Jdk.JDK17, List.of(ChildJvm.loopbackAgentArg("")), "mptcp.it.apps.SocketApp", "socket")) {
             app.expect("READY");
             AgentCli attach = AgentCli.run(Jdk.JDK17, "attach", String.valueOf(app.pid()));
             assertEquals(0, attach.exit, attach.toString());
-            assertTrue(attach.output.contains("already active"), attach.toString());
+            assertTrue(attach.output.contains("no change: the agent is already active with these options (enabled=true,")
+                    && attach.output.contains("set by -javaagent"), attach.toString());
         }
     }
 
@@ -75,13 +82,37 @@ class AttachIT {
             assertTrue(notJvm.output.contains("is not a Java virtual machine"), notJvm.toString());
 
             awaitUid(foreign.pid(), 65534); // setpriv has switched user (and then execs sleep)
+            // root may attach to any user's JVM: another user's process is judged like any other
             AgentCli otherUser = AgentCli.run(Jdk.JDK17, "attach", String.valueOf(foreign.pid()));
             assertEquals(2, otherUser.exit, otherUser.toString());
-            assertTrue(otherUser.output.contains("belongs to uid 65534"), otherUser.toString());
+            assertTrue(otherUser.output.contains("is not a Java virtual machine"), otherUser.toString());
+            // a user other than root may not: told so before anything is tried (the jar copied where that user can read it)
+            java.nio.file.Path dir = Files.createTempDirectory(Paths.get("/tmp"), "mpa-attach-");
+            try {
+                java.nio.file.Path jar = Files.copy(ChildJvm.AGENT, dir.resolve("mptcp-agent.jar"));
+                Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+                Files.setPosixFilePermissions(jar, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+                Proc asOther = Proc.run(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                        Jdk.JDK17.java(), "-jar", jar.toString(), "attach", String.valueOf(sleep.pid())),
+                        java.util.Map.of("XDG_CACHE_HOME", dir.toString()), 60);
+                assertEquals(2, asOther.exit, asOther.toString());
+                assertTrue(asOther.output.contains("process " + sleep.pid() + " belongs to uid 0, this command runs as uid"
+                        + " 65534"), asOther.toString());
+            } finally {
+                try (java.util.stream.Stream<java.nio.file.Path> walk = Files.walk(dir)) {
+                    walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
+            }
         } finally {
             sleep.destroyForcibly();
             foreign.destroyForcibly();
         }
+
+        // issue 21, 8d: pid 1 gets its true reason, not the path of the file that could not be read
+        AgentCli init = AgentCli.run(Jdk.JDK17, "attach", "1");
+        assertEquals(2, init.exit, init.toString());
+        assertTrue(init.output.contains("process 1 (") && (init.output.contains("is not a Java virtual machine")
+                || init.output.contains("cannot tell whether process 1 (")), init.toString());
 
         try (ChildJvm closed = ChildJvm.java(Jdk.JDK17, List.of("-XX:+DisableAttachMechanism"), "mptcp.it.apps.SocketApp", "socket")) {
             closed.expect("READY");

@@ -201,17 +201,8 @@ class ListenersIT {
             try (ChildJvm late = bed.client(jdk, false, "late", SERVER, "8080")) {
                 late.expect("CONNECTED");
                 assertTrue(bed.server.exec("ss", "-Htn", "state", "syn-recv").contains(":8080"), "request in SYN_RECV");
-                java.util.concurrent.CompletableFuture<AgentCli> attach = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-                    try {
-                        return AgentCli.run(jdk, "attach", String.valueOf(server.pid()));
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                });
-                long end = System.nanoTime() + 30_000_000_000L;
-                while (!bed.server.exec("ss", "-HMltn").contains("mptcp") && System.nanoTime() < end) {
-                    Thread.sleep(20);
-                }
+                java.util.concurrent.CompletableFuture<AgentCli> attach = AgentCli.async(jdk, "attach", String.valueOf(server.pid()));
+                bed.awaitMptcpListener();
                 bed.client.exec(concat("iptables", "-D", dropAck));
                 AgentCli done = attach.get(60, java.util.concurrent.TimeUnit.SECONDS);
                 assertTrue(done.output.contains("converted to MPTCP") && !done.output.contains("reset"), done.toString());
@@ -283,6 +274,17 @@ class ListenersIT {
             cmd.addAll(List.of("-cp", ChildJvm.CLASSPATH, "mptcp.it.servers.ListenerApp", model));
             cmd.addAll(List.of(addressesAndPorts));
             return track(ChildJvm.command(server.wrap(cmd), Map.of()));
+        }
+
+        /**
+         * Waits (up to 30 s) until the server namespace has an MPTCP listener: an attach under way has steered new
+         * connections to it and now waits for the application to drain the old one.
+         */
+        void awaitMptcpListener() throws IOException, InterruptedException {
+            long end = System.nanoTime() + 30_000_000_000L;
+            while (!server.exec("ss", "-HMltn").contains("mptcp") && System.nanoTime() < end) {
+                Thread.sleep(10);
+            }
         }
 
         /** "BIND ok" or "BIND refused ...": may another socket (same uid) bind this address with SO_REUSEPORT? */

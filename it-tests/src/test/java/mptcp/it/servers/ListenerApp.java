@@ -33,13 +33,17 @@ import java.util.concurrent.atomic.AtomicLong;
  * JDK selector), httpserver (com.sun.net.httpserver), vthread (ServerSocket accepting on a virtual thread, JDK 21+),
  * async (AsynchronousServerSocketChannel), jetty (Jetty 12 ServerConnector: one acceptor thread in a blocking accept), tomcat (embedded Tomcat 11, NIO connector:
  * its acceptor thread blocks in ServerSocketChannel.accept). Prints {@code LISTEN port} per listener, then {@code READY};
- * {@code bye} on stdin exits; prints {@code ACCEPTED n} on {@code count}; {@code reopen} closes every listener and
+ * {@code bye} on stdin exits; prints {@code ACCEPTED n} on {@code count}; {@code pause} (models socket and timed)
+ * makes the accept loop accept nothing after the accept under way until {@code resume} ({@code PAUSED}, {@code RESUMED});
+ * {@code reopen} closes every listener and
  * opens it again (the naive way to get a new listener, for the benchmark's contrast), then prints
  * {@code REOPENED <ms>}.
  */
 public final class ListenerApp {
     private static final AtomicLong ACCEPTED = new AtomicLong();
     private static boolean reusePort;
+    /** "pause" / "resume" (models socket and timed): whether the accept loop waits before its next accept. */
+    private static final boolean[] PAUSE = new boolean[1];
     /** model, address, the object to close: per listener, for reopen. */
     private static final java.util.List<Object[]> OPEN = new java.util.ArrayList<>();
 
@@ -87,6 +91,13 @@ public final class ListenerApp {
                     }
                 }
                 System.out.println("REOPENED " + (System.nanoTime() - start) / 1_000_000);
+            }
+            if (line.equals("pause") || line.equals("resume")) {
+                synchronized (PAUSE) {
+                    PAUSE[0] = line.equals("pause");
+                    PAUSE.notifyAll();
+                }
+                System.out.println(line.equals("pause") ? "PAUSED" : "RESUMED");
             }
             if (line.equals("count")) {
                 System.out.println("ACCEPTED " + ACCEPTED.get());
@@ -280,6 +291,13 @@ public final class ListenerApp {
                 Socket s = ss.accept();
                 ACCEPTED.incrementAndGet();
                 daemon(() -> serve(s));
+                synchronized (PAUSE) {
+                    while (PAUSE[0]) { // "pause": accept nothing more (after the accept under way) until "resume"
+                        PAUSE.wait();
+                    }
+                }
+            } catch (InterruptedException e) {
+                return;
             } catch (java.net.SocketTimeoutException e) {
                 continue;
             } catch (IOException e) {

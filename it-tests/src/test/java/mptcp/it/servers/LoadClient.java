@@ -15,8 +15,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * Client of {@link ListenerApp} for the hand-over tests and the benchmark: each of THREADS threads opens a fresh
  * connection, sends one HTTP/1.1 request, reads the "ok" response and closes, again and again (PAUSE_MS between),
  * until "stop" on stdin or MAX_SECONDS. Prints {@code RESULT attempted=N failed=M first=<error>}. Mode {@code hold}:
- * one connection, one request ({@code HELD ok}), then one more request on the same connection for each
- * {@code again} ({@code AGAIN ok} or {@code AGAIN failed ...}).
+ * one connection ({@code LOCAL <local port>}), one request ({@code HELD ok}), then one more request on the same
+ * connection for each {@code again} ({@code AGAIN ok} or {@code AGAIN failed ...}); {@code more} opens and holds one
+ * more connection ({@code LOCAL}, {@code HELD} again), after which {@code again} asks on each ({@code AGAIN ok} when
+ * every one answered).
  * Mode {@code late}: connect ({@code CONNECTED}), then one request after a line on stdin ({@code LATE ok}).
  * <pre>LoadClient load HOST PORT THREADS PAUSE_MS MAX_SECONDS | LoadClient hold|late HOST PORT</pre>
  */
@@ -43,20 +45,26 @@ public final class LoadClient {
             return;
         }
         if (args[0].equals("hold")) {
-            Socket s = new Socket();
-            s.connect(to, 5000);
-            s.setSoTimeout(5000);
-            System.out.println("HELD " + exchange(s));
+            java.util.List<Socket> held = new java.util.ArrayList<>(java.util.List.of(held(to)));
             for (String line; (line = stdin.readLine()) != null && !line.equals("bye"); ) {
-                String r;
-                try {
-                    r = exchange(s);
-                } catch (IOException e) {
-                    r = "failed " + e;
+                if (line.equals("more")) { // one more connection, the earlier ones kept
+                    held.add(held(to));
+                    continue;
+                }
+                String r = "ok";
+                for (Socket s : held) { // one more request on each connection held
+                    try {
+                        String one = exchange(s);
+                        r = one.equals("ok") ? r : one;
+                    } catch (IOException e) {
+                        r = "failed " + e;
+                    }
                 }
                 System.out.println("AGAIN " + r);
             }
-            s.close();
+            for (Socket s : held) {
+                s.close();
+            }
             return;
         }
         int threads = Integer.parseInt(args[3]);
@@ -109,6 +117,16 @@ public final class LoadClient {
             x.join();
         }
         System.out.println("RESULT attempted=" + attempted.get() + " failed=" + failed.get() + " first=" + first.get());
+    }
+
+    /** A new connection and its first request: prints {@code LOCAL <its local port>}, then {@code HELD <result>}. */
+    private static Socket held(InetSocketAddress to) throws IOException {
+        Socket s = new Socket();
+        s.connect(to, 5000);
+        s.setSoTimeout(5000);
+        System.out.println("LOCAL " + s.getLocalPort());
+        System.out.println("HELD " + exchange(s));
+        return s;
     }
 
     private static final java.util.concurrent.atomic.AtomicBoolean STOP = new java.util.concurrent.atomic.AtomicBoolean();

@@ -14,9 +14,9 @@ import io.netty.channel.ServerChannel;
 
 /**
  * Benchmark application (bench/netty-churn.sh, not a test): Netty connection churn, client and server in one JVM on
- * a native transport. Each connection: connect (sync), the server's child becomes active, close (sync), one at a time.
+ * a native transport (or nio: the JDK's channels, the agent's JDK path). Each connection: connect (sync), the server's child becomes active, close (sync), one at a time.
  * <pre>
- *   NettyChurn epoll|io_uring BIND_ADDRESS CONNECT_HOST WARMUP COUNT [BATCHES]
+ *   NettyChurn epoll|io_uring|nio BIND_ADDRESS CONNECT_HOST WARMUP COUNT [BATCHES]
  * </pre>
  * Prints {@code connections/s N}, {@code cpu_us_per_connection C} (the process's CPU time, user + system, all
  * threads: JIT and GC included) and {@code loop_cpu_us_per_connection L} (the event loop thread's own CPU time, where
@@ -41,6 +41,10 @@ public final class NettyChurn {
             group = new io.netty.channel.epoll.EpollEventLoopGroup(1);
             serverType = io.netty.channel.epoll.EpollServerSocketChannel.class;
             clientType = io.netty.channel.epoll.EpollSocketChannel.class;
+        } else if (args[0].equals("nio")) { // the JDK's channels: the agent's JDK path
+            group = new io.netty.channel.nio.NioEventLoopGroup(1);
+            serverType = io.netty.channel.socket.nio.NioServerSocketChannel.class;
+            clientType = io.netty.channel.socket.nio.NioSocketChannel.class;
         } else {
             Object[] u = mptcp.it.netty.IoUringTransport.open();
             group = (EventLoopGroup) u[0];
