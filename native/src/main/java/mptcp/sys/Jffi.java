@@ -63,12 +63,16 @@ final class Jffi {
         if (stub != null) {
             AgentBinding.stubDirectory = stub.getParent();
             AgentBinding.stubFallback = StubFile.kept(stub) ? StubFile.FALLBACK : null;
+        } else {
+            AgentBinding.stubRefused = StubFile.refusal(); // then no stub at all, never one jffi writes by path
         }
         try {
             AgentBinding.load();
+            StubFile.checkMapped();
         } finally {
             AgentBinding.stubDirectory = null;
             AgentBinding.stubFallback = null;
+            AgentBinding.stubRefused = null;
             StubFile.loaded();
         }
         long libc = AgentBinding.dlopen("libc.so.6", AgentBinding.RTLD_LAZY | AgentBinding.RTLD_GLOBAL);

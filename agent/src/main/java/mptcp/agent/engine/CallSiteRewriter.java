@@ -66,7 +66,8 @@ final class CallSiteRewriter implements ClassFileTransformer {
         }
         try {
             long key = TransformCache.key(bytes) * 31 + setup;
-            byte[] out = cache.get(name, key);
+            // the class as the engine rewrote it keeps the JDK's class-file version and calls the trampoline
+            byte[] out = cache.get(name, key, (bytes[6] & 0xFF) << 8 | bytes[7] & 0xFF, trampoline);
             if (out == null) {
                 out = CallSites.rewrite(bytes, name, trampoline, redirects);
                 cache.put(name, key, out);

@@ -38,6 +38,15 @@ public final class Engine {
      */
     public static void install(Instrumentation inst, String host, List<Redirect> redirects, Redirect required,
                                TransformCache cache) throws Exception {
+        try {
+            installWith(inst, host, redirects, required, cache);
+        } finally {
+            cache.release(); // the directory was held for the install's batch; a class loaded later opens it again
+        }
+    }
+
+    private static void installWith(Instrumentation inst, String host, List<Redirect> redirects, Redirect required,
+                                    TransformCache cache) throws Exception {
         Module agent = Engine.class.getModule();
         Class<?> hostClass = Class.forName(host, false, null);
         Map<Module, Set<String>> opens = new HashMap<>();
@@ -67,16 +76,39 @@ public final class Engine {
             table.append(';').append(r).append(r.handler.getName());
         }
         long key = TransformCache.key(table.toString());
-        byte[] hook = cache.get(trampoline, key);
-        byte[] impl = cache.get(dispatch, key);
-        if (hook == null || impl == null) {
+        byte[] hook = cache.get(trampoline, key, Trampoline.VERSION, null);
+        byte[] impl = cache.get(dispatch, key, Trampoline.VERSION, trampoline);
+        boolean cached = hook != null && impl != null;
+        if (!cached) {
             hook = Trampoline.bytes(trampoline, redirects);
             impl = Trampoline.dispatch(dispatch, trampoline, redirects);
             cache.put(trampoline, key, hook);
             cache.put(dispatch, key, impl);
         }
-        MethodHandles.privateLookupIn(hostClass, own).defineClass(hook);
-        Class<?> d = MethodHandles.privateLookupIn(handlers, own).defineClass(impl);
+        MethodHandles.Lookup hookLookup = MethodHandles.privateLookupIn(hostClass, own);
+        MethodHandles.Lookup dispatchLookup = MethodHandles.privateLookupIn(handlers, own);
+        boolean hookDefined = false;
+        Class<?> d;
+        try {
+            hookLookup.defineClass(hook);
+            hookDefined = true;
+            d = dispatchLookup.defineClass(impl);
+        } catch (LinkageError | IllegalArgumentException e) {
+            if (!cached) {
+                throw e;
+            }
+            // kept bytes the JVM refused: made again, as without a cache (a class that was defined stays)
+            Log.debug("class cache: the " + (hookDefined ? "dispatch class" : "trampoline") + " kept could not be"
+                    + " defined (" + e + "); made again");
+            if (!hookDefined) {
+                hook = Trampoline.bytes(trampoline, redirects);
+                hookLookup.defineClass(hook);
+                cache.put(trampoline, key, hook);
+            }
+            impl = Trampoline.dispatch(dispatch, trampoline, redirects);
+            d = dispatchLookup.defineClass(impl);
+            cache.put(dispatch, key, impl);
+        }
         Class.forName(d.getName(), true, d.getClassLoader());
         for (Redirect r : redirects) {
             r.installed(true);
