@@ -238,10 +238,10 @@ public final class PrivateDir implements AutoCloseable {
         }
         SecureDirectoryStream<Path> d = (SecureDirectoryStream<Path>) s;
         try {
-            check(d, ROOT, null, uid, false);
+            check(d, ROOT, null, uid, TRUSTED);
             Path at = ROOT;
             for (Path name : real) {
-                SecureDirectoryStream<Path> next = next(d, at, name, uid, false);
+                SecureDirectoryStream<Path> next = next(d, at, name, uid, TRUSTED);
                 SecureDirectoryStream<Path> done = d;
                 d = next;
                 done.close();
@@ -258,13 +258,13 @@ public final class PrivateDir implements AutoCloseable {
     private static SecureDirectoryStream<Path> child(SecureDirectoryStream<Path> parent, Path parentPath, String name,
                                                      long uid, boolean create) throws IOException {
         try {
-            return next(parent, parentPath, Path.of(name), uid, true);
+            return next(parent, parentPath, Path.of(name), uid, PRIVATE);
         } catch (NoSuchFileException e) {
             if (!create) {
                 throw e;
             }
             makeDirectory(parentPath.resolve(name));
-            return next(parent, parentPath, Path.of(name), uid, true);
+            return next(parent, parentPath, Path.of(name), uid, PRIVATE);
         }
     }
 
@@ -282,13 +282,18 @@ public final class PrivateDir implements AutoCloseable {
         }
     }
 
+    /** What {@link #check} asks of a directory: see there. */
+    private static final int TRUSTED = 0;
+    private static final int OWNED = 1;
+    private static final int PRIVATE = 2;
+
     /**
      * Directory {@code name} of {@code parent}: looked at without following a link (a link, a FIFO or anything but a
      * directory is refused before it is opened), opened with O_NOFOLLOW, and checked on its own descriptor to be the
-     * inode looked at and {@code private} or trusted.
+     * inode looked at and as {@code level} asks.
      */
     private static SecureDirectoryStream<Path> next(SecureDirectoryStream<Path> parent, Path parentPath, Path name,
-                                                    long uid, boolean own) throws IOException {
+                                                    long uid, int level) throws IOException {
         Path path = parentPath.resolve(name);
         PosixFileAttributes a = stat(parent, name);
         if (!a.isDirectory()) {
@@ -296,7 +301,7 @@ public final class PrivateDir implements AutoCloseable {
         }
         SecureDirectoryStream<Path> d = parent.newDirectoryStream(name, LinkOption.NOFOLLOW_LINKS);
         try {
-            check(d, path, a.fileKey(), uid, own);
+            check(d, path, a.fileKey(), uid, level);
             return d;
         } catch (IOException | RuntimeException e) {
             d.close();
@@ -308,10 +313,11 @@ public final class PrivateDir implements AutoCloseable {
      * Checks directory {@code d}, opened from {@code path}: on its descriptor (fstat) that it is the inode
      * {@code key} that was looked at (when not null); its owner and mode as its path gives them (the JDK exposes
      * neither the uid nor the sticky bit through the descriptor) after making sure the path still names that same
-     * inode. {@code own}: a directory of {@code uid} with no access for group and others; else trusted: owned by root
-     * or {@code uid}, and writable by group or others only with the sticky bit.
+     * inode. {@link #PRIVATE}: a directory of {@code uid} with no access for group and others; {@link #OWNED}: a
+     * directory of {@code uid}; {@link #TRUSTED}: owned by root or {@code uid}, and writable by group or others only
+     * with the sticky bit.
      */
-    private static void check(SecureDirectoryStream<Path> d, Path path, Object key, long uid, boolean own) throws IOException {
+    private static void check(SecureDirectoryStream<Path> d, Path path, Object key, long uid, int level) throws IOException {
         PosixFileAttributes f = d.getFileAttributeView(PosixFileAttributeView.class).readAttributes();
         if (!f.isDirectory() || key != null && !key.equals(f.fileKey())) {
             throw new IOException(path + " changed while it was checked");
@@ -322,7 +328,11 @@ public final class PrivateDir implements AutoCloseable {
         }
         int mode = (Integer) u.get("mode");
         long owner = ((Integer) u.get("uid")) & 0xFFFFFFFFL;
-        if (own) {
+        if (level == OWNED) {
+            if (owner != uid) {
+                throw new IOException(path + " belongs to uid " + owner + ", not " + uid);
+            }
+        } else if (level == PRIVATE) {
             if (owner != uid || (mode & 077) != 0 || groupOrOther(f.permissions())) {
                 throw new IOException(path + " is not a directory of uid " + uid + " with mode 0700 (uid " + owner
                         + ", mode " + Integer.toOctalString(mode & 07777) + ")");
@@ -366,7 +376,7 @@ public final class PrivateDir implements AutoCloseable {
                 continue;
             }
             try {
-                SecureDirectoryStream<Path> old = next(base, basePath, name, uid, true);
+                SecureDirectoryStream<Path> old = next(base, basePath, name, uid, OWNED);
                 try {
                     for (Path file : old) {
                         Path n = file.getFileName();
