@@ -74,6 +74,7 @@ final class Jffi {
             AgentBinding.stubFallback = null;
             AgentBinding.stubRefused = null;
             StubFile.loaded();
+            PrivateDir.release(false); // unless the class cache claimed the directory for the application's start-up
         }
         long libc = AgentBinding.dlopen("libc.so.6", AgentBinding.RTLD_LAZY | AgentBinding.RTLD_GLOBAL);
         if (libc == 0) {

@@ -61,6 +61,13 @@ public final class PrivateDir implements AutoCloseable {
     private static String problem;
     /** This process's effective uid, read by the first open. */
     private static volatile long processUid = -1;
+    /**
+     * The first open's directory, which later {@link #open}s return instead of walking again, until
+     * {@link #release}d: by the native layer once jffi's stub is loaded, unless the class cache {@link #claim}ed it
+     * for the application's start-up.
+     */
+    private static PrivateDir shared;
+    private static boolean claimed;
 
     private final SecureDirectoryStream<Path> dir;
     /** The directory's canonical path (what a library is loaded by; the walk has checked every component of it). */
@@ -83,13 +90,17 @@ public final class PrivateDir implements AutoCloseable {
 
     /**
      * The private directory of this JVM's agent build, opened and checked; null when it is not in use (cache=off) or
-     * none is private ({@link #problem} says why). The caller closes it once its batch of work is done.
+     * none is private ({@link #problem} says why). The caller closes it once its batch of work is done (which leaves
+     * the first open's directory open while it is shared: see {@link #release}).
      */
     public static PrivateDir open() {
         Path known;
         synchronized (PrivateDir.class) {
             if (build == null) {
                 return null;
+            }
+            if (shared != null) {
+                return shared;
             }
             if (!looked) {
                 looked = true;
@@ -106,11 +117,41 @@ public final class PrivateDir implements AutoCloseable {
                     problem = e.getMessage();
                 }
                 chosen = d == null ? null : d.path;
+                shared = d;
                 return d;
             }
             known = chosen;
         }
         return known == null ? null : reopen(known);
+    }
+
+    /**
+     * {@link #open}, for a user that keeps the directory open beyond the native layer's use of it (the class cache,
+     * through the application's start-up) and calls {@link #release} itself.
+     */
+    public static synchronized PrivateDir claim() {
+        PrivateDir d = open();
+        if (d != null && d == shared) {
+            claimed = true;
+        }
+        return d;
+    }
+
+    /**
+     * Closes the shared directory of the first open (later opens walk again): {@code byClaimant} from the user that
+     * {@link #claim}ed it, else (the native layer, its stub loaded) only when nobody claimed it.
+     */
+    public static void release(boolean byClaimant) {
+        PrivateDir d;
+        synchronized (PrivateDir.class) {
+            d = shared;
+            if (d == null || claimed && !byClaimant) {
+                return;
+            }
+            shared = null;
+            claimed = false;
+        }
+        d.closeNow();
     }
 
     /**
@@ -231,6 +272,7 @@ public final class PrivateDir implements AutoCloseable {
      * each component checked to be trusted; the descriptor of {@code real} itself, trusted too.
      */
     static SecureDirectoryStream<Path> walk(Path real, long uid) throws IOException {
+        Object key = look(ROOT, uid, TRUSTED);
         DirectoryStream<Path> s = Files.newDirectoryStream(ROOT);
         if (!(s instanceof SecureDirectoryStream)) {
             s.close();
@@ -238,7 +280,7 @@ public final class PrivateDir implements AutoCloseable {
         }
         SecureDirectoryStream<Path> d = (SecureDirectoryStream<Path>) s;
         try {
-            check(d, ROOT, null, uid, TRUSTED);
+            bind(d, ROOT, key);
             Path at = ROOT;
             for (Path name : real) {
                 SecureDirectoryStream<Path> next = next(d, at, name, uid, TRUSTED);
@@ -288,20 +330,18 @@ public final class PrivateDir implements AutoCloseable {
     private static final int PRIVATE = 2;
 
     /**
-     * Directory {@code name} of {@code parent}: looked at without following a link (a link, a FIFO or anything but a
-     * directory is refused before it is opened), opened with O_NOFOLLOW, and checked on its own descriptor to be the
-     * inode looked at and as {@code level} asks.
+     * Directory {@code name} of {@code parent} (at {@code parentPath}): looked at first without following a link (a
+     * link, a FIFO or anything but a directory is refused before it is opened; its owner and mode as {@code level}
+     * asks), then opened relative to {@code parent} with O_NOFOLLOW and bound to what was looked at by the fstat of
+     * its own descriptor.
      */
     private static SecureDirectoryStream<Path> next(SecureDirectoryStream<Path> parent, Path parentPath, Path name,
                                                     long uid, int level) throws IOException {
         Path path = parentPath.resolve(name);
-        PosixFileAttributes a = stat(parent, name);
-        if (!a.isDirectory()) {
-            throw new IOException(path + " is not a directory" + (a.isSymbolicLink() ? " but a symbolic link" : ""));
-        }
+        Object key = look(path, uid, level);
         SecureDirectoryStream<Path> d = parent.newDirectoryStream(name, LinkOption.NOFOLLOW_LINKS);
         try {
-            check(d, path, a.fileKey(), uid, level);
+            bind(d, path, key);
             return d;
         } catch (IOException | RuntimeException e) {
             d.close();
@@ -310,30 +350,25 @@ public final class PrivateDir implements AutoCloseable {
     }
 
     /**
-     * Checks directory {@code d}, opened from {@code path}: on its descriptor (fstat) that it is the inode
-     * {@code key} that was looked at (when not null); its owner and mode as its path gives them (the JDK exposes
-     * neither the uid nor the sticky bit through the descriptor) after making sure the path still names that same
-     * inode. {@link #PRIVATE}: a directory of {@code uid} with no access for group and others; {@link #OWNED}: a
-     * directory of {@code uid}; {@link #TRUSTED}: owned by root or {@code uid}, and writable by group or others only
-     * with the sticky bit.
+     * Looks at directory {@code path} (lstat: the JDK gives the uid and the sticky bit only by path; the caller's
+     * parent is trusted, so only root or {@code uid} can change what the path names) and checks it as {@code level}
+     * asks: {@link #PRIVATE}, a directory of {@code uid} with no access for group and others; {@link #OWNED}, a
+     * directory of {@code uid}; {@link #TRUSTED}, a directory owned by root or {@code uid}, writable by group or
+     * others only with the sticky bit (OpenSSH's StrictModes, with /tmp allowed). Returns its identity (dev, inode).
      */
-    private static void check(SecureDirectoryStream<Path> d, Path path, Object key, long uid, int level) throws IOException {
-        PosixFileAttributes f = d.getFileAttributeView(PosixFileAttributeView.class).readAttributes();
-        if (!f.isDirectory() || key != null && !key.equals(f.fileKey())) {
-            throw new IOException(path + " changed while it was checked");
-        }
+    private static Object look(Path path, long uid, int level) throws IOException {
         Map<String, Object> u = Files.readAttributes(path, "unix:uid,mode,fileKey", LinkOption.NOFOLLOW_LINKS);
-        if (!f.fileKey().equals(u.get("fileKey"))) {
-            throw new IOException(path + " changed while it was checked");
-        }
         int mode = (Integer) u.get("mode");
         long owner = ((Integer) u.get("uid")) & 0xFFFFFFFFL;
+        if ((mode & 0170000) != 0040000) {
+            throw new IOException(path + " is not a directory" + ((mode & 0170000) == 0120000 ? " but a symbolic link" : ""));
+        }
         if (level == OWNED) {
             if (owner != uid) {
                 throw new IOException(path + " belongs to uid " + owner + ", not " + uid);
             }
         } else if (level == PRIVATE) {
-            if (owner != uid || (mode & 077) != 0 || groupOrOther(f.permissions())) {
+            if (owner != uid || (mode & 077) != 0) {
                 throw new IOException(path + " is not a directory of uid " + uid + " with mode 0700 (uid " + owner
                         + ", mode " + Integer.toOctalString(mode & 07777) + ")");
             }
@@ -345,17 +380,15 @@ public final class PrivateDir implements AutoCloseable {
                     + " without the sticky bit (mode " + Integer.toOctalString(mode & 07777)
                     + "): another user could swap what is below it");
         }
+        return u.get("fileKey");
     }
 
-    /** Whether {@code p} grants anything to group or others. */
-    private static boolean groupOrOther(Set<PosixFilePermission> p) {
-        for (PosixFilePermission x : p) {
-            if (x != PosixFilePermission.OWNER_READ && x != PosixFilePermission.OWNER_WRITE
-                    && x != PosixFilePermission.OWNER_EXECUTE) {
-                return true;
-            }
+    /** Makes sure the directory opened as {@code d} is the inode {@code key} looked at (fstat of its descriptor). */
+    private static void bind(SecureDirectoryStream<Path> d, Path path, Object key) throws IOException {
+        PosixFileAttributes f = d.getFileAttributeView(PosixFileAttributeView.class).readAttributes();
+        if (!f.isDirectory() || !f.fileKey().equals(key)) {
+            throw new IOException(path + " changed while it was checked");
         }
-        return false;
     }
 
     /** fstatat(parent, name, AT_SYMLINK_NOFOLLOW). */
@@ -408,7 +441,7 @@ public final class PrivateDir implements AutoCloseable {
         } catch (NoSuchFileException e) {
             return null;
         }
-        ownFile(entry, a, max);
+        ownFile(entry, a, max, "unix:uid,fileKey");
         try (SeekableByteChannel in = dir.newByteChannel(entry, READ)) {
             long size = in.size(); // fstat of the opened file
             if (size != a.size()) {
@@ -432,11 +465,14 @@ public final class PrivateDir implements AutoCloseable {
     /** The inode number of file {@code name} of this directory, checked as for {@link #read}. */
     public long inode(String name) throws IOException {
         Path entry = Path.of(name);
-        return (Long) ownFile(entry, stat(dir, entry), Long.MAX_VALUE).get("ino");
+        return (Long) ownFile(entry, stat(dir, entry), Long.MAX_VALUE, "unix:uid,ino,fileKey").get("ino");
     }
 
-    /** Refuses (IOException saying why) what is not a regular file of this uid that only its owner can write. */
-    private Map<String, Object> ownFile(Path entry, PosixFileAttributes a, long max) throws IOException {
+    /**
+     * Refuses (IOException saying why) what is not a regular file of this uid that only its owner can write;
+     * {@code attributes} (unix:uid,fileKey and any more) as its path gives them.
+     */
+    private Map<String, Object> ownFile(Path entry, PosixFileAttributes a, long max, String attributes) throws IOException {
         Path p = path.resolve(entry);
         if (!a.isRegularFile()) {
             throw new IOException(p + " is not a regular file" + (a.isSymbolicLink() ? " but a symbolic link" : ""));
@@ -450,7 +486,7 @@ public final class PrivateDir implements AutoCloseable {
         }
         // its owner by path (the descriptor's attributes have no uid the JDK would give without a user-name look-up),
         // once the path is known to name the same inode
-        Map<String, Object> u = Files.readAttributes(p, "unix:uid,ino,fileKey", LinkOption.NOFOLLOW_LINKS);
+        Map<String, Object> u = Files.readAttributes(p, attributes, LinkOption.NOFOLLOW_LINKS);
         if (!a.fileKey().equals(u.get("fileKey"))) {
             throw new IOException(p + " changed while it was checked");
         }
@@ -512,11 +548,21 @@ public final class PrivateDir implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             // left
         }
-        close();
+        closeNow();
     }
 
+    /** Closes this directory, unless it is the shared one (see {@link #release}). */
     @Override
     public void close() {
+        synchronized (PrivateDir.class) {
+            if (this == shared) {
+                return;
+            }
+        }
+        closeNow();
+    }
+
+    private void closeNow() {
         try {
             dir.close();
         } catch (IOException e) {

@@ -191,14 +191,13 @@ final class StubFile {
             return; // no /proc to compare with
         }
         String name = "/".concat(STUB);
-        for (int start = 0, end; start < maps.length(); start = end + 1) {
-            end = maps.indexOf('\n', start);
-            if (end < 0) {
-                end = maps.length();
-            }
-            String line = maps.substring(start, end);
-            if ((line.endsWith(name) || line.endsWith(name.concat(" (deleted)"))) && inode(line) == offeredInode) {
-                return;
+        for (int at = maps.indexOf(name); at >= 0; at = maps.indexOf(name, at + 1)) {
+            int end = at + name.length();
+            if (end == maps.length() || maps.charAt(end) == '\n' || maps.startsWith(" (deleted)\n", end)) {
+                String line = maps.substring(maps.lastIndexOf('\n', at) + 1, end);
+                if (inode(line) == offeredInode) {
+                    return;
+                }
             }
         }
         throw new UnsatisfiedLinkError("jffi's native stub mapped in this process is not the file " + stub

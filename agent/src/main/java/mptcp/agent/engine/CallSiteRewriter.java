@@ -61,6 +61,7 @@ final class CallSiteRewriter implements ClassFileTransformer {
     @Override
     public byte[] transform(Module module, ClassLoader loader, String name, Class<?> redefined, ProtectionDomain domain,
                             byte[] bytes) {
+        cache.tick();
         if (name == null || !callers.contains(name) || !jdkLoader(loader)) {
             return null;
         }

@@ -40,9 +40,12 @@ public final class Engine {
                                TransformCache cache) throws Exception {
         try {
             installWith(inst, host, redirects, required, cache);
-        } finally {
-            cache.release(); // the directory was held for the install's batch; a class loaded later opens it again
+        } catch (Exception | LinkageError e) {
+            cache.release();
+            throw e;
         }
+        // the application's start-up loads the other classes to rewrite: the directory stays open for it a while
+        cache.holdFor(TransformCache.HOLD_SECONDS);
     }
 
     private static void installWith(Instrumentation inst, String host, List<Redirect> redirects, Redirect required,

@@ -24,9 +24,11 @@ import mptcp.sys.PrivateDir;
  * a bad entry costs the rewrite, never the application. Files are written to a temporary name and renamed, so a reader
  * never sees half a file. Switched off with {@code cache=off}.
  *
- * <p>The directory is held open (two file descriptors) from {@link #open} while the engine installs, and
- * {@link #release}d at the end of the install; a class the application loads later opens it again for its one read
- * (and write), through the same walk and checks.
+ * <p>The directory is held open (two file descriptors) from {@link #open}, through the engine's install and the
+ * application's start-up, where the JDK classes it rewrites are loaded (its first sockets): until the first class the
+ * JVM loads {@link #HOLD_SECONDS} s after the install ({@link #tick}). A class loaded later opens it again for its
+ * one read (and write), through the same walk from {@code /} and the same checks (about 1 ms, interpreted), and
+ * closes it at once.
  */
 public final class TransformCache {
     private static final byte[] MAGIC = "MPTCPAC1".getBytes(StandardCharsets.US_ASCII);
@@ -34,16 +36,25 @@ public final class TransformCache {
     /** No class of ours is larger. */
     private static final long MAX = 8 << 20;
     /** The disabled cache. */
-    public static final TransformCache NONE = new TransformCache(null);
+    public static final TransformCache NONE = new TransformCache(null, false);
 
     /** The directory's path, for logs and tests; null when disabled. */
     private final Path path;
-    /** The directory while the engine installs; null afterwards (each use opens it then). */
+    /** How long after the install the directory stays open for the application's start-up. */
+    static final long HOLD_SECONDS = 10;
+    /** The directory while it is held; null afterwards (each use opens it then). */
     private volatile PrivateDir held;
+    /** System.nanoTime() from which {@link #tick} releases it; meaningful once {@link #holdFor} was called. */
+    private volatile long releaseAt;
+    private volatile boolean holding;
 
-    private TransformCache(PrivateDir dir) {
+    /** Whether {@link #held} came from PrivateDir.claim (then released through it). */
+    private final boolean claimant;
+
+    private TransformCache(PrivateDir dir, boolean claimant) {
         this.path = dir == null ? null : dir.path;
         this.held = dir;
+        this.claimant = claimant;
     }
 
     /**
@@ -51,17 +62,17 @@ public final class TransformCache {
      * {@link #NONE} when it has none (cache=off, or no private directory could be had).
      */
     public static TransformCache open() {
-        PrivateDir dir = PrivateDir.open();
+        PrivateDir dir = PrivateDir.claim(); // the directory the native layer opened for jffi's stub, if still open
         String problem = PrivateDir.problem();
         if (problem != null) {
             Log.debug(dir == null ? "class cache not used: " + problem : "class cache in " + dir.path + ": " + problem);
         }
-        return dir == null ? NONE : new TransformCache(dir);
+        return dir == null ? NONE : new TransformCache(dir, true);
     }
 
     /** The cache of {@code build} as {@link PrivateDir#create} finds its directory (tests). */
     static TransformCache open(Path cacheHome, Path tmp, String build, long uid) throws IOException {
-        return new TransformCache(PrivateDir.create(cacheHome, tmp, build, uid));
+        return new TransformCache(PrivateDir.create(cacheHome, tmp, build, uid), false);
     }
 
     public boolean enabled() {
@@ -73,12 +84,31 @@ public final class TransformCache {
         return path;
     }
 
+    /** Keeps the directory held since {@link #open} for {@code seconds} more, then {@link #tick} releases it. */
+    void holdFor(long seconds) {
+        releaseAt = System.nanoTime() + seconds * 1_000_000_000L;
+        holding = true;
+    }
+
+    /**
+     * Called at every class load (by the engine's transformer): releases the directory once its time is over. One
+     * volatile read when there is nothing to release.
+     */
+    void tick() {
+        if (held != null && holding && System.nanoTime() - releaseAt >= 0) {
+            release();
+        }
+    }
+
     /** Closes the directory held since {@link #open}: from now on each use opens it for itself. */
     public void release() {
         PrivateDir d = held;
         held = null;
         if (d != null) {
-            d.close();
+            if (claimant) {
+                PrivateDir.release(true);
+            }
+            d.close(); // when it was not the shared one
         }
     }
 
