@@ -190,18 +190,24 @@ final class StubFile {
         } catch (IOException e) {
             return; // no /proc to compare with
         }
+        if (!mapped(maps, offeredInode)) {
+            throw new UnsatisfiedLinkError("jffi's native stub mapped in this process is not the file " + stub
+                + " the agent checked (inode " + offeredInode + ")");
+        }
+    }
+
+    /** Whether /proc/self/maps text {@code maps} has a mapping of a file named like the stub with inode {@code inode}. */
+    static boolean mapped(String maps, long inode) {
         String name = "/".concat(STUB);
         for (int at = maps.indexOf(name); at >= 0; at = maps.indexOf(name, at + 1)) {
             int end = at + name.length();
-            if (end == maps.length() || maps.charAt(end) == '\n' || maps.startsWith(" (deleted)\n", end)) {
-                String line = maps.substring(maps.lastIndexOf('\n', at) + 1, end);
-                if (inode(line) == offeredInode) {
-                    return;
+            if (end == maps.length() || maps.charAt(end) == '\n' || maps.startsWith(" (deleted)", end)) {
+                if (inode(maps.substring(maps.lastIndexOf('\n', at) + 1, end)) == inode) {
+                    return true;
                 }
             }
         }
-        throw new UnsatisfiedLinkError("jffi's native stub mapped in this process is not the file " + stub
-                + " the agent checked (inode " + offeredInode + ")");
+        return false;
     }
 
     /** The inode field of a /proc/self/maps line ("address perms offset dev inode path"), or -1. */
