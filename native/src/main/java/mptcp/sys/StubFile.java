@@ -137,7 +137,7 @@ final class StubFile {
             if (dir != null) {
                 dir.remove();
             }
-            refusal = "no safe directory to load jffi's native stub from: " + e.getMessage();
+            refusal = "no directory to load jffi's native stub from (" + e.getMessage() + ")";
             return null;
         }
     }

@@ -100,15 +100,11 @@ class CacheAttackIT {
 
     /** Lets {@code app} (at READY) go: its sockets must be MPTCP (the kernel's view), no marker, exit 0. */
     private static void assertMptcpAndClean(ChildJvm app) throws Exception {
-        app.expect("READY");
-        List<Ss.Entry> s = Ss.sockets(app.pid());
-        assertEquals(2, Ss.count(s, "mptcp", "LISTEN"), s + app.output());
-        assertEquals(4, Ss.count(s, "mptcp", "ESTAB"), s + app.output());
-        assertEquals(0, Ss.count(s, "tcp", "ESTAB"), s + app.output());
-        app.send("");
-        assertEquals(0, app.exit(30_000), app.output());
-        assertFalse(app.output().contains(MARKER), "B's code ran in A's JVM:\n" + app.output());
-        assertFalse(app.output().contains("Exception") || app.output().contains("Error"), app.output());
+        try {
+            CacheFiles.assertVictimMptcp(app);
+        } finally {
+            assertFalse(app.output().contains(MARKER), "B's code ran in A's JVM:\n" + app.output());
+        }
     }
 
     /**

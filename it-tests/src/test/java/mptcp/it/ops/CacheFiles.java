@@ -1,5 +1,8 @@
 package mptcp.it.ops;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,7 +18,9 @@ import org.objectweb.asm.ClassWriter;
 import org.objectweb.asm.MethodVisitor;
 import org.objectweb.asm.Opcodes;
 
+import mptcp.it.ChildJvm;
 import mptcp.it.Proc;
+import mptcp.it.Ss;
 
 /**
  * The agent's cache files as a test (or an attacker) sees them: class entries ({@code MPTCPAC1}, the CRC-32 of the
@@ -26,6 +31,22 @@ final class CacheFiles {
     static final String STUB = "libjffi-1.2.so";
 
     private CacheFiles() {
+    }
+
+    /**
+     * apps.CacheVictim, at READY: its two listeners and two connected pairs are MPTCP (the kernel's view, ss); then it
+     * exits 0 without an error or exception on its output.
+     */
+    static void assertVictimMptcp(ChildJvm app) throws Exception {
+        app.expect("READY");
+        List<Ss.Entry> s = Ss.sockets(app.pid());
+        assertEquals(2, Ss.count(s, "mptcp", "LISTEN"), s + app.output());
+        assertEquals(4, Ss.count(s, "mptcp", "ESTAB"), s + app.output());
+        assertEquals(0, Ss.count(s, "tcp", "ESTAB"), s + app.output());
+        app.send("");
+        assertEquals(0, app.exit(30_000), app.output());
+        String out = app.output();
+        assertFalse(out.contains("ERROR") || out.contains("Error") || out.contains("Exception"), out);
     }
 
     /** The regular files of {@code d}, recursively, sorted. */

@@ -226,14 +226,7 @@ class CacheIT {
             assertEquals("kept", Files.readString(outside), "a link inside was removed, not followed");
 
             other.send(""); // the other build's JVM goes on without its directory: rewrites, MPTCP
-            other.expect("READY");
-            List<Ss.Entry> s = Ss.sockets(other.pid());
-            assertEquals(2, Ss.count(s, "mptcp", "LISTEN"), s + other.output());
-            assertEquals(4, Ss.count(s, "mptcp", "ESTAB"), s + other.output());
-            assertEquals(0, Ss.count(s, "tcp", "ESTAB"), s + other.output());
-            other.send("");
-            assertEquals(0, other.exit(30_000), other.output());
-            assertFalse(other.output().contains("ERROR") || other.output().contains("Exception"), other.output());
+            CacheFiles.assertVictimMptcp(other);
         }
     }
 }
