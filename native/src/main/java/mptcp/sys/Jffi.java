@@ -68,7 +68,9 @@ final class Jffi {
         }
         try {
             AgentBinding.load();
-            StubFile.checkMapped();
+            if (AgentBinding.stubLoaded != null) { // loaded now, from what StubFile offered (else: loaded before)
+                StubFile.checkMapped();
+            }
         } finally {
             AgentBinding.stubDirectory = null;
             AgentBinding.stubFallback = null;

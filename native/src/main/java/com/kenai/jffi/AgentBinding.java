@@ -30,6 +30,12 @@ public final class AgentBinding {
      * agent has nothing against jffi's own ways.
      */
     public static volatile String stubRefused;
+    /**
+     * Set by {@link Init} when it loaded the stub from {@link #stubDirectory} (or the fallback): the file it gave
+     * {@code System.load}; null when this JVM's jffi had been loaded before (the agent's check of the mapping then has
+     * nothing of its own to check).
+     */
+    public static volatile String stubLoaded;
 
     /** ffi types, as Foreign numbers them. */
     public static final int SINT32 = Foreign.TYPE_SINT32;

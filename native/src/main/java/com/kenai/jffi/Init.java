@@ -27,16 +27,19 @@ final class Init {
             // the agent's own stub, checked by it (mptcp.sys.StubFile): loaded from there or from the fresh copy it
             // offers instead (a noexec directory, say), never by jffi's StubLoader, which would extract the stub once
             // more and load it by path from java.io.tmpdir itself
+            String stub = new java.io.File(agent, name).getPath();
             try {
-                System.load(new java.io.File(agent, name).getPath());
+                System.load(stub);
             } catch (UnsatisfiedLinkError e) {
                 java.util.function.Supplier<String> fallback = AgentBinding.stubFallback;
                 String other = fallback == null ? null : fallback.get();
                 if (other == null) {
                     throw e;
                 }
-                System.load(new java.io.File(other, name).getPath());
+                stub = new java.io.File(other, name).getPath();
+                System.load(stub);
             }
+            AgentBinding.stubLoaded = stub;
             loaded = true;
             return;
         }
