@@ -434,6 +434,11 @@ public final class PrivateDir implements AutoCloseable {
      * {@code max} bytes; it is looked at and opened relative to the checked descriptor, with O_NOFOLLOW.
      */
     public byte[] read(String name, long max) throws IOException {
+        return read(name, max, null);
+    }
+
+    /** {@link #read}, also giving the file's inode number in {@code inode[0]}. */
+    public byte[] read(String name, long max, long[] inode) throws IOException {
         Path entry = Path.of(name);
         PosixFileAttributes a;
         try {
@@ -441,7 +446,10 @@ public final class PrivateDir implements AutoCloseable {
         } catch (NoSuchFileException e) {
             return null;
         }
-        ownFile(entry, a, max, "unix:uid,fileKey");
+        Map<String, Object> u = ownFile(entry, a, max, inode == null ? "unix:uid,fileKey" : "unix:uid,ino,fileKey");
+        if (inode != null) {
+            inode[0] = (Long) u.get("ino");
+        }
         try (SeekableByteChannel in = dir.newByteChannel(entry, READ)) {
             long size = in.size(); // fstat of the opened file
             if (size != a.size()) {

@@ -97,9 +97,10 @@ final class StubFile {
     private static File kept(PrivateDir dir, ClassLoader loader, String resource) {
         try {
             byte[] sum = dir.read(SUM, 8);
-            byte[] content = sum == null ? null : dir.read(STUB, MAX);
+            long[] inode = new long[1];
+            byte[] content = sum == null ? null : dir.read(STUB, MAX, inode);
             if (content != null && hex(crc(content)).equals(new String(sum, StandardCharsets.US_ASCII))) {
-                return offer(dir);
+                return offer(dir, inode[0]);
             }
         } catch (IOException | RuntimeException e) {
             // not used: written again below
@@ -109,7 +110,7 @@ final class StubFile {
             // the stub first: a reader that finds the new sum also finds the content it describes
             if (content != null && dir.write(STUB, content)
                     && dir.write(SUM, hex(crc(content)).getBytes(StandardCharsets.US_ASCII))) {
-                return offer(dir);
+                return offer(dir, dir.inode(STUB));
             }
         } catch (IOException | RuntimeException e) {
             // the one-load copy instead
@@ -130,7 +131,7 @@ final class StubFile {
             if (!dir.write(STUB, content)) {
                 throw new IOException("could not write " + dir.path.resolve(STUB));
             }
-            File stub = offer(dir);
+            File stub = offer(dir, dir.inode(STUB));
             once = dir;
             return stub;
         } catch (IOException | RuntimeException e) {
@@ -148,9 +149,9 @@ final class StubFile {
         }
     }
 
-    /** The stub of {@code dir} as the file to load, remembering the inode it has now for {@link #checkMapped}. */
-    private static File offer(PrivateDir dir) throws IOException {
-        offeredInode = dir.inode(STUB);
+    /** The stub of {@code dir} as the file to load, remembering its checked inode for {@link #checkMapped}. */
+    private static File offer(PrivateDir dir, long inode) {
+        offeredInode = inode;
         offered = dir.path.resolve(STUB);
         return offered.toFile();
     }
