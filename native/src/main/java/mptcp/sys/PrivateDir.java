@@ -106,6 +106,7 @@ public final class PrivateDir implements AutoCloseable {
                 looked = true;
                 PrivateDir d = null;
                 try {
+                    nio();
                     String xdg = System.getenv("XDG_CACHE_HOME");
                     String home = System.getProperty("user.home");
                     Path cacheHome = xdg != null && xdg.startsWith("/") ? Path.of(xdg)
@@ -245,6 +246,7 @@ public final class PrivateDir implements AutoCloseable {
      * creation fails rather than reuse an existing name. {@link #remove} deletes it with its content.
      */
     public static PrivateDir fresh(Path parent, String prefix, long uid) throws IOException {
+        nio();
         Path real = parent.toRealPath();
         SecureDirectoryStream<Path> p = walk(real, uid);
         try {
@@ -265,6 +267,77 @@ public final class PrivateDir implements AutoCloseable {
             p.close();
             throw e;
         }
+    }
+
+    /** File descriptors that must be left when the agent starts using NIO's file classes (see {@link #nio}). */
+    private static final int HEADROOM = 6;
+    /** With fewer descriptors left than this at the first open, nothing is held open beyond a batch of work. */
+    private static final int ROOMY = 64;
+    private static volatile boolean nioReady;
+    private static volatile boolean roomy;
+
+    /**
+     * Makes sure the JDK's NIO file classes that the directory stream's channels use are initialised, and that the
+     * process has file descriptors to spare; IOException (no cache, no stub) otherwise. On JDK 17 the first file
+     * channel initialises {@code FileDispatcherImpl}, whose initialiser takes a socket pair, and {@code IOUtil}, which
+     * loads libnio: done by the agent while it holds descriptors of its own, in a process near its limit
+     * ({@code ulimit -n}), such an initialiser fails, and a JDK class whose initialiser failed stays unusable for the
+     * life of the JVM: the application's own sockets would then fail. So they are initialised here first, before the
+     * agent opens anything of its own, and only when at least {@link #HEADROOM} descriptors are left (the limit from
+     * /proc/self/limits, the descriptors in use from /proc/self/fd: java.io only, which the JVM initialised at boot).
+     */
+    private static void nio() throws IOException {
+        if (nioReady) {
+            return;
+        }
+        long limit = -1;
+        try (FileInputStream in = new FileInputStream("/proc/self/limits")) {
+            String limits = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+            int i = limits.indexOf("Max open files");
+            if (i >= 0) {
+                String soft = limits.substring(i + 14, limits.indexOf('\n', i)).trim();
+                soft = soft.substring(0, soft.indexOf(' ') < 0 ? soft.length() : soft.indexOf(' '));
+                limit = "unlimited".equals(soft) ? -1 : Long.parseLong(soft);
+            }
+        } catch (IOException | RuntimeException e) {
+            // no /proc: nothing to measure against
+        }
+        long left = limit < 0 ? Long.MAX_VALUE : limit - usedBelow(limit);
+        if (left < HEADROOM) {
+            throw new IOException("only " + left + " file descriptors are left (ulimit -n " + limit
+                    + "): the agent leaves them to the application");
+        }
+        roomy = left >= ROOMY;
+        try (java.nio.channels.FileChannel c = java.nio.channels.FileChannel.open(Path.of("/dev/null"))) {
+            nioReady = c.isOpen();
+        }
+    }
+
+    /** How many descriptors below {@code limit} (the numbers a new one can take) are in use, from /proc/self/fd. */
+    private static long usedBelow(long limit) {
+        String[] open = new java.io.File("/proc/self/fd").list(); // the listing's own descriptor among them
+        if (open == null) {
+            return 0;
+        }
+        long used = -1;
+        for (String fd : open) {
+            try {
+                if (Long.parseLong(fd) < limit) {
+                    used++;
+                }
+            } catch (NumberFormatException e) {
+                // not a descriptor
+            }
+        }
+        return Math.max(0, used);
+    }
+
+    /**
+     * Whether the process had descriptors to spare at the first open (at least {@link #ROOMY}): only then may a user
+     * keep the directory open beyond its batch of work (the class cache through the start-up).
+     */
+    public static boolean roomy() {
+        return roomy;
     }
 
     /**

@@ -38,18 +38,24 @@ public final class Engine {
      */
     public static void install(Instrumentation inst, String host, List<Redirect> redirects, Redirect required,
                                TransformCache cache) throws Exception {
+        boolean startUp;
         try {
-            installWith(inst, host, redirects, required, cache);
+            startUp = installWith(inst, host, redirects, required, cache);
         } catch (Exception | LinkageError e) {
             cache.release();
             throw e;
         }
-        // the application's start-up loads the other classes to rewrite: the directory stays open for it a while
-        cache.holdFor(TransformCache.HOLD_SECONDS);
+        if (startUp && mptcp.sys.PrivateDir.roomy()) {
+            // the application's start-up loads the other classes to rewrite: the directory stays open for it a while
+            cache.holdFor(TransformCache.HOLD_SECONDS);
+        } else {
+            cache.release(); // after an attach they were rewritten just now; or descriptors are scarce
+        }
     }
 
-    private static void installWith(Instrumentation inst, String host, List<Redirect> redirects, Redirect required,
-                                    TransformCache cache) throws Exception {
+    /** The install; whether it ran at the JVM's start-up (no caller class loaded yet: premain, not an attach). */
+    private static boolean installWith(Instrumentation inst, String host, List<Redirect> redirects, Redirect required,
+                                       TransformCache cache) throws Exception {
         Module agent = Engine.class.getModule();
         Class<?> hostClass = Class.forName(host, false, null);
         Map<Module, Set<String>> opens = new HashMap<>();
@@ -141,6 +147,7 @@ public final class Engine {
                 throw new IllegalStateException(caller.replace('/', '.') + " could not be instrumented");
             }
         }
+        return requiredLoaded.isEmpty();
     }
 
     /** The boot-layer module that holds package {@code pkg}, without loading any class of it; null if none. */

@@ -16,9 +16,14 @@ import java.nio.charset.StandardCharsets;
  * agent has checked its cache directory by then); then opens a listener and a connected pair with
  * {@code java.net.Socket} (NioSocketImpl) and one with NIO channels (SocketChannelImpl, ServerSocketChannelImpl),
  * all through {@code sun.nio.ch.Net}, prints {@code READY} and keeps them open until a line or EOF on stdin.
+ * Also an empty Java agent ({@link #premain}).
  */
 public final class CacheVictim {
     private CacheVictim() {
+    }
+
+    /** As a -javaagent, this class is the empty agent: the floor any Java agent adds (one more jar held open). */
+    public static void premain(String args) {
     }
 
     public static void main(String[] args) throws Exception {

@@ -229,4 +229,46 @@ class CacheIT {
             CacheFiles.assertVictimMptcp(other);
         }
     }
+
+    /**
+     * A process short of file descriptors (ulimit -n): wherever the application runs with an agent that does nothing
+     * (which already holds its jar open), it runs with this one too, exit 0 and no exception. The agent must not be
+     * the first to initialise a JDK class whose initialiser takes descriptors (JDK 17's FileDispatcherImpl, IOUtil)
+     * while it holds some of its own: a failed initialiser leaves the class unusable and the application's sockets
+     * with it. Near the limit it leaves the descriptors to the application (one WARN, sockets TCP).
+     */
+    @ParameterizedTest
+    @EnumSource(Jdk.class)
+    void aProcessShortOfFileDescriptorsIsNeverBrokenByTheAgent(Jdk jdk) throws Exception {
+        Path emptyAgent = dir.resolve("empty-agent.jar");
+        java.util.jar.Manifest m = new java.util.jar.Manifest();
+        m.getMainAttributes().put(java.util.jar.Attributes.Name.MANIFEST_VERSION, "1.0");
+        m.getMainAttributes().putValue("Premain-Class", "mptcp.it.apps.CacheVictim");
+        try (java.util.jar.JarOutputStream jar = new java.util.jar.JarOutputStream(Files.newOutputStream(emptyAgent), m)) {
+            jar.putNextEntry(new java.util.jar.JarEntry("mptcp/it/apps/CacheVictim.class"));
+            jar.write(Files.readAllBytes(Path.of(mptcp.it.apps.CacheVictim.class.getProtectionDomain().getCodeSource()
+                    .getLocation().toURI()).resolve("mptcp/it/apps/CacheVictim.class")));
+        }
+        Path home = Files.createDirectory(dir.resolve("cache-home"));
+        int floorRan = 0;
+        for (int limit = 12; limit <= 17; limit++) {
+            Proc floor = ulimited(jdk, limit, "-javaagent:" + emptyAgent, home);
+            Proc agent = ulimited(jdk, limit, ChildJvm.loopbackAgentArg(""), home);
+            if (floor.exit == 0 && floor.output.contains("READY")) {
+                floorRan++;
+                assertEquals(0, agent.exit, "ulimit -n " + limit + ": runs with an empty agent, not with this one:\n"
+                        + agent.output);
+                assertTrue(agent.output.contains("READY") && !agent.output.contains("Exception"), agent.output);
+            }
+        }
+        assertTrue(floorRan >= 2, "the application ran with the empty agent at some of these limits");
+    }
+
+    private static Proc ulimited(Jdk jdk, int limit, String agentArg, Path cacheHome) throws Exception {
+        // the test classes alone (the full test class path would have the JVM open more jars)
+        String classes = Path.of(mptcp.it.apps.CacheVictim.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+                .toString();
+        return Proc.run(List.of("sh", "-c", "ulimit -n " + limit + " && exec \"$@\"", "sh", jdk.java(), agentArg, "-cp",
+                classes, "mptcp.it.apps.Launch", "mptcp.it.apps.CacheVictim"), Map.of("XDG_CACHE_HOME", cacheHome.toString()), 60);
+    }
 }
