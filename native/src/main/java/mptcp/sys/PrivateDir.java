@@ -161,6 +161,9 @@ public final class PrivateDir implements AutoCloseable {
      */
     public static PrivateDir reopen(Path path) {
         try {
+            if (!roomy) {
+                spare(); // a later walk takes up to four descriptors for a moment: not from an application near its limit
+            }
             long uid = processUid;
             if (uid < 0) {
                 processUid = uid = effectiveUid();
@@ -290,6 +293,17 @@ public final class PrivateDir implements AutoCloseable {
         if (nioReady) {
             return;
         }
+        roomy = spare() >= ROOMY;
+        try (java.nio.channels.FileChannel c = java.nio.channels.FileChannel.open(Path.of("/dev/null"))) {
+            nioReady = c.isOpen();
+        }
+    }
+
+    /**
+     * How many descriptors below the soft limit ({@code ulimit -n}) are free; IOException when fewer than
+     * {@link #HEADROOM}: the agent leaves them to the application.
+     */
+    private static long spare() throws IOException {
         long limit = -1;
         try (FileInputStream in = new FileInputStream("/proc/self/limits")) {
             String limits = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
@@ -307,10 +321,7 @@ public final class PrivateDir implements AutoCloseable {
             throw new IOException("only " + left + " file descriptors are left (ulimit -n " + limit
                     + "): the agent leaves them to the application");
         }
-        roomy = left >= ROOMY;
-        try (java.nio.channels.FileChannel c = java.nio.channels.FileChannel.open(Path.of("/dev/null"))) {
-            nioReady = c.isOpen();
-        }
+        return left;
     }
 
     /** How many descriptors below {@code limit} (the numbers a new one can take) are in use, from /proc/self/fd. */
