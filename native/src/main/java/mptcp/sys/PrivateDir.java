@@ -32,9 +32,11 @@ import java.util.Set;
  * <p>Everything goes through directory descriptors, never a path someone could swap: the JDK's
  * {@link SecureDirectoryStream} ({@code openat}, {@code fstatat}, {@code renameat}, {@code unlinkat} relative to a
  * descriptor, {@code O_NOFOLLOW}) in pure Java, since jffi, the agent's only way to make a system call, is itself loaded
- * from this directory. An open walks the directory's canonical path from {@code /} one component at a time, each
- * opened with {@code O_NOFOLLOW} relative to its parent's descriptor and checked on its own descriptor (a swap during
- * the walk fails: the next open finds a link, or another inode than the one looked at). Every directory above the two
+ * from this directory. An open walks the directory's canonical path from {@code /} one component at a time: each is
+ * looked at (type, owner, mode: the JDK gives the uid and the sticky bit only by path, safe here because its parent
+ * was checked first), opened with {@code O_NOFOLLOW} relative to its parent's descriptor, and bound by the fstat of its
+ * own descriptor to the inode looked at (a swap during the walk fails: the open finds a link, or another inode). Every
+ * directory above the two
  * private levels must be one that no other uid can rename entries in, as OpenSSH's StrictModes asks: owned by root or
  * by this uid, and not writable by group or others unless the sticky bit is set (so {@code /tmp} is fine, a
  * {@code mkdir -m 0777} directory or one of another user is not). The two private levels ({@code mptcp-agent} and the
@@ -44,7 +46,10 @@ import java.util.Set;
  * <p>An instance is one open descriptor of the build directory (two file descriptors: the JDK's directory stream keeps
  * a duplicate for reading entries); its owner closes it as soon as the batch of work is done. The first
  * {@link #open} of a JVM makes the directories that are missing and, when it makes a new build directory, removes the
- * directories other agent builds left next to it (see {@link #removeOtherBuilds}); later opens only walk and check.
+ * directories other agent builds left next to it (see {@link #removeOtherBuilds}); its directory is then shared (the
+ * native layer for jffi's stub, the class cache, which may {@link #claim} it for the start-up) until
+ * {@link #release}d, and later opens walk and check again. Nothing is opened when the process is short of
+ * descriptors ({@link #nio}).
  */
 public final class PrivateDir implements AutoCloseable {
     private static final Path ROOT = Path.of("/");
