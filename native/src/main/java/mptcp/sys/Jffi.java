@@ -63,13 +63,20 @@ final class Jffi {
         if (stub != null) {
             AgentBinding.stubDirectory = stub.getParent();
             AgentBinding.stubFallback = StubFile.kept(stub) ? StubFile.FALLBACK : null;
+        } else {
+            AgentBinding.stubRefused = StubFile.refusal(); // then no stub at all, never one jffi writes by path
         }
         try {
             AgentBinding.load();
+            if (AgentBinding.stubLoaded != null) { // loaded now, from what StubFile offered (else: loaded before)
+                StubFile.checkMapped();
+            }
         } finally {
             AgentBinding.stubDirectory = null;
             AgentBinding.stubFallback = null;
+            AgentBinding.stubRefused = null;
             StubFile.loaded();
+            PrivateDir.release(false); // unless the class cache claimed the directory for the application's start-up
         }
         long libc = AgentBinding.dlopen("libc.so.6", AgentBinding.RTLD_LAZY | AgentBinding.RTLD_GLOBAL);
         if (libc == 0) {

@@ -57,9 +57,10 @@ public final class Config {
                 + " [PORT[-PORT]] with ACTION tcp|mptcp, SCOPE connect (by destination) | bind (by local address),"
                 + " e.g. 'tcp connect 10.0.0.0/8 5432;tcp bind * 9090'; @FILE: one rule per line, # comments");
         key("cache", "on|off", "on: the JDK classes the agent rewrites, and jffi's native stub, are kept for the next"
-                + " start of the same JVM build, in a private directory (mode 0700, checked before use):"
-                + " $XDG_CACHE_HOME/mptcp-agent or ~/.cache/mptcp-agent, else mptcp-agent-UID in java.io.tmpdir"
-                + " (default /tmp); off: nothing is kept (the stub is written for each start and deleted once loaded)");
+                + " start of the same agent build, in a private directory (mode 0700, reached only through directories"
+                + " no other user can change): $XDG_CACHE_HOME/mptcp-agent or ~/.cache/mptcp-agent, else"
+                + " mptcp-agent-UID in java.io.tmpdir (default /tmp); off: nothing is kept (the stub is written for each"
+                + " start and deleted once loaded)");
         key("jdk", "on|off", "the JDK module: sockets made by java.net and java.nio (Socket, ServerSocket, the channels,"
                 + " and everything built on them); off leaves them alone");
         key("netty", "on|off", "the Netty module: sockets of Netty's native transports (epoll, io_uring; shaded copies"

@@ -62,6 +62,7 @@ final class CallSiteRewriter implements ClassFileTransformer {
     @SuppressWarnings("removal")
     public byte[] transform(Module module, ClassLoader loader, String name, Class<?> redefined, ProtectionDomain domain,
                             byte[] bytes) {
+        cache.tick();
         if (name == null || !callers.contains(name) || !jdkLoader(loader)) {
             return null;
         }
@@ -78,7 +79,8 @@ final class CallSiteRewriter implements ClassFileTransformer {
     private byte[] rewrite(String name, byte[] bytes) {
         try {
             long key = TransformCache.key(bytes) * 31 + setup;
-            byte[] out = cache.get(name, key);
+            // the class as the engine rewrote it keeps the JDK's class-file version and calls the trampoline
+            byte[] out = cache.get(name, key, (bytes[6] & 0xFF) << 8 | bytes[7] & 0xFF, trampoline);
             if (out == null) {
                 out = CallSites.rewrite(bytes, name, trampoline, redirects);
                 cache.put(name, key, out);

@@ -38,6 +38,24 @@ public final class Engine {
      */
     public static void install(Instrumentation inst, String host, List<Redirect> redirects, Redirect required,
                                TransformCache cache) throws Exception {
+        boolean startUp;
+        try {
+            startUp = installWith(inst, host, redirects, required, cache);
+        } catch (Exception | LinkageError e) {
+            cache.release();
+            throw e;
+        }
+        if (startUp && mptcp.sys.PrivateDir.roomy()) {
+            // the application's start-up loads the other classes to rewrite: the directory stays open for it a while
+            cache.holdFor(TransformCache.HOLD_SECONDS);
+        } else {
+            cache.release(); // after an attach they were rewritten just now; or descriptors are scarce
+        }
+    }
+
+    /** The install; whether it ran at the JVM's start-up (no caller class loaded yet: premain, not an attach). */
+    private static boolean installWith(Instrumentation inst, String host, List<Redirect> redirects, Redirect required,
+                                       TransformCache cache) throws Exception {
         Module agent = Engine.class.getModule();
         Class<?> hostClass = Class.forName(host, false, null);
         Map<Module, Set<String>> opens = new HashMap<>();
@@ -67,16 +85,39 @@ public final class Engine {
             table.append(';').append(r).append(r.handler.getName());
         }
         long key = TransformCache.key(table.toString());
-        byte[] hook = cache.get(trampoline, key);
-        byte[] impl = cache.get(dispatch, key);
-        if (hook == null || impl == null) {
+        byte[] hook = cache.get(trampoline, key, Trampoline.VERSION, null);
+        byte[] impl = cache.get(dispatch, key, Trampoline.VERSION, trampoline);
+        boolean cached = hook != null && impl != null;
+        if (!cached) {
             hook = Trampoline.bytes(trampoline, redirects);
             impl = Trampoline.dispatch(dispatch, trampoline, redirects);
             cache.put(trampoline, key, hook);
             cache.put(dispatch, key, impl);
         }
-        MethodHandles.privateLookupIn(hostClass, own).defineClass(hook);
-        Class<?> d = MethodHandles.privateLookupIn(handlers, own).defineClass(impl);
+        MethodHandles.Lookup hookLookup = MethodHandles.privateLookupIn(hostClass, own);
+        MethodHandles.Lookup dispatchLookup = MethodHandles.privateLookupIn(handlers, own);
+        boolean hookDefined = false;
+        Class<?> d;
+        try {
+            hookLookup.defineClass(hook);
+            hookDefined = true;
+            d = dispatchLookup.defineClass(impl);
+        } catch (LinkageError | IllegalArgumentException e) {
+            if (!cached) {
+                throw e;
+            }
+            // kept bytes the JVM refused: made again, as without a cache (a class that was defined stays)
+            Log.debug("class cache: the " + (hookDefined ? "dispatch class" : "trampoline") + " kept could not be"
+                    + " defined (" + e + "); made again");
+            if (!hookDefined) {
+                hook = Trampoline.bytes(trampoline, redirects);
+                hookLookup.defineClass(hook);
+                cache.put(trampoline, key, hook);
+            }
+            impl = Trampoline.dispatch(dispatch, trampoline, redirects);
+            d = dispatchLookup.defineClass(impl);
+            cache.put(dispatch, key, impl);
+        }
         Class.forName(d.getName(), true, d.getClassLoader());
         for (Redirect r : redirects) {
             r.installed(true);
@@ -106,6 +147,7 @@ public final class Engine {
                 throw new IllegalStateException(caller.replace('/', '.') + " could not be instrumented");
             }
         }
+        return requiredLoaded.isEmpty();
     }
 
     /** The boot-layer module that holds package {@code pkg}, without loading any class of it; null if none. */

@@ -37,6 +37,8 @@ final class Trampoline {
     static final String FIELD = "dispatch";
     /** The suffix of the abstract method that a trampoline method forwards to. */
     static final String ABSTRACT_SUFFIX = "$";
+    /** The class-file version of both classes (a constant: naming it loads no ASM class). */
+    static final int VERSION = Opcodes.V17;
 
     private Trampoline() {
     }
@@ -44,7 +46,7 @@ final class Trampoline {
     /** The abstract trampoline class {@code internalName}. */
     static byte[] bytes(String internalName, List<Redirect> redirects) {
         ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_MAXS);
-        cw.visit(Opcodes.V17, Opcodes.ACC_PUBLIC | Opcodes.ACC_ABSTRACT | Opcodes.ACC_SUPER, internalName, null,
+        cw.visit(VERSION, Opcodes.ACC_PUBLIC | Opcodes.ACC_ABSTRACT | Opcodes.ACC_SUPER, internalName, null,
                 "java/lang/Object", null);
         String self = "L" + internalName + ";";
         cw.visitField(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC | Opcodes.ACC_VOLATILE, FIELD, self, null, null).visitEnd();
@@ -74,7 +76,7 @@ final class Trampoline {
     /** The dispatch class {@code internalName}, extending the trampoline {@code trampoline}. */
     static byte[] dispatch(String internalName, String trampoline, List<Redirect> redirects) {
         ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_MAXS);
-        cw.visit(Opcodes.V17, Opcodes.ACC_PUBLIC | Opcodes.ACC_FINAL | Opcodes.ACC_SUPER, internalName, null,
+        cw.visit(VERSION, Opcodes.ACC_PUBLIC | Opcodes.ACC_FINAL | Opcodes.ACC_SUPER, internalName, null,
                 trampoline, null);
         MethodVisitor init = cw.visitMethod(Opcodes.ACC_PRIVATE, "<init>", "()V", null, null);
         init.visitCode();

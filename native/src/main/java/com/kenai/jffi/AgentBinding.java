@@ -24,6 +24,18 @@ public final class AgentBinding {
      * (the agent keeps its stub in a private directory that might sit on a noexec mount); null: none.
      */
     public static volatile java.util.function.Supplier<String> stubFallback;
+    /**
+     * Why the agent has no stub to offer although its platform has one (no directory it can trust): {@link Init}
+     * then loads none (jffi's own extraction would write and load it by path in {@code java.io.tmpdir}); null: the
+     * agent has nothing against jffi's own ways.
+     */
+    public static volatile String stubRefused;
+    /**
+     * Set by {@link Init} when it loaded the stub from {@link #stubDirectory} (or the fallback): the file it gave
+     * {@code System.load}; null when this JVM's jffi had been loaded before (the agent's check of the mapping then has
+     * nothing of its own to check).
+     */
+    public static volatile String stubLoaded;
 
     /** ffi types, as Foreign numbers them. */
     public static final int SINT32 = Foreign.TYPE_SINT32;

@@ -21,29 +21,40 @@ final class Init {
         if (loaded) {
             return;
         }
-        String boot = AgentBinding.stubDirectory != null ? AgentBinding.stubDirectory : System.getProperty("jffi.boot.library.path");
+        String name = System.mapLibraryName("jffi-" + Version.MAJOR + "." + Version.MINOR);
+        String agent = AgentBinding.stubDirectory;
+        if (agent != null) {
+            // the agent's own stub, checked by it (mptcp.sys.StubFile): loaded from there or from the fresh copy it
+            // offers instead (a noexec directory, say), never by jffi's StubLoader, which would extract the stub once
+            // more and load it by path from java.io.tmpdir itself
+            String stub = new java.io.File(agent, name).getPath();
+            try {
+                System.load(stub);
+            } catch (UnsatisfiedLinkError e) {
+                java.util.function.Supplier<String> fallback = AgentBinding.stubFallback;
+                String other = fallback == null ? null : fallback.get();
+                if (other == null) {
+                    throw e;
+                }
+                stub = new java.io.File(other, name).getPath();
+                System.load(stub);
+            }
+            AgentBinding.stubLoaded = stub;
+            loaded = true;
+            return;
+        }
+        String refused = AgentBinding.stubRefused;
+        if (refused != null) {
+            throw new UnsatisfiedLinkError(refused);
+        }
+        String boot = System.getProperty("jffi.boot.library.path");
         if (boot != null) {
-            String name = System.mapLibraryName("jffi-" + Version.MAJOR + "." + Version.MINOR);
             for (String dir : boot.split(java.io.File.pathSeparator)) {
                 java.io.File stub = new java.io.File(dir, name);
                 if (stub.isFile()) {
-                    try {
-                        System.load(stub.getAbsolutePath());
-                        loaded = true;
-                        return;
-                    } catch (UnsatisfiedLinkError e) {
-                        // e.g. a noexec directory: a fresh copy elsewhere when the agent has one to offer. jffi's
-                        // StubLoader would extract the stub once more, into java.io.tmpdir itself (not a private
-                        // directory): never let it; report this cause instead.
-                        java.util.function.Supplier<String> fallback = AgentBinding.stubFallback;
-                        String other = fallback == null ? null : fallback.get();
-                        if (other == null) {
-                            throw e;
-                        }
-                        System.load(new java.io.File(other, name).getAbsolutePath());
-                        loaded = true;
-                        return;
-                    }
+                    System.load(stub.getAbsolutePath());
+                    loaded = true;
+                    return;
                 }
             }
         }
