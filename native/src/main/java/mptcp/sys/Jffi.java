@@ -106,6 +106,32 @@ final class Jffi {
         STRING_OF_INT = AgentBinding.callContext(p, new int[] {i}, false);
     }
 
+    /**
+     * The calls only the connect race needs (connect, shutdown, poll: policy.Races), bound at their first use rather
+     * than with the rest at start-up.
+     */
+    static final class Race {
+        static final long CONNECT;
+        static final long SHUTDOWN;
+        static final long POLL;
+        /** int poll(struct pollfd *, nfds_t, int) */
+        static final long POLL_FDS;
+
+        static {
+            long libc = AgentBinding.dlopen("libc.so.6", AgentBinding.RTLD_LAZY | AgentBinding.RTLD_GLOBAL);
+            if (libc == 0) {
+                throw new UnsatisfiedLinkError("cannot open libc.so.6: " + AgentBinding.dlerror());
+            }
+            CONNECT = symbol(libc, "connect");
+            SHUTDOWN = symbol(libc, "shutdown");
+            POLL = symbol(libc, "poll");
+            POLL_FDS = context(AgentBinding.SINT32, AgentBinding.POINTER, AgentBinding.ULONG, AgentBinding.SINT32);
+        }
+
+        private Race() {
+        }
+    }
+
     private static long symbol(long libc, String name) {
         long address = AgentBinding.dlsym(libc, name);
         if (address == 0) {

@@ -62,7 +62,19 @@ public final class Config {
                 + " and everything built on them); off leaves them alone");
         key("netty", "on|off", "the Netty module: sockets of Netty's native transports (epoll, io_uring; shaded copies"
                 + " such as grpc-netty-shaded's too); off leaves Netty's classes untouched");
+        key("race", "on|off", "on: an MPTCP connect that gets no answer within race_delay also tries plain TCP to the same"
+                + " destination, the first to connect wins, and a destination whose MPTCP SYNs go unanswered while TCP"
+                + " answers is dialled with plain TCP for blackhole_ttl (doubling on repeat), then probed again; the MPTCP"
+                + " attempt is abandoned before the kernel's own fallback, which would turn MPTCP off for the whole network"
+                + " namespace; off: the kernel alone (docs/blackholes.md)");
+        key("race_delay", "250|10-5000", "milliseconds an MPTCP connect may go unanswered before plain TCP is tried"
+                + " beside it (longer for a destination seen to answer slowly: twice its connect time, at most 1000)");
+        key("blackhole_ttl", "600|1-86400", "seconds a destination that dropped MPTCP SYNs is dialled with plain TCP at"
+                + " once before MPTCP is tried again; doubled each time it drops them again (at most 64 times)");
     }
+
+    /** Keys whose value is a number: allowed range "MIN-MAX" (their second value). */
+    private static final java.util.Set<String> NUMBERS = java.util.Set.of("race_delay", "blackhole_ttl");
 
     /** Keys whose value is free text, checked by their own parser ({@link Rules}); their default is empty. */
     private static final java.util.Set<String> FREE = java.util.Set.of("rules");
@@ -93,6 +105,10 @@ public final class Config {
     public final boolean cache;
     /** The rules of {@code rules} followed by those of {@code loopback=tcp}. */
     public final Rules rules;
+    /** {@code race=on}: connects unanswered within {@link #raceDelayMillis} also try plain TCP (policy.Races). */
+    public final boolean race;
+    public final int raceDelayMillis;
+    public final int blackholeTtlSeconds;
     /** The interception modules switched off ({@code jdk=off}, ...): their library's sockets are left alone. */
     private final java.util.Set<String> modulesOff;
     /** The effective configuration as {@code key=value,...}: shown by status, JMX and the debug log. */
@@ -111,6 +127,9 @@ public final class Config {
         loopbackTcp = values.get("loopback").equals("tcp");
         cache = values.get("cache").equals("on");
         rules = Rules.parse(values.get("rules"), sources.getOrDefault("rules", "defaults"), loopbackTcp);
+        race = values.get("race").equals("on");
+        raceDelayMillis = Integer.parseInt(values.get("race_delay"));
+        blackholeTtlSeconds = Integer.parseInt(values.get("blackhole_ttl"));
         java.util.Set<String> off = new java.util.HashSet<>();
         StringBuilder b = new StringBuilder();
         for (Map.Entry<String, String> e : values.entrySet()) {
@@ -271,6 +290,15 @@ public final class Config {
             List<String> known = new ArrayList<>(KEYS.keySet());
             throw new IllegalArgumentException("unknown option '" + key + "' in " + source + "; known options: "
                     + String.join(", ", known));
+        }
+        if (NUMBERS.contains(key)) {
+            String[] range = allowed.get(1).split("-");
+            if (!value.matches("[0-9]{1,9}") || Integer.parseInt(value) < Integer.parseInt(range[0])
+                    || Integer.parseInt(value) > Integer.parseInt(range[1])) {
+                throw new IllegalArgumentException("invalid value '" + value + "' for option '" + key + "' in " + source
+                        + "; allowed: a whole number from " + range[0] + " to " + range[1]);
+            }
+            return value;
         }
         if (!FREE.contains(key) && !allowed.contains(value)) {
             throw new IllegalArgumentException("invalid value '" + value + "' for option '" + key + "' in " + source

@@ -292,29 +292,9 @@ public final class Decisions {
             if (Policy.nativeBroken) {
                 return; // no MPTCP socket can exist; the failure was reported once by Sockets
             }
-            byte[] s = state;
-            byte known = fd >= 0 && fd < s.length ? s[fd] : 0;
-            int rc;
-            if (watch == OWN && (known & FRESH) != 0) {
-                // made by the agent and untouched since: no options or address to carry
-                boolean inet6 = (known & FRESH_INET6) != 0;
-                int domain = inet6 ? LibC.AF_INET6 : LibC.AF_INET;
-                if ((known & FRESH_REUSE) != 0) {
-                    rc = Swap.replaceFresh(fd, domain, 0, inet6, true);
-                } else {
-                    // the MPTCP socket, still fresh, serves the next client socket instead of being closed
-                    int spare = Swap.replaceFreshKeeping(fd, domain, 0, inet6);
-                    rc = spare < 0 && spare != Swap.NOT_KEPT ? spare : 0;
-                    if (spare >= 0) {
-                        Spares.give(spare, inet6);
-                    }
-                }
-            } else if (known == KEPT_TCP || Sock.protocol(fd) != LibC.IPPROTO_MPTCP) {
+            int rc = toTcp(fd, watch);
+            if (rc == ALREADY_TCP) {
                 return; // already TCP (mode, fallback, an earlier rule, a library's own socket)
-            } else if (watch != OWN) {
-                rc = convertWatched(fd, watch);
-            } else {
-                rc = Swap.convert(fd, 0);
             }
             if (rc != 0) {
                 String why = rc == UNREADABLE ? "its epoll registrations cannot be read"
@@ -324,7 +304,6 @@ public final class Decisions {
                         + " event loop may miss its events" : ""));
                 return;
             }
-            set(fd, KEPT_TCP);
             (bind ? LISTENERS_TCP_RULE : CONNECTIONS_TCP_RULE).increment();
             LongAdder[] c = perRule;
             if (i < c.length) {
@@ -338,6 +317,48 @@ public final class Decisions {
         } catch (Throwable t) {
             Log.once(Log.Level.WARN, "rule-decide", "cannot apply the rules (" + t + "); sockets stay as they are");
         }
+    }
+
+    /** Returned by {@link #toTcp} when the socket is not MPTCP (nothing to do). */
+    static final int ALREADY_TCP = Integer.MIN_VALUE + 3;
+
+    /**
+     * Turns the MPTCP socket {@code fd}, not yet connected, into plain TCP before its connect or bind, the cheapest way
+     * its state allows ({@code watch} as for {@link #beforeConnect(int, InetAddress, int, int)}), and marks it
+     * {@link #KEPT_TCP}: the conversion a {@code tcp} rule makes, also used for a destination remembered as dropping
+     * MPTCP ({@link Races}).
+     * @return 0, {@link #ALREADY_TCP}, -errno of the conversion, or {@link #UNREADABLE}, {@link #NOT_RENEWED},
+     *     {@link #LOST} (see {@link #convertWatched})
+     */
+    static int toTcp(int fd, int watch) {
+        byte[] s = state;
+        byte known = fd >= 0 && fd < s.length ? s[fd] : 0;
+        int rc;
+        if (watch == OWN && (known & FRESH) != 0) {
+            // made by the agent and untouched since: no options or address to carry
+            boolean inet6 = (known & FRESH_INET6) != 0;
+            int domain = inet6 ? LibC.AF_INET6 : LibC.AF_INET;
+            if ((known & FRESH_REUSE) != 0) {
+                rc = Swap.replaceFresh(fd, domain, 0, inet6, true);
+            } else {
+                // the MPTCP socket, still fresh, serves the next client socket instead of being closed
+                int spare = Swap.replaceFreshKeeping(fd, domain, 0, inet6);
+                rc = spare < 0 && spare != Swap.NOT_KEPT ? spare : 0;
+                if (spare >= 0) {
+                    Spares.give(spare, inet6);
+                }
+            }
+        } else if (known == KEPT_TCP || Sock.protocol(fd) != LibC.IPPROTO_MPTCP) {
+            return ALREADY_TCP;
+        } else if (watch != OWN) {
+            rc = convertWatched(fd, watch);
+        } else {
+            rc = Swap.convert(fd, 0);
+        }
+        if (rc == 0) {
+            set(fd, KEPT_TCP);
+        }
+        return rc;
     }
 
     /**
