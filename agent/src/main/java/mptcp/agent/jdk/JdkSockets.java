@@ -75,10 +75,11 @@ public final class JdkSockets {
         if (Decisions.decidesConnect() && s >= 0) {
             Decisions.beforeConnect(s, remote, port, Decisions.OWN);
         }
+        java.lang.invoke.MethodHandle connect = JdkModule.CONNECT0.original(); // looked up before the race's clock starts
         boolean raced = Races.beforeConnect(s, remote, port, Decisions.OWN);
         int n;
         try {
-            n = (int) JdkModule.CONNECT0.original().invokeExact(preferIPv6, fd, remote, port);
+            n = (int) connect.invokeExact(preferIPv6, fd, remote, port);
         } catch (Throwable e) {
             int t = raced ? Races.afterFinish(s, false, true) : Races.NONE;
             if (t == Races.NONE) {
@@ -147,11 +148,12 @@ public final class JdkSockets {
         if (Decisions.decidesConnect() && s >= 0) {
             Decisions.beforeConnect(s, address, port, Decisions.OWN);
         }
+        java.lang.invoke.MethodHandle connect = JdkModule.SOCKET_CONNECT.original();
         boolean raced = Races.beforeConnect(s, address, port, Decisions.OWN);
         long start = System.nanoTime();
         int t;
         try {
-            JdkModule.SOCKET_CONNECT.original().invokeExact(impl, address, port, timeout);
+            connect.invokeExact(impl, address, port, timeout);
             t = raced ? Races.afterFinish(s, true, false) : Races.NONE;
         } catch (Throwable e) {
             t = raced ? Races.afterFinish(s, false, true) : Races.NONE;

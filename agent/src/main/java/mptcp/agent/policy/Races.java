@@ -196,7 +196,7 @@ public final class Races {
         if (deadline == 0) {
             deadline = 1;
         }
-        s.start[fd] = now;
+        s.start[fd] = now == 0 ? 1 : now;
         s.delay[fd] = delayMillis;
         s.address[fd] = address;
         s.port[fd] = port;
@@ -297,16 +297,21 @@ public final class Races {
         }
     }
 
-    /** Ends the registration of {@code fd}'s connect; a completed one that took more than half its delay is learned. */
+    /**
+     * Ends the registration of {@code fd}'s connect; a completed one that took more than half its delay is learned
+     * (not one the race thread raced: the race learns from its own outcome).
+     */
     private static void unregister(int fd, boolean connected) {
         Slots s = slots;
-        if (fd >= s.deadline.length || s.deadline[fd] == 0) {
+        if (fd >= s.start.length || s.start[fd] == 0) {
             return;
         }
         s.deadline[fd] = 0;
+        long start = s.start[fd];
+        s.start[fd] = 0;
         if (connected) {
-            long millis = (System.nanoTime() - s.start[fd]) / 1_000_000L;
-            long delay = s.delay[fd];
+            long millis = (System.nanoTime() - start) / 1_000_000L;
+            long delay = Policy.config().raceDelayMillis; // slow compared with the configured delay, not the adapted one
             if (2 * millis > delay || Destinations.any()) {
                 InetAddress a = s.address[fd];
                 if (a != null) {
@@ -413,7 +418,7 @@ public final class Races {
         if (connected) {
             WON_MPTCP.increment();
             long millis = (System.nanoTime() - r.started) / 1_000_000L;
-            Destinations.mptcpAnswered(r.address, r.port, millis, r.delayMillis);
+            Destinations.mptcpAnswered(r.address, r.port, millis, Policy.config().raceDelayMillis);
         }
     }
 
@@ -546,10 +551,17 @@ public final class Races {
         }
         // the file now behind fd is the one registered: no new connect under this number since (a new socket there
         // registers before its connect; the volatile read makes its count visible), MPTCP, connecting
-        if (published == 0 || s.seq[fd] != seq || Sock.protocol(mptcp) != LibC.IPPROTO_MPTCP
-                || Sock.tcpState(mptcp) != LibC.TCP_SYN_SENT) {
+        int state = published == 0 || s.seq[fd] != seq || Sock.protocol(mptcp) != LibC.IPPROTO_MPTCP ? -1
+                : Sock.tcpState(mptcp);
+        if (state != LibC.TCP_SYN_SENT) {
             Sock.close(mptcp);
-            return;
+            if (state < 0 && s.seq[fd] == seq) {
+                s.start[fd] = 0; // not an MPTCP connect: nothing to learn from it either
+            }
+            return; // connected meanwhile: the application's thread ends the registration and learns from it
+        }
+        if (s.seq[fd] == seq) {
+            s.start[fd] = 0; // raced: the race learns from its outcome
         }
         long cookie = Sock.cookie(mptcp);
         int domain = Sock.getInt(mptcp, LibC.SOL_SOCKET, LibC.SO_DOMAIN);

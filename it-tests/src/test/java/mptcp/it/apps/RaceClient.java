@@ -1,0 +1,170 @@
+package mptcp.it.apps;
+
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.HttpURLConnection;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousSocketChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The client of the connect-race tests: dials HTTP servers with one JDK API and prints, per dial,
+ * {@code DIAL <address> <microseconds> <body>} (or {@code DIAL <address> <microseconds> FAIL <exception>}); the time
+ * covers the connect and the exchange. First {@code ROUNDS} rounds, each dialling the given addresses in order, then
+ * {@code ROUNDS DONE}; then one command per stdin line: {@code dial ADDRESS} dials once more, {@code bye} exits.
+ * <pre>RaceClient API PORT ROUNDS ADDRESS...</pre>
+ * API: socket ({@code Socket.connect} without a timeout), socket-timeout (with 5 s), channel (non-blocking
+ * {@code SocketChannel} and a {@code Selector}), async ({@code AsynchronousSocketChannel}), http (java.net.http's
+ * {@code HttpClient}), url ({@code HttpURLConnection}).
+ */
+public final class RaceClient {
+    private static final byte[] REQUEST = "GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"
+            .getBytes(StandardCharsets.US_ASCII);
+    private static HttpClient http;
+
+    private RaceClient() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String api = args[0];
+        int port = Integer.parseInt(args[1]);
+        int rounds = Integer.parseInt(args[2]);
+        for (int i = 0; i < rounds; i++) {
+            for (int k = 3; k < args.length; k++) {
+                dial(api, args[k], port);
+            }
+        }
+        System.out.println("ROUNDS DONE");
+        System.out.flush();
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        for (String line; (line = in.readLine()) != null && !line.equals("bye"); ) {
+            if (line.startsWith("dial ")) {
+                dial(api, line.substring(5).trim(), port);
+            }
+        }
+        System.exit(0);
+    }
+
+    private static void dial(String api, String address, int port) {
+        long start = System.nanoTime();
+        String result;
+        try {
+            result = body(exchange(api, new InetSocketAddress(address, port)));
+        } catch (Throwable t) {
+            result = "FAIL " + t;
+        }
+        System.out.println("DIAL " + address + " " + (System.nanoTime() - start) / 1000 + " " + result);
+        System.out.flush();
+    }
+
+    /** The body of an HTTP response ("hello"), or the whole text when there is no head. */
+    private static String body(String response) {
+        int head = response.indexOf("\r\n\r\n");
+        return (head >= 0 ? response.substring(head + 4) : response).trim();
+    }
+
+    private static String exchange(String api, InetSocketAddress to) throws Exception {
+        switch (api) {
+            case "socket":
+            case "socket-timeout":
+                try (Socket s = new Socket()) {
+                    if (api.equals("socket")) {
+                        s.connect(to);
+                    } else {
+                        s.connect(to, 5000);
+                    }
+                    s.setSoTimeout(10_000);
+                    s.getOutputStream().write(REQUEST);
+                    return readAll(s.getInputStream());
+                }
+            case "channel":
+                return channel(to);
+            case "async":
+                try (AsynchronousSocketChannel c = AsynchronousSocketChannel.open()) {
+                    c.connect(to).get(10, TimeUnit.SECONDS);
+                    c.write(ByteBuffer.wrap(REQUEST)).get(10, TimeUnit.SECONDS);
+                    ByteArrayOutputStream out = new ByteArrayOutputStream();
+                    ByteBuffer b = ByteBuffer.allocate(4096);
+                    while (c.read(b).get(10, TimeUnit.SECONDS) > 0) {
+                        out.write(b.array(), 0, b.position());
+                        b.clear();
+                    }
+                    return out.toString(StandardCharsets.US_ASCII);
+                }
+            case "http":
+                if (http == null) {
+                    http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+                }
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri(to)).timeout(Duration.ofSeconds(10)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                return r.statusCode() == 200 ? r.body() : "status " + r.statusCode();
+            case "url":
+                HttpURLConnection u = (HttpURLConnection) uri(to).toURL().openConnection();
+                u.setRequestProperty("Connection", "close");
+                try (InputStream in = u.getInputStream()) {
+                    return readAll(in);
+                } finally {
+                    u.disconnect();
+                }
+            default:
+                throw new IllegalArgumentException("unknown api " + api);
+        }
+    }
+
+    private static URI uri(InetSocketAddress to) {
+        return URI.create("http://" + to.getAddress().getHostAddress() + ":" + to.getPort() + "/");
+    }
+
+    /** Non-blocking: connect, OP_CONNECT and finishConnect, write, OP_READ until EOF: the way event loops do it. */
+    private static String channel(InetSocketAddress to) throws IOException {
+        try (SocketChannel c = SocketChannel.open(); Selector selector = Selector.open()) {
+            c.configureBlocking(false);
+            boolean connected = c.connect(to);
+            c.register(selector, connected ? SelectionKey.OP_WRITE : SelectionKey.OP_CONNECT);
+            ByteBuffer request = ByteBuffer.wrap(REQUEST);
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ByteBuffer b = ByteBuffer.allocate(4096);
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (System.nanoTime() - end < 0) {
+                selector.select(1000);
+                for (SelectionKey k : selector.selectedKeys()) {
+                    if (k.isConnectable() && c.finishConnect()) {
+                        k.interestOps(SelectionKey.OP_WRITE);
+                    } else if (k.isWritable()) {
+                        c.write(request);
+                        if (!request.hasRemaining()) {
+                            k.interestOps(SelectionKey.OP_READ);
+                        }
+                    } else if (k.isReadable()) {
+                        int n = c.read(b);
+                        if (n < 0) {
+                            return out.toString(StandardCharsets.US_ASCII);
+                        }
+                        out.write(b.array(), 0, b.position());
+                        b.clear();
+                    }
+                }
+                selector.selectedKeys().clear();
+            }
+            throw new IOException("no answer within 10 s");
+        }
+    }
+
+    private static String readAll(InputStream in) throws IOException {
+        return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+    }
+}
