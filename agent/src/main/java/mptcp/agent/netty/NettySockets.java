@@ -10,6 +10,7 @@ import mptcp.agent.log.Log;
 import mptcp.agent.policy.Connections;
 import mptcp.agent.policy.Decisions;
 import mptcp.agent.policy.Policy;
+import mptcp.agent.policy.Races;
 import mptcp.agent.policy.SocketOptions;
 import mptcp.agent.policy.Sockets;
 import mptcp.sys.LibC;
@@ -131,7 +132,8 @@ public final class NettySockets {
      */
     static void connecting(Copy copy, int fd, Object transport, Object address, int port) {
         try {
-            if (!Decisions.decidesConnect()) {
+            boolean rules = Decisions.decidesConnect();
+            if (!rules && !Policy.config().race) {
                 return;
             }
             InetAddress a;
@@ -144,11 +146,16 @@ public final class NettySockets {
                 return; // a Unix domain or VSOCK address
             }
             int watch = watch(copy, transport);
-            boolean tcp = Decisions.beforeConnect(fd, a, port, watch);
-            copy.expectTcp = tcp;
-            if (!tcp) {
-                Decisions.mptcpAfterAll(fd, watch);
+            if (rules) {
+                boolean tcp = Decisions.beforeConnect(fd, a, port, watch);
+                copy.expectTcp = tcp;
+                if (!tcp) {
+                    Decisions.mptcpAfterAll(fd, watch);
+                }
             }
+            // the connect race: epoll's connects (finishConnect takes the outcome over); io_uring's ring connect cannot
+            // be taken over, only the memory of destinations that drop MPTCP applies there
+            Races.beforeConnect(fd, a, port, watch, watch != Decisions.UNWATCHED);
         } catch (SocketException refused) {
             throw channelException(copy.hook, refused);
         } catch (Throwable t) {
@@ -190,8 +197,31 @@ public final class NettySockets {
     /** After {@code Socket.connect} and {@code finishConnect}: {@code connected} true once the connection is up. */
     static void connected(boolean connected, int fd) {
         if (connected) {
+            Races.afterFinish(fd, true, false); // the race's registration ends (its outcome, if any, was taken before)
             Connections.established(fd, -1);
         }
+    }
+
+    /**
+     * At the start of epoll's {@code Socket.finishConnect()} (called when the event loop saw the connecting socket
+     * writable): a connect race decided meanwhile puts its outcome under {@code fd} ({@link Races#beforeFinish}).
+     * @return 0: Netty asks the socket; 1: connected (plain TCP won); 2: not yet (plain TCP still connecting)
+     * @throws ConnectException when plain TCP failed while MPTCP had no answer: the connect fails so
+     */
+    static int finishing(int fd) throws java.io.IOException {
+        int t = Races.beforeFinish(fd);
+        if (t == Races.NONE) {
+            return 0;
+        }
+        if (t == Races.CONNECTED) {
+            Connections.established(fd, -1);
+            return 1;
+        }
+        if (t == Races.CONNECTING) {
+            return 2;
+        }
+        String text = Sock.strerror(-t);
+        throw new java.net.ConnectException("finishConnect(..) failed: " + (text != null ? text : "errno " + -t));
     }
 
     /** After {@code Socket.accept}: {@code fd} the accepted socket (or negative: nothing accepted). */

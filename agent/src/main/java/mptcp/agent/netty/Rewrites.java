@@ -42,7 +42,7 @@ final class Rewrites {
             } else if (suffix.equals(UringRewrite.CHANNEL)) {
                 applies = connectRules && Asm.has(reader, "submitConnect", "(Ljava/net/InetSocketAddress;)V", false);
             } else if (suffix.equals(EpollCtlRewrite.SUFFIX)) {
-                applies = (connectRules || bindRules) && Asm.has(reader, "epollCtlAdd", "(III)V", true);
+                applies = (connectRules || bindRules || config.race) && Asm.has(reader, "epollCtlAdd", "(III)V", true);
             } else if (suffix.equals(BootstrapRewrite.SUFFIX)) {
                 applies = connectRules && BootstrapRewrite.applies(reader);
             } else if (suffix.equals(OptionGuards.EPOLL_SOCKET) || suffix.equals(OptionGuards.URING_SOCKET)) {
@@ -68,7 +68,7 @@ final class Rewrites {
                 if (config.compatOptions) {
                     chain = new OptionGuards(chain, name, hook, OptionGuards.UNIX_SOCKET);
                 }
-                chain = new SocketRewrite(chain, name, hook, connectRules, bindRules);
+                chain = new SocketRewrite(chain, name, hook, connectRules, bindRules, config.race);
             } else if (suffix.equals(UringRewrite.SERVER) || suffix.equals(UringRewrite.UNSAFE) || suffix.equals(UringRewrite.CHANNEL)) {
                 chain = new UringRewrite(role ? new ChannelRoleRewrite(chain, hook, true) : chain, prefix, hook, suffix,
                         connectRules);

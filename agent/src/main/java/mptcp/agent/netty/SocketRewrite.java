@@ -24,6 +24,10 @@ import org.objectweb.asm.Type;
  *     the TCP Fast Open sends that connect (epoll's {@code sendTo}, {@code sendToAddress}, {@code sendToAddresses}
  *     with {@code fastOpen} true) start with {@code if (fastOpen) MptcpAgentHook.connecting(intValue(), this, addr,
  *     port)}.</li>
+ * <li>the connect race ({@code race}, policy.Races): {@code connect(SocketAddress)} starts with the same
+ *     {@code connecting} call, and {@code finishConnect()} with {@code int r = MptcpAgentHook.finishing(intValue());
+ *     if (r != 0) return r == 1;}: a race decided meanwhile puts its plain TCP connection under the fd (1: connected,
+ *     2: still connecting) before Netty asks the socket (which, stopped, would look connected).</li>
  * </ul>
  * Body-only changes: {@code retransformClasses} allows them, so the same rewrite serves {@code attach}.
  */
@@ -34,13 +38,15 @@ final class SocketRewrite extends ClassVisitor {
     private final String hook;
     private final boolean connectRules;
     private final boolean bindRules;
+    private final boolean race;
 
-    SocketRewrite(ClassVisitor next, String owner, String hook, boolean connectRules, boolean bindRules) {
+    SocketRewrite(ClassVisitor next, String owner, String hook, boolean connectRules, boolean bindRules, boolean race) {
         super(Opcodes.ASM9, next);
         this.owner = owner;
         this.hook = hook;
         this.connectRules = connectRules;
         this.bindRules = bindRules;
+        this.race = race;
     }
 
     @Override
@@ -71,11 +77,12 @@ final class SocketRewrite extends ClassVisitor {
         boolean connectTo = "connect".equals(name) && "(Ljava/net/SocketAddress;)Z".equals(desc);
         boolean connect = connectTo || "finishConnect".equals(name) && "()Z".equals(desc);
         boolean accept = "accept".equals(name) && "([B)I".equals(desc);
-        boolean decideConnect = connectRules && connectTo;
+        boolean decideConnect = (connectRules || race) && connectTo;
+        boolean finishing = race && "finishConnect".equals(name) && "()Z".equals(desc);
         boolean decideBind = bindRules && "bind".equals(name) && "(Ljava/net/SocketAddress;)V".equals(desc);
         boolean fastOpen = connectRules && desc.endsWith("Ljava/net/InetAddress;IZ)I")
                 && ("sendTo".equals(name) || "sendToAddress".equals(name) || "sendToAddresses".equals(name));
-        if (!connect && !accept && !decideBind && !fastOpen) {
+        if (!connect && !accept && !decideBind && !fastOpen && !finishing) {
             return mv;
         }
         return new MethodVisitor(Opcodes.ASM9, mv) {
@@ -95,7 +102,31 @@ final class SocketRewrite extends ClassVisitor {
                     }
                 } else if (fastOpen) {
                     fastOpen();
+                } else if (finishing) {
+                    finishing();
                 }
+            }
+
+            /** int r = MptcpAgentHook.finishing(intValue()); if (r != 0) return r == 1; then Netty's body. */
+            private void finishing() {
+                Label own = new Label();
+                Label notConnected = new Label();
+                super.visitVarInsn(Opcodes.ALOAD, 0);
+                super.visitMethodInsn(Opcodes.INVOKEVIRTUAL, owner, "intValue", "()I", false);
+                super.visitMethodInsn(Opcodes.INVOKESTATIC, hook, "finishing", "(I)I", false);
+                super.visitInsn(Opcodes.DUP);
+                super.visitJumpInsn(Opcodes.IFEQ, own);
+                super.visitInsn(Opcodes.ICONST_1);
+                super.visitJumpInsn(Opcodes.IF_ICMPNE, notConnected);
+                super.visitInsn(Opcodes.ICONST_1);
+                super.visitInsn(Opcodes.IRETURN);
+                super.visitLabel(notConnected);
+                super.visitFrame(Opcodes.F_NEW, 1, new Object[] {owner}, 0, new Object[0]);
+                super.visitInsn(Opcodes.ICONST_0);
+                super.visitInsn(Opcodes.IRETURN);
+                super.visitLabel(own);
+                super.visitFrame(Opcodes.F_NEW, 1, new Object[] {owner}, 1, new Object[] {Opcodes.INTEGER});
+                super.visitInsn(Opcodes.POP);
             }
 
             /** if (fastOpen) MptcpAgentHook.connecting(intValue(), this, addr, port); then a NOP, Netty's body after. */

@@ -35,6 +35,8 @@ final class Race {
     final long twinStarted;
     /** The race delay this connect had. */
     final long delayMillis;
+    /** How the library watches the socket (Decisions.OWN, ...): which epoll registrations to add again. */
+    final int watch;
     /** SO_COOKIE of the MPTCP socket and of the twin: what fd must still hold for the race to go on. */
     final long mptcpCookie;
     final long twinCookie;
@@ -45,13 +47,14 @@ final class Race {
     /** TCP_FAILED: the twin's errno. */
     int error;
 
-    Race(int fd, InetAddress address, int port, long started, long delayMillis, int mptcp, long mptcpCookie, int twin,
-            long twinCookie, long twinStarted) {
+    Race(int fd, InetAddress address, int port, long started, long delayMillis, int watch, int mptcp, long mptcpCookie,
+            int twin, long twinCookie, long twinStarted) {
         this.fd = fd;
         this.address = address;
         this.port = port;
         this.started = started;
         this.delayMillis = delayMillis;
+        this.watch = watch;
         this.mptcp = mptcp;
         this.mptcpCookie = mptcpCookie;
         this.twin = twin;

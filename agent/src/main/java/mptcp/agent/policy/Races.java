@@ -74,6 +74,8 @@ public final class Races {
         final InetAddress[] address;
         final int[] port;
         final int[] seq;
+        /** How the library's event loop watches the socket (Decisions.OWN, UNWATCHED, REPORTED, WATCHED). */
+        final byte[] watch;
         /** Bound to a port of its own (a race would have to use another one): no race. */
         final byte[] fixedPort;
 
@@ -84,6 +86,7 @@ public final class Races {
             address = new InetAddress[n];
             port = new int[n];
             seq = new int[n];
+            watch = new byte[n];
             fixedPort = new byte[n];
         }
 
@@ -95,6 +98,7 @@ public final class Races {
             System.arraycopy(address, 0, s.address, 0, address.length);
             System.arraycopy(port, 0, s.port, 0, port.length);
             System.arraycopy(seq, 0, s.seq, 0, seq.length);
+            System.arraycopy(watch, 0, s.watch, 0, watch.length);
             System.arraycopy(fixedPort, 0, s.fixedPort, 0, fixedPort.length);
             return s;
         }
@@ -129,6 +133,14 @@ public final class Races {
      * @return true when registered (the library then calls {@link #afterFinish} when its connect ends)
      */
     public static boolean beforeConnect(int fd, InetAddress address, int port, int watch) {
+        return beforeConnect(fd, address, port, watch, true);
+    }
+
+    /**
+     * As {@link #beforeConnect(int, InetAddress, int, int)}; with {@code raceable} false only the memory applies (a
+     * library whose connect the race cannot take over, such as a connect submitted to an io_uring ring).
+     */
+    public static boolean beforeConnect(int fd, InetAddress address, int port, int watch, boolean raceable) {
         if (fd < 0 || fd >= MAX_TRACKED || address == null) {
             return false;
         }
@@ -159,7 +171,10 @@ public final class Races {
                 }
                 delay = Destinations.delayMillis(e, c.raceDelayMillis);
             }
-            register(fd, address, port, delay);
+            if (!raceable) {
+                return false;
+            }
+            register(fd, address, port, delay, watch);
             return true;
         } catch (Throwable t) {
             Log.once(Log.Level.WARN, "race-register", "cannot race connects (" + t + "); they go on as the kernel makes them");
@@ -186,7 +201,7 @@ public final class Races {
         }
     }
 
-    private static void register(int fd, InetAddress address, int port, long delayMillis) {
+    private static void register(int fd, InetAddress address, int port, long delayMillis, int watch) {
         Slots s = slots;
         if (fd >= s.deadline.length) {
             s = grow(fd);
@@ -200,11 +215,12 @@ public final class Races {
         s.delay[fd] = delayMillis;
         s.address[fd] = address;
         s.port[fd] = port;
+        s.watch[fd] = (byte) watch;
         s.seq[fd]++;
         s.deadline[fd] = deadline;
         published = now; // publishes the stores above to the race thread
         if (slots != s) {
-            register(fd, address, port, delayMillis); // grown meanwhile: write into the new arrays too
+            register(fd, address, port, delayMillis, watch); // grown meanwhile: write into the new arrays too
             return;
         }
         // the one timer check: wake the race thread only if it would look too late
@@ -349,9 +365,8 @@ public final class Races {
             r.release();
             return NONE;
         }
-        Swap.carryOptions(fd, r.twin, false, false); // options the application set during the race
-        long inode = EpollRegistrations.inode(fd);
-        EpollRegistrations epoll = inode < 0 ? EpollRegistrations.NONE : EpollRegistrations.of(fd, inode);
+        Swap.carryOptions(fd, r.twin, r.watch != Decisions.OWN, false); // options set during the race
+        EpollRegistrations epoll = registrations(fd, r.watch);
         int rc = Swap.install(r.twin, fd);
         if (rc < 0) {
             remove(r);
@@ -409,6 +424,22 @@ public final class Races {
                 return error < 0 ? error : -error;
             }
         }
+    }
+
+    /**
+     * The epoll registrations of the MPTCP socket under {@code fd}, which the swap drops: the one a library reported
+     * (Netty's event loops), none (io_uring), or every one of the process (the JDK's selectors, pollers and ports:
+     * /proc/self/fdinfo of each epoll fd; read only when plain TCP won a race).
+     */
+    private static EpollRegistrations registrations(int fd, int watch) {
+        if (watch == Decisions.UNWATCHED) {
+            return EpollRegistrations.NONE;
+        }
+        if (watch == Decisions.REPORTED) {
+            return EpollRegistrations.reported(fd);
+        }
+        long inode = EpollRegistrations.inode(fd);
+        return inode < 0 ? EpollRegistrations.NONE : EpollRegistrations.of(fd, inode);
     }
 
     /** MPTCP connected (or failed on its own) first: the twin goes. Under r's lock. */
@@ -542,6 +573,7 @@ public final class Races {
         int port = s.port[fd];
         long started = s.start[fd];
         long delay = s.delay[fd];
+        int watch = s.watch[fd];
         if (address == null || s.fixedPort[fd] != 0 || race(fd) != null) {
             return;
         }
@@ -567,7 +599,7 @@ public final class Races {
         int domain = Sock.getInt(mptcp, LibC.SOL_SOCKET, LibC.SO_DOMAIN);
         byte[] sa = SockAddr.of(domain, address.getAddress(), port,
                 address instanceof Inet6Address ? ((Inet6Address) address).getScopeId() : 0);
-        int twin = sa == null || cookie < 0 ? -Errno.EINVAL : Swap.twin(mptcp, 0, true, false);
+        int twin = sa == null || cookie < 0 ? -Errno.EINVAL : Swap.twin(mptcp, 0, true, watch != Decisions.OWN);
         if (twin < 0) {
             Sock.close(mptcp);
             Log.once(Log.Level.WARN, "race-twin", "cannot make a plain TCP socket to race an unanswered MPTCP connect ("
@@ -584,7 +616,7 @@ public final class Races {
             return;
         }
         synRetransBeforeFallback = fallbackAfter();
-        Race r = new Race(fd, address, port, started, delay, mptcp, cookie, twin, Sock.cookie(twin), now);
+        Race r = new Race(fd, address, port, started, delay, watch, mptcp, cookie, twin, Sock.cookie(twin), now);
         put(r);
         STARTED.increment();
         if (Log.enabled(Log.Level.DEBUG)) {

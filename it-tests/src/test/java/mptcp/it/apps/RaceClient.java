@@ -29,7 +29,8 @@ import java.util.concurrent.TimeUnit;
  * <pre>RaceClient API PORT ROUNDS ADDRESS...</pre>
  * API: socket ({@code Socket.connect} without a timeout), socket-timeout (with 5 s), channel (non-blocking
  * {@code SocketChannel} and a {@code Selector}), async ({@code AsynchronousSocketChannel}), http (java.net.http's
- * {@code HttpClient}), url ({@code HttpURLConnection}).
+ * {@code HttpClient}), url ({@code HttpURLConnection}), netty-epoll (a Netty {@code Bootstrap} on the epoll transport,
+ * one event loop).
  */
 public final class RaceClient {
     private static final byte[] REQUEST = "GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"
@@ -120,6 +121,8 @@ public final class RaceClient {
                 } finally {
                     u.disconnect();
                 }
+            case "netty-epoll":
+                return NettyDial.exchange(to, REQUEST);
             default:
                 throw new IllegalArgumentException("unknown api " + api);
         }
@@ -166,5 +169,54 @@ public final class RaceClient {
 
     private static String readAll(InputStream in) throws IOException {
         return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+    }
+
+    /** The Netty client (a class of its own: Netty's classes are loaded only by the netty-epoll api). */
+    private static final class NettyDial {
+        private static io.netty.channel.EventLoopGroup group;
+
+        static String exchange(InetSocketAddress to, byte[] request) throws Exception {
+            if (group == null) {
+                group = new io.netty.channel.epoll.EpollEventLoopGroup(1);
+            }
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            java.util.concurrent.CompletableFuture<String> done = new java.util.concurrent.CompletableFuture<>();
+            io.netty.bootstrap.Bootstrap b = new io.netty.bootstrap.Bootstrap().group(group)
+                    .channel(io.netty.channel.epoll.EpollSocketChannel.class)
+                    .option(io.netty.channel.ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
+                    .handler(new io.netty.channel.ChannelInboundHandlerAdapter() {
+                        @Override
+                        public void channelActive(io.netty.channel.ChannelHandlerContext ctx) {
+                            ctx.writeAndFlush(io.netty.buffer.Unpooled.wrappedBuffer(request));
+                        }
+
+                        @Override
+                        public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+                            io.netty.buffer.ByteBuf buf = (io.netty.buffer.ByteBuf) msg;
+                            byte[] bytes = new byte[buf.readableBytes()];
+                            buf.readBytes(bytes);
+                            buf.release();
+                            out.write(bytes, 0, bytes.length);
+                        }
+
+                        @Override
+                        public void channelInactive(io.netty.channel.ChannelHandlerContext ctx) {
+                            done.complete(out.toString(StandardCharsets.US_ASCII));
+                        }
+
+                        @Override
+                        public void exceptionCaught(io.netty.channel.ChannelHandlerContext ctx, Throwable cause) {
+                            done.completeExceptionally(cause);
+                            ctx.close();
+                        }
+                    });
+            io.netty.channel.ChannelFuture f = b.connect(to);
+            f.addListener(x -> {
+                if (!x.isSuccess()) {
+                    done.completeExceptionally(x.cause());
+                }
+            });
+            return done.get(15, TimeUnit.SECONDS);
+        }
     }
 }

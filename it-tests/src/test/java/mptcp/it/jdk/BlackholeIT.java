@@ -19,7 +19,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The connect race against a middlebox that drops MPTCP SYNs (issue 23), kernel truth: two namespaces
+ * The connect race against a middlebox that drops MPTCP SYNs (issue 23), on JDK 17 and 25, for the JDK's connect shapes
+ * and Netty's epoll transport (4.2), kernel truth: two namespaces
  * ({@link BlackholeBed}), a server (under the agent: MPTCP listeners) with a good address and one whose MPTCP SYNs
  * iptables drops, kernel defaults in the client namespace ({@code syn_retrans_before_tcp_fallback=2},
  * {@code blackhole_timeout=3600}). What MPTCP is is read from the kernel: the server namespace's
@@ -53,7 +54,7 @@ class BlackholeIT {
     static Stream<Arguments> shapes() {
         List<Arguments> out = new ArrayList<>();
         for (Jdk jdk : Jdk.values()) {
-            for (String api : List.of("socket", "channel", "http")) {
+            for (String api : List.of("socket", "channel", "http", "netty-epoll")) {
                 out.add(Arguments.of(jdk, api));
             }
         }
