@@ -136,6 +136,7 @@ public final class NettySockets {
             if (!rules && !Policy.config().race) {
                 return;
             }
+            boolean fastOpen = port >= 0; // a TCP Fast Open send: data rides on the SYN, a second attempt would lose it
             InetAddress a;
             if (address instanceof InetSocketAddress) {
                 a = ((InetSocketAddress) address).getAddress(); // null when unresolved: Netty's connect fails
@@ -153,9 +154,9 @@ public final class NettySockets {
                     Decisions.mptcpAfterAll(fd, watch);
                 }
             }
-            // the connect race: epoll's connects (finishConnect takes the outcome over); io_uring's ring connect cannot
-            // be taken over, only the memory of destinations that drop MPTCP applies there
-            Races.beforeConnect(fd, a, port, watch, watch != Decisions.UNWATCHED);
+            // the connect race: epoll's connects (finishConnect takes the outcome over); io_uring's ring connect and
+            // TCP Fast Open sends cannot be taken over: only the memory of destinations that drop MPTCP applies there
+            Races.beforeConnect(fd, a, port, watch, watch != Decisions.UNWATCHED && !fastOpen);
         } catch (SocketException refused) {
             throw channelException(copy.hook, refused);
         } catch (Throwable t) {

@@ -82,10 +82,14 @@ class BlackholeIT {
 
     private static ChildJvm client(Jdk jdk, String api, int port, int rounds, String options, String... addresses)
             throws Exception {
+        List<String> jvm = new ArrayList<>(List.of(ChildJvm.agentArg(options)));
+        if (api.equals("legacy")) { // JDK 17's PlainSocketImpl: its own blocking connect
+            jvm.add("-Djdk.net.usePlainSocketImpl=true");
+            api = "socket";
+        }
         List<String> args = new ArrayList<>(List.of(api, String.valueOf(port), String.valueOf(rounds)));
         args.addAll(List.of(addresses));
-        return ChildJvm.javaIn(bed.client, jdk, List.of(ChildJvm.agentArg(options)), "mptcp.it.apps.RaceClient",
-                args.toArray(new String[0])).named("client");
+        return ChildJvm.javaIn(bed.client, jdk, jvm, "mptcp.it.apps.RaceClient", args.toArray(new String[0])).named("client");
     }
 
     private static List<Dial> dials(ChildJvm c) {
@@ -143,7 +147,10 @@ class BlackholeIT {
         }
     }
 
-    /** The other connect shapes: a timed Socket.connect, the asynchronous channels, HttpURLConnection. */
+    /**
+     * The other connect shapes: a timed Socket.connect, the asynchronous channels, HttpURLConnection, JDK 17's legacy
+     * PlainSocketImpl.
+     */
     @ParameterizedTest
     @MethodSource("otherShapes")
     void otherShapesRaceToo(Jdk jdk, String api) throws Exception {
@@ -168,6 +175,7 @@ class BlackholeIT {
                 out.add(Arguments.of(jdk, api));
             }
         }
+        out.add(Arguments.of(Jdk.JDK17, "legacy"));
         return out.stream();
     }
 
