@@ -67,14 +67,15 @@ public final class Config {
                 + " answers is dialled with plain TCP for blackhole_ttl (doubling on repeat), then probed again; the MPTCP"
                 + " attempt is abandoned before the kernel's own fallback, which would turn MPTCP off for the whole network"
                 + " namespace; off: the kernel alone (docs/blackholes.md)");
-        key("race_delay", "250|10-5000", "milliseconds an MPTCP connect may go unanswered before plain TCP is tried"
-                + " beside it (longer for a destination seen to answer slowly: twice its connect time, at most 1000)");
-        key("blackhole_ttl", "600|1-86400", "seconds a destination that dropped MPTCP SYNs is dialled with plain TCP at"
-                + " once before MPTCP is tried again; doubled each time it drops them again (at most 64 times)");
+        key("race_delay", "250", "milliseconds (10 to 5000) an MPTCP connect may go unanswered before plain TCP is"
+                + " tried beside it (longer for a destination seen to answer slowly: twice its connect time, at most 1000)");
+        key("blackhole_ttl", "600", "seconds (1 to 86400) a destination that dropped MPTCP SYNs is dialled with plain"
+                + " TCP at once before MPTCP is tried again; doubled each time it drops them again (at most 64 times)");
     }
 
-    /** Keys whose value is a number: allowed range "MIN-MAX" (their second value). */
-    private static final java.util.Set<String> NUMBERS = java.util.Set.of("race_delay", "blackhole_ttl");
+    /** Keys whose value is a whole number: the range allowed (the default is their one value in KEYS). */
+    private static final Map<String, int[]> NUMBERS = Map.of("race_delay", new int[] {10, 5000},
+            "blackhole_ttl", new int[] {1, 86400});
 
     /** Keys whose value is free text, checked by their own parser ({@link Rules}); their default is empty. */
     private static final java.util.Set<String> FREE = java.util.Set.of("rules");
@@ -291,10 +292,9 @@ public final class Config {
             throw new IllegalArgumentException("unknown option '" + key + "' in " + source + "; known options: "
                     + String.join(", ", known));
         }
-        if (NUMBERS.contains(key)) {
-            String[] range = allowed.get(1).split("-");
-            if (!value.matches("[0-9]{1,9}") || Integer.parseInt(value) < Integer.parseInt(range[0])
-                    || Integer.parseInt(value) > Integer.parseInt(range[1])) {
+        int[] range = NUMBERS.get(key);
+        if (range != null) {
+            if (!value.matches("[0-9]{1,9}") || Integer.parseInt(value) < range[0] || Integer.parseInt(value) > range[1]) {
                 throw new IllegalArgumentException("invalid value '" + value + "' for option '" + key + "' in " + source
                         + "; allowed: a whole number from " + range[0] + " to " + range[1]);
             }

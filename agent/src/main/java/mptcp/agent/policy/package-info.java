@@ -3,7 +3,9 @@
  * ({@code Sockets}), what each connection really is ({@code Connections}), socket-option compatibility
  * ({@code SocketOptions}), counters ({@code Stats}), the connection rules applied before connect and bind
  * ({@code Decisions}; for a library's socket an event loop watches through epoll, the registration is renewed with
- * {@code os.EpollRegistrations}). Called by the interception modules; names no library. Imports
+ * {@code os.EpollRegistrations}), the connect race against middleboxes that drop MPTCP SYNs ({@code Races}, one
+ * {@code Race} each, its thread) and what it remembers per destination ({@code Destinations}). Called by the
+ * interception modules; names no library. Imports
  * {@code config}, {@code log}, {@code os} and the native layer.
  */
 package mptcp.agent.policy;
