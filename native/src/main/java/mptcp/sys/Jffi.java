@@ -17,6 +17,8 @@ final class Jffi {
 
     static final String BOOT_PATH = "jffi.boot.library.path";
 
+    /** libc's handle (dlopen). */
+    private static final long LIBC;
     static final long SOCKET;
     static final long SETSOCKOPT;
     static final long GETSOCKOPT;
@@ -75,6 +77,7 @@ final class Jffi {
         if (libc == 0) {
             throw new UnsatisfiedLinkError("cannot open libc.so.6: " + AgentBinding.dlerror());
         }
+        LIBC = libc;
         SOCKET = symbol(libc, "socket");
         SETSOCKOPT = symbol(libc, "setsockopt");
         GETSOCKOPT = symbol(libc, "getsockopt");
@@ -118,13 +121,9 @@ final class Jffi {
         static final long POLL_FDS;
 
         static {
-            long libc = AgentBinding.dlopen("libc.so.6", AgentBinding.RTLD_LAZY | AgentBinding.RTLD_GLOBAL);
-            if (libc == 0) {
-                throw new UnsatisfiedLinkError("cannot open libc.so.6: " + AgentBinding.dlerror());
-            }
-            CONNECT = symbol(libc, "connect");
-            SHUTDOWN = symbol(libc, "shutdown");
-            POLL = symbol(libc, "poll");
+            CONNECT = symbol(LIBC, "connect");
+            SHUTDOWN = symbol(LIBC, "shutdown");
+            POLL = symbol(LIBC, "poll");
             POLL_FDS = context(AgentBinding.SINT32, AgentBinding.POINTER, AgentBinding.ULONG, AgentBinding.SINT32);
         }
 

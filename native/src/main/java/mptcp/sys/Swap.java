@@ -153,20 +153,16 @@ public final class Swap {
      * O_NONBLOCK and FD_CLOEXEC, dup2()ed over {@code fd}.
      */
     private static int swap(int fd, int protocol, boolean carry, boolean libraryOptions) {
-        int domain = Sock.getInt(fd, LibC.SOL_SOCKET, LibC.SO_DOMAIN);
-        if (domain < 0) {
-            return domain;
-        }
-        int v6only = domain == LibC.AF_INET6 ? Sock.getInt(fd, LibC.IPPROTO_IPV6, LibC.IPV6_V6ONLY) : 1;
-        int reuse = Sock.getInt(fd, LibC.SOL_SOCKET, LibC.SO_REUSEADDR);
-        int flags = Sock.fcntl(fd, LibC.F_GETFL, 0);
-        int fdFlags = Sock.fcntl(fd, LibC.F_GETFD, 0);
-        if (v6only < 0 || reuse < 0 || flags < 0 || fdFlags < 0) {
-            return -Sock.errno();
-        }
-        int fresh = Sock.open(domain, protocol, v6only == 0, reuse != 0);
+        int[] like = new int[1];
+        int fresh = openLike(fd, protocol, like);
         if (fresh < 0) {
             return fresh;
+        }
+        int reuse = like[0];
+        int flags = Sock.fcntl(fd, LibC.F_GETFL, 0);
+        int fdFlags = Sock.fcntl(fd, LibC.F_GETFD, 0);
+        if (flags < 0 || fdFlags < 0) {
+            return closeWithError(fresh);
         }
         int rc = carry ? carry(fd, fresh, reuse, libraryOptions) : 0;
         if (rc < 0) {
@@ -184,6 +180,24 @@ public final class Swap {
             Sock.fcntl(fd, LibC.F_SETFD, fdFlags);
         }
         return 0;
+    }
+
+    /**
+     * A fresh stream socket of {@code protocol} with {@code fd}'s domain, IPV6_V6ONLY and SO_REUSEADDR (written to
+     * {@code reuse[0]}).
+     * @return its fd, or -errno of the first failing step
+     */
+    private static int openLike(int fd, int protocol, int[] reuse) {
+        int domain = Sock.getInt(fd, LibC.SOL_SOCKET, LibC.SO_DOMAIN);
+        if (domain < 0) {
+            return domain;
+        }
+        int v6only = domain == LibC.AF_INET6 ? Sock.getInt(fd, LibC.IPPROTO_IPV6, LibC.IPV6_V6ONLY) : 1;
+        reuse[0] = Sock.getInt(fd, LibC.SOL_SOCKET, LibC.SO_REUSEADDR);
+        if (v6only < 0 || reuse[0] < 0) {
+            return v6only < 0 ? v6only : reuse[0];
+        }
+        return Sock.open(domain, protocol, v6only == 0, reuse[0] != 0);
     }
 
     /**
@@ -268,16 +282,7 @@ public final class Swap {
      * @return the new fd, or -errno of the first failing step
      */
     public static int twin(int fd, int protocol, boolean sameSource, boolean libraryOptions) {
-        int domain = Sock.getInt(fd, LibC.SOL_SOCKET, LibC.SO_DOMAIN);
-        if (domain < 0) {
-            return domain;
-        }
-        int v6only = domain == LibC.AF_INET6 ? Sock.getInt(fd, LibC.IPPROTO_IPV6, LibC.IPV6_V6ONLY) : 1;
-        int reuse = Sock.getInt(fd, LibC.SOL_SOCKET, LibC.SO_REUSEADDR);
-        if (v6only < 0 || reuse < 0) {
-            return v6only < 0 ? v6only : reuse;
-        }
-        int fresh = Sock.open(domain, protocol, v6only == 0, reuse != 0);
+        int fresh = openLike(fd, protocol, new int[1]);
         if (fresh < 0) {
             return fresh;
         }

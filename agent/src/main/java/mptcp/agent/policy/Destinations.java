@@ -15,11 +15,15 @@ import mptcp.agent.log.Log;
 /**
  * What the connect race ({@link Races}) learned about destinations (address, port), for a while:
  * <ul>
- *   <li>{@link #BLACKHOLE}: its MPTCP SYNs went unanswered while a plain TCP connect to it was answered. Connections to
- *       it are made plain TCP at once (before connect) until the entry expires: {@code blackhole_ttl}, doubled each
- *       time the destination drops MPTCP again, at most 64 times (as the kernel's own blackhole_timeout back-off).
- *       An expired entry is kept as the back-off level: the next connect tries MPTCP again (with the race); if
- *       MPTCP answers, the destination is forgotten.</li>
+ *   <li>{@link #SUSPECT}: once, its MPTCP SYN went unanswered while a plain TCP connect to it was answered. One lost
+ *       SYN proves little (an overloaded listener whose accept queue is full drops SYNs of both kinds: seen with 64
+ *       threads against one server), so connects to it are still raced as usual; a second such race, within
+ *       {@code blackhole_ttl}, makes it a blackhole, an MPTCP answer clears it.</li>
+ *   <li>{@link #BLACKHOLE}: its MPTCP SYNs went unanswered twice while plain TCP answered. Connections to it are made
+ *       plain TCP at once (before connect) until the entry expires: {@code blackhole_ttl}, doubled each time the
+ *       destination drops MPTCP again after expiring, at most 64 times (as the kernel's own blackhole_timeout
+ *       back-off). An expired entry is kept as the back-off level: the next connect tries MPTCP again (with the race),
+ *       and one race lost by MPTCP then suffices; if MPTCP answers, the destination is forgotten.</li>
  *   <li>{@link #SLOW}: MPTCP answered, but late (in more than half the race delay): the race waits twice that long
  *       for it (at most {@link #MAX_DELAY_MILLIS}), so that a far destination is not dialled twice; kept for
  *       {@code blackhole_ttl}, not doubled.</li>
@@ -35,6 +39,7 @@ import mptcp.agent.log.Log;
 public final class Destinations {
     public static final int BLACKHOLE = 1;
     public static final int SLOW = 2;
+    public static final int SUSPECT = 3;
     static final int MAX = 1024;
     /** The longest the race waits for a slow destination: the kernel retransmits an unanswered SYN after 1 s anyway. */
     static final int MAX_DELAY_MILLIS = 1000;
@@ -72,9 +77,9 @@ public final class Destinations {
             return where(hi, lo, port);
         }
 
-        /** "blackhole" or "slow". */
+        /** "blackhole", "suspect" or "slow". */
         public String reason() {
-            return kind == BLACKHOLE ? "blackhole" : "slow";
+            return kind == BLACKHOLE ? "blackhole" : kind == SUSPECT ? "suspect" : "slow";
         }
 
         /** Milliseconds until the entry expires, negative once expired. */
@@ -90,6 +95,11 @@ public final class Destinations {
                         + " answered in " + tcpMillis + " ms;  " + (left > 0 ? "plain TCP at once for " + seconds(left)
                         : "MPTCP tried again at the next connect (expired " + seconds(-left) + " ago)")
                         + "  ttl=" + seconds(ttlMillis) + "  backoff=" + level + "  connections_tcp=" + tcpAtOnce.sum();
+            }
+            if (kind == SUSPECT) {
+                return where(hi, lo, port) + "  suspect: MPTCP SYN unanswered for " + mptcpMillis + " ms once, plain TCP"
+                        + " answered in " + tcpMillis + " ms;  " + (left > 0 ? "a second time within " + seconds(left)
+                        + " makes it a blackhole" : "expired");
             }
             return where(hi, lo, port) + "  slow: MPTCP answered in " + mptcpMillis + " ms;  race delay "
                     + delayMillis(this, 0) + " ms for " + seconds(Math.max(0, left));
@@ -172,26 +182,45 @@ public final class Destinations {
         return Math.max(configured, Math.min(MAX_DELAY_MILLIS, 2 * e.mptcpMillis));
     }
 
-    /** The MPTCP attempt went unanswered for {@code mptcpMillis} while plain TCP answered in {@code tcpMillis}. */
+    /**
+     * A race was won by plain TCP: the MPTCP attempt went unanswered for {@code mptcpMillis} while plain TCP answered in
+     * {@code tcpMillis}. The first time the destination becomes a {@link #SUSPECT}; a suspect, or a blackhole whose
+     * entry expired (a probe), becomes a blackhole (the back-off level grows only then: races of connects made before
+     * the destination was remembered change nothing).
+     */
     static void blackhole(InetAddress address, int port, long mptcpMillis, long tcpMillis) {
         Entry e;
         long ttl;
         synchronized (Destinations.class) {
             e = entry(address, port);
-            e.level = e.kind == BLACKHOLE || e.level > 0 ? Math.min(MAX_LEVEL, e.level + 1) : 1;
-            e.kind = BLACKHOLE;
-            ttl = Policy.config().blackholeTtlSeconds * 1000L << (e.level - 1);
-            e.ttlMillis = ttl;
+            boolean live = e.expires - System.nanoTime() > 0;
+            if (e.kind == BLACKHOLE && live) {
+                return; // already remembered: a connect registered before it was
+            }
+            ttl = Policy.config().blackholeTtlSeconds * 1000L;
             e.mptcpMillis = mptcpMillis;
             e.tcpMillis = tcpMillis;
+            if (e.kind != BLACKHOLE && !(e.kind == SUSPECT && live)) {
+                e.kind = SUSPECT; // first evidence (or the last one too old)
+                e.ttlMillis = ttl;
+                e.expires = System.nanoTime() + ttl * 1_000_000L;
+                if (Log.enabled(Log.Level.DEBUG)) {
+                    Log.debug(e.destination() + ": MPTCP unanswered for " + mptcpMillis + " ms, plain TCP answered: suspect");
+                }
+                return;
+            }
+            e.level = e.kind == BLACKHOLE ? Math.min(MAX_LEVEL, e.level + 1) : 1;
+            e.kind = BLACKHOLE;
+            ttl <<= e.level - 1;
+            e.ttlMillis = ttl;
             e.expires = System.nanoTime() + ttl * 1_000_000L;
         }
         LEARNED.increment();
         String who = e.destination();
         if (Log.enabled(Log.Level.INFO) && NAMED.size() < MAX && !NAMED.contains(who) && Connections.allowLine()
                 && NAMED.add(who)) {
-            Log.info(who + " does not answer MPTCP (no SYN-ACK in " + mptcpMillis + " ms) but plain TCP (in " + tcpMillis
-                    + " ms): a middlebox drops MPTCP SYNs; connections to it use plain TCP for " + seconds(ttl)
+            Log.info(who + " does not answer MPTCP (no SYN-ACK in " + mptcpMillis + " ms, twice) but plain TCP (in "
+                    + tcpMillis + " ms): a middlebox drops MPTCP SYNs; connections to it use plain TCP for " + seconds(ttl)
                     + ", then MPTCP is tried again (first time; not repeated)");
         } else if (Log.enabled(Log.Level.DEBUG)) {
             Log.debug(who + ": MPTCP unanswered again: plain TCP for " + seconds(ttl) + " (back-off " + e.level + ")");

@@ -105,7 +105,10 @@ public final class Races {
     }
 
     private static volatile Slots slots = new Slots(1024);
-    /** Written after each registration: the race thread rescans when it changed while it scanned. */
+    /**
+     * Counted up after each registration (not atomically: two registrations at once may count one, but either changes
+     * it): the race thread scans again when it changed while it scanned; the volatile write publishes the slot.
+     */
     private static volatile long published;
     /** The races under way or waiting for their application thread, by fd; {@link #active} counts them. */
     private static volatile Race[] races = new Race[1024];
@@ -149,11 +152,9 @@ public final class Races {
             if (!c.race || Policy.nativeBroken) {
                 return false;
             }
-            if (active != 0) {
-                discard(fd); // an earlier socket under this number that never finished its race
-            }
-            if (Decisions.keptTcp(fd)) {
-                return false;
+            discard(fd); // an earlier socket under this number that never finished its race
+            if (Decisions.keptTcp(fd) || loopback(address)) {
+                return false; // plain TCP by a rule; loopback: no middlebox there, and the rules keep it TCP by default
             }
             long delay = c.raceDelayMillis;
             if (Destinations.any()) {
@@ -180,6 +181,11 @@ public final class Races {
             Log.once(Log.Level.WARN, "race-register", "cannot race connects (" + t + "); they go on as the kernel makes them");
             return false;
         }
+    }
+
+    /** 127.0.0.0/8 or ::1, without copying the address (Inet4Address.isLoopbackAddress copies it). */
+    private static boolean loopback(InetAddress address) {
+        return address instanceof java.net.Inet4Address ? address.hashCode() >>> 24 == 127 : address.isLoopbackAddress();
     }
 
     /** Socket {@code fd} is bound to a port of the application's choosing: its connect will not be raced. */
@@ -218,7 +224,7 @@ public final class Races {
         s.watch[fd] = (byte) watch;
         s.seq[fd]++;
         s.deadline[fd] = deadline;
-        published = now; // publishes the stores above to the race thread
+        published = published + 1; // publishes the stores above to the race thread
         if (slots != s) {
             register(fd, address, port, delayMillis, watch); // grown meanwhile: write into the new arrays too
             return;
@@ -261,9 +267,6 @@ public final class Races {
      *     -errno (the connect failed so)
      */
     public static int beforeFinish(int fd) {
-        if (active == 0) {
-            return NONE;
-        }
         Race r = race(fd);
         if (r == null) {
             return NONE;
@@ -286,9 +289,6 @@ public final class Races {
         }
         if (connected || failed) {
             unregister(fd, connected);
-        }
-        if (active == 0) {
-            return NONE;
         }
         Race r = race(fd);
         if (r == null) {
@@ -453,7 +453,11 @@ public final class Races {
         }
     }
 
+    /** The race under {@code fd}, or null; one volatile read when no race is under way. */
     private static Race race(int fd) {
+        if (active == 0) {
+            return null;
+        }
         Race[] rs = races;
         return fd >= 0 && fd < rs.length ? rs[fd] : null;
     }
@@ -583,7 +587,7 @@ public final class Races {
         }
         // the file now behind fd is the one registered: no new connect under this number since (a new socket there
         // registers before its connect; the volatile read makes its count visible), MPTCP, connecting
-        int state = published == 0 || s.seq[fd] != seq || Sock.protocol(mptcp) != LibC.IPPROTO_MPTCP ? -1
+        int state = published < 0 || s.seq[fd] != seq || Sock.protocol(mptcp) != LibC.IPPROTO_MPTCP ? -1
                 : Sock.tcpState(mptcp);
         if (state != LibC.TCP_SYN_SENT) {
             Sock.close(mptcp);

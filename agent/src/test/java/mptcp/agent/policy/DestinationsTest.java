@@ -27,30 +27,41 @@ class DestinationsTest {
     }
 
     @Test
-    void blackholeIsDialledTcpUntilItsTtlDoubledOnRepeat() throws Exception {
+    void blackholeAfterTwoLostRacesDialledTcpUntilItsTtlDoubledOnRepeat() throws Exception {
         InetAddress a = InetAddress.getByName("10.1.2.3");
         assertFalse(Destinations.any());
         Destinations.blackhole(a, 443, 250, 1);
         Destinations.Entry e = Destinations.find(a, 443);
+        assertEquals(Destinations.SUSPECT, e.kind, "one lost SYN proves little: still raced");
+        assertFalse(Destinations.tcpAtOnce(e));
+        assertTrue(e.describe().startsWith("10.1.2.3:443  suspect: MPTCP SYN unanswered for 250 ms once, plain TCP"
+                + " answered in 1 ms;  a second time within "), e.describe());
+        Destinations.blackhole(a, 443, 251, 1);
         assertTrue(Destinations.tcpAtOnce(e));
         assertNull(Destinations.find(a, 444), "per port");
         assertNull(Destinations.find(InetAddress.getByName("10.1.2.4"), 443), "per address");
         assertEquals(1, e.level);
         assertEquals(600_000, e.ttlMillis);
-        assertTrue(e.describe().startsWith("10.1.2.3:443  blackhole: MPTCP SYN unanswered for 250 ms, plain TCP answered in"
+        assertTrue(e.describe().startsWith("10.1.2.3:443  blackhole: MPTCP SYN unanswered for 251 ms, plain TCP answered in"
                 + " 1 ms;  plain TCP at once for "), e.describe());
         assertTrue(e.describe().endsWith("  ttl=600 s  backoff=1  connections_tcp=0"), e.describe());
-        Destinations.blackhole(a, 443, 2000, 1); // dropped again after a probe
-        assertEquals(2, e.level);
-        assertEquals(1_200_000, e.ttlMillis);
-        for (int i = 0; i < 10; i++) {
+        Destinations.blackhole(a, 443, 250, 1); // a race of a connect made before: no escalation while remembered
+        assertEquals(1, e.level);
+        for (int i = 2; i <= 9; i++) { // dropped again after each expiry (a probe)
+            e.expires = System.nanoTime() - 1;
             Destinations.blackhole(a, 443, 250, 1);
+            assertEquals(Math.min(i, 7), e.level);
         }
         assertEquals(64 * 600_000L, e.ttlMillis, "at most 64 times, as the kernel's own back-off");
         // MPTCP answers again: forgotten, back-off included
         Destinations.mptcpAnswered(a, 443, 1, 250);
         assertNull(Destinations.find(a, 443));
         assertFalse(Destinations.any());
+        // a suspect whose evidence is older than the TTL starts again
+        Destinations.blackhole(a, 443, 250, 1);
+        Destinations.find(a, 443).expires = System.nanoTime() - 1;
+        Destinations.blackhole(a, 443, 250, 1);
+        assertEquals(Destinations.SUSPECT, Destinations.find(a, 443).kind);
     }
 
     @Test
@@ -58,15 +69,17 @@ class DestinationsTest {
         configure("blackhole_ttl=1");
         InetAddress a = InetAddress.getByName("fd00::7");
         Destinations.blackhole(a, 80, 250, 1);
+        Destinations.blackhole(a, 80, 250, 1);
         Destinations.Entry e = Destinations.find(InetAddress.getByName("fd00:0::7"), 80);
         assertTrue(Destinations.tcpAtOnce(e));
         e.expires = System.nanoTime() - 1;
         assertFalse(Destinations.tcpAtOnce(e), "expired: MPTCP is tried again (raced)");
         assertTrue(e.describe().startsWith("[fd00::7]:80  blackhole: ") && e.describe().contains("MPTCP tried again at the next"
                 + " connect"), e.describe());
-        Destinations.blackhole(a, 80, 250, 1);
+        Destinations.blackhole(a, 80, 250, 1); // one lost race suffices now
         assertEquals(2, e.level);
         assertEquals(2000, e.ttlMillis);
+        assertTrue(Destinations.tcpAtOnce(e));
     }
 
     @Test
@@ -89,7 +102,9 @@ class DestinationsTest {
     @Test
     void boundedTable() throws Exception {
         for (int i = 0; i < Destinations.MAX + 100; i++) {
-            Destinations.blackhole(InetAddress.getByAddress(new byte[] {10, 9, (byte) (i >> 8), (byte) i}), 5432, 250, 1);
+            InetAddress a = InetAddress.getByAddress(new byte[] {10, 9, (byte) (i >> 8), (byte) i});
+            Destinations.blackhole(a, 5432, 250, 1);
+            Destinations.blackhole(a, 5432, 250, 1);
         }
         assertEquals(Destinations.MAX, Destinations.entries().size());
         assertTrue(Destinations.tcpAtOnce(Destinations.find(InetAddress.getByAddress(new byte[] {10, 9, 4, 99}), 5432)),

@@ -128,22 +128,23 @@ class BlackholeIT {
             List<Dial> bad = to(dials, bed.blackholed);
             assertTrue(bad.get(0).millis <= 1000, "first connect to the blackholed address: " + bad.get(0) + c.output());
             assertTrue(median(bad.subList(1, bad.size())) <= 100, "later connects: " + bad + c.output());
+            assertTrue(bad.get(1).millis >= 200, "the second is raced too (one lost SYN proves little): " + bad);
             // kernel truth: every good connection reached the server as MPTCP, and the kernel never fell back
             assertEquals(ROUNDS, BlackholeBed.counter(bed.server, "MPTcpExtMPCapableSYNRX") - synRx, c.output());
             assertEquals(0, BlackholeBed.counter(bed.client, "MPTcpExtBlackhole") - blackhole, c.output());
             assertEquals(0, BlackholeBed.counter(bed.client, "MPTcpExtMPCapableSYNTXDrop") - drop, c.output());
 
             StatusIT.Status status = StatusIT.status(jdk, c.pid());
-            assertEquals(1, status.counter("races_started"), status.cli.output);
-            assertEquals(1, status.counter("races_won_tcp"), status.cli.output);
-            assertEquals(ROUNDS - 1, status.counter("connections_tcp_blackhole"), status.cli.output);
+            assertEquals(2, status.counter("races_started"), status.cli.output);
+            assertEquals(2, status.counter("races_won_tcp"), status.cli.output);
+            assertEquals(ROUNDS - 2, status.counter("connections_tcp_blackhole"), status.cli.output);
             assertEquals(ROUNDS, status.counter("connections_mptcp"), status.cli.output);
             String remembered = status.items.get("destination_1");
             assertTrue(remembered != null && remembered.startsWith(bed.blackholed + ":" + PORT + "  blackhole: ")
-                    && remembered.contains("connections_tcp=" + (ROUNDS - 1)), status.cli.output);
+                    && remembered.contains("connections_tcp=" + (ROUNDS - 2)), status.cli.output);
             c.finish();
             assertEquals(1, c.agentLines().stream().filter(l -> l.startsWith("mptcp-agent: INFO: " + bed.blackholed + ":"
-                    + PORT + " does not answer MPTCP")).count(), c.output());
+                    + PORT + " does not answer MPTCP (no SYN-ACK in ")).count(), c.output());
         }
     }
 
@@ -162,8 +163,8 @@ class BlackholeIT {
             assertTrue(to(dials, bed.blackholed).get(0).millis <= 1000, c.output());
             assertEquals(3, BlackholeBed.counter(bed.server, "MPTcpExtMPCapableSYNRX") - synRx, c.output());
             StatusIT.Status status = StatusIT.status(jdk, c.pid());
-            assertEquals(1, status.counter("races_won_tcp"), status.cli.output);
-            assertEquals(2, status.counter("connections_tcp_blackhole"), status.cli.output);
+            assertEquals(2, status.counter("races_won_tcp"), status.cli.output);
+            assertEquals(1, status.counter("connections_tcp_blackhole"), status.cli.output);
             c.finish();
         }
     }
@@ -179,23 +180,27 @@ class BlackholeIT {
         return out.stream();
     }
 
-    /** After the TTL the destination is probed with MPTCP again (raced again), and remembered twice as long. */
+    /**
+     * After the TTL the destination is probed with MPTCP again (raced again: one lost race suffices then), and
+     * remembered twice as long.
+     */
     @ParameterizedTest
     @EnumSource(Jdk.class)
     void probesAgainAfterTheTtl(Jdk jdk) throws Exception {
         try (ChildJvm c = client(jdk, "socket", PORT, 2, "blackhole_ttl=1", bed.blackholed)) {
-            c.expect("ROUNDS DONE");
-            long end = System.nanoTime() + 1_300_000_000L; // the TTL (1 s) is over
+            c.expect("ROUNDS DONE"); // two races: remembered for 1 s
+            long end = System.nanoTime() + 1_300_000_000L; // the TTL is over
             while (System.nanoTime() - end < 0) {
                 Thread.sleep(50);
             }
             c.send("dial " + bed.blackholed);
-            c.await(l -> l.startsWith("DIAL ") && dials(c).size() == 3, 10_000);
+            c.send("dial " + bed.blackholed);
+            c.await(l -> l.startsWith("DIAL ") && dials(c).size() == 4, 10_000);
             List<Dial> dials = dials(c);
             assertTrue(dials.stream().allMatch(d -> d.result.equals("hello")), c.output());
             assertTrue(dials.get(2).millis >= 200, "the probe races again: " + dials + c.output());
             StatusIT.Status status = StatusIT.status(jdk, c.pid());
-            assertEquals(2, status.counter("races_won_tcp"), status.cli.output);
+            assertEquals(3, status.counter("races_won_tcp"), status.cli.output);
             assertEquals(1, status.counter("connections_tcp_blackhole"), status.cli.output);
             assertTrue(String.valueOf(status.items.get("destination_1")).contains("ttl=2.0 s  backoff=2"), status.cli.output);
             c.finish();
@@ -276,7 +281,7 @@ class BlackholeIT {
             StatusIT.Status status = StatusIT.status(Jdk.JDK17, c.pid());
             assertEquals(1, status.counter("races_mptcp_abandoned"), status.cli.output);
             assertTrue(String.valueOf(status.items.get("destination_1")).startsWith(bed.blackholed + ":" + PORT
-                    + "  blackhole: "), status.cli.output);
+                    + "  suspect: "), status.cli.output);
             c.finish();
         }
     }
