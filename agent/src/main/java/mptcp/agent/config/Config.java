@@ -64,9 +64,9 @@ public final class Config {
                 + " such as grpc-netty-shaded's too); off leaves Netty's classes untouched");
         key("race", "on|off", "on: an MPTCP connect that gets no answer within race_delay also tries plain TCP to the same"
                 + " destination, the first to connect wins, and a destination whose MPTCP SYNs go unanswered while TCP"
-                + " answers is dialled with plain TCP for blackhole_ttl (doubling on repeat), then probed again; the MPTCP"
-                + " attempt is abandoned before the kernel's own fallback, which would turn MPTCP off for the whole network"
-                + " namespace; off: the kernel alone (docs/blackholes.md)");
+                + " answers (in two races) is dialled with plain TCP for blackhole_ttl (doubling on repeat), then probed"
+                + " again; the MPTCP attempt is abandoned before the kernel's own fallback, which would turn MPTCP off for"
+                + " the whole network namespace; off: the kernel alone (docs/blackholes.md)");
         key("race_delay", "250", "milliseconds (10 to 5000) an MPTCP connect may go unanswered before plain TCP is"
                 + " tried beside it (longer for a destination seen to answer slowly: twice its connect time, at most 1000)");
         key("blackhole_ttl", "600", "seconds (1 to 86400) a destination that dropped MPTCP SYNs is dialled with plain"
