@@ -187,6 +187,11 @@ public final class NettySockets {
         return copy.reporting ? Decisions.REPORTED : Decisions.WATCHED;
     }
 
+    /** {@code LinuxSocket.setTcpMd5Sig} on {@code fd}: an option MPTCP lacks ({@link OptionGuards}). */
+    static void tcpOnly(int fd) {
+        Decisions.tcpOnly(fd);
+    }
+
     /** After {@code Socket.connect} and {@code finishConnect}: {@code connected} true once the connection is up. */
     static void connected(boolean connected, int fd) {
         if (connected) {
