@@ -51,6 +51,7 @@ final class HookClass {
         {"setFailed", "(IIII)Z", "0", ""}, {"getFailed", "(III)I", "-1", ""}, {"remembered", "(III)I", "-1", ""},
         {"connecting", CONNECTING, "", "copy"}, {"binding", BINDING, "", "copy"}, {"epollCtl", "(IIII)V", "", "copy"},
         {"role", "(I)V", "", ""}, {"connectingTo", "(Ljava/lang/Object;)V", "", ""}, {"tcpOnly", "(I)V", "", ""},
+        {"own", "(I)V", "", ""},
     };
 
     private final Instrumentation inst;

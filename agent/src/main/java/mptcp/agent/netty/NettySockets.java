@@ -99,6 +99,11 @@ public final class NettySockets {
         }
     }
 
+    /** Netty made socket {@code fd} itself (the agent answered -1): nothing known about it. */
+    static void own(int fd) {
+        Decisions.unknown(fd);
+    }
+
     /** A socket channel constructor is about to make its socket ({@link ChannelRoleRewrite}). */
     static void role(int role) {
         CreationHints.role(role);
