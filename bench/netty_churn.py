@@ -79,9 +79,41 @@ class NsServers:
         self.pair, self.servers = pair, {}
         import bench
         self.server_ip = bench.SERVER_IP
-        for name, variant in variants.items():
-            cmd = list(nice) + [java] + options(variant) + cfg["jvm"] + ["-cp", cp, MAIN, transport, "serve", self.server_ip]
-            self.servers[name] = pair.start_server(cmd)
+        try:
+            for name, variant in variants.items():
+                cmd = list(nice) + [java] + options(variant) + cfg["jvm"] + ["-cp", cp, MAIN, transport, "serve",
+                                                                          self.server_ip]
+                self.servers[name] = self.start(cmd)
+        except BaseException:
+            self.close()
+            raise
+
+    def start(self, cmd):
+        """Starts the server in the server namespace; returns (process, port) once it printed "port N" (the lines of
+        the application's own logging before it are skipped)."""
+        import select, tempfile
+        err = tempfile.TemporaryFile()
+        p = subprocess.Popen(["ip", "netns", "exec", self.pair.server] + cmd, stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=err)
+        self.pair.procs.append(p)
+        deadline = time.time() + 60
+        seen = []
+        while time.time() < deadline:
+            ready, _, _ = select.select([p.stdout], [], [], max(0.1, deadline - time.time()))
+            line = p.stdout.readline().decode(errors="replace") if ready else ""
+            if not line and p.poll() is not None:
+                break
+            m = re.match(r"port (\d+)$", line.strip())
+            if m:
+                # keep reading its output, so that it never blocks on a full pipe
+                import threading
+                threading.Thread(target=lambda: p.stdout.read(), daemon=True).start()
+                return p, int(m.group(1))
+            seen.append(line)
+        self.pair.stop(p)
+        err.seek(0)
+        raise RuntimeError("server did not start: %s\n%s%s" % (" ".join(cmd[-6:]), "".join(seen[-5:]),
+                                                               err.read().decode(errors="replace")[-2000:]))
 
     def run(self, java, name, variant, cp, transport, cfg, nice=()):
         import bench
@@ -106,6 +138,7 @@ class NsServers:
     def close(self):
         for p, _ in self.servers.values():
             self.pair.stop(p)
+        self.servers = {}
 
 
 def paired(measure_a, measure_b, pairs):
