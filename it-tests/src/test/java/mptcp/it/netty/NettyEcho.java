@@ -45,7 +45,10 @@ import io.netty.channel.socket.SocketChannel;
  *   NettyEcho epoll|io_uring client-tfo HOST PORT[,PORT...] COUNT  as client with TCP_FASTOPEN_CONNECT, the line written
  *                                                                before connect (Netty's TCP Fast Open path)
  * </pre>
- * Every failure prints {@code EXCEPTION <throwable> | <cause> | ...} and the process goes on to READY. At start it
+ * Each client connection also prints {@code SOCKET i same} or {@code SOCKET i converted}: whether the socket (its inode,
+ * from /proc/self/fd) is the one the channel had when it was registered, before its connect, or another one under the
+ * same fd (the agent changed its protocol at the connect). Every failure prints
+ * {@code EXCEPTION <throwable> | <cause> | ...} and the process goes on to READY. At start it
  * prints {@code HIDDEN name} or {@code VISIBLE name} for classes of the agent, as seen from Netty's class loader, and
  * whether the agent's hook class exists in Netty's package ({@code HOOK present|absent}).
  */
@@ -138,11 +141,13 @@ public final class NettyEcho {
                     if (fastOpen) {
                         bootstrap.option(ChannelOption.TCP_FASTOPEN_CONNECT, true);
                     }
+                    String[] registered = new String[1];
                     bootstrap.handler(new ChannelInboundHandlerAdapter() {
                         private final StringBuilder text = new StringBuilder();
 
                         @Override
                         public void channelRegistered(ChannelHandlerContext ctx) {
+                            registered[0] = inode(ctx.channel());
                             if (fastOpen) {
                                 // queued before connect: Netty sends it with the SYN (sendto/sendmsg MSG_FASTOPEN)
                                 ctx.write(Unpooled.copiedBuffer(hello, StandardCharsets.UTF_8));
@@ -168,6 +173,8 @@ public final class NettyEcho {
                             ? bootstrap.register().sync().channel().connect(new InetSocketAddress(host, port)).sync().channel()
                             : bootstrap.connect(host, port).sync().channel();
                     keep.add(ch);
+                    String now = inode(ch);
+                    System.out.println("SOCKET " + i + " " + (now != null && now.equals(registered[0]) ? "same" : "converted"));
                     if (fastOpen) {
                         ch.flush();
                     } else {
@@ -188,6 +195,16 @@ public final class NettyEcho {
         }
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         System.exit(0);
+    }
+
+    /** "socket:[inode]" of the channel's fd, or null. */
+    private static String inode(Channel ch) {
+        try {
+            int fd = ((io.netty.channel.unix.UnixChannel) ch).fd().intValue();
+            return java.nio.file.Files.readSymbolicLink(java.nio.file.Paths.get("/proc/self/fd/" + fd)).toString();
+        } catch (Exception | LinkageError e) {
+            return null;
+        }
     }
 
     private static void exception(Throwable t) {

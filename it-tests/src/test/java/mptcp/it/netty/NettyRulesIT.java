@@ -135,7 +135,8 @@ class NettyRulesIT {
      * Netty do) the socket is made as the last connect went, so here every one but the first is guessed wrong and
      * converted at its connect, MPTCP to TCP and TCP to MPTCP; on Netty 4.1, whose event loop registered the socket
      * with its epoll set before the connect, each conversion renews that registration (else no echo). Protocols from
-     * {@code ss}, both ends; data echoed over each connection.
+     * {@code ss}, both ends; whether a socket was converted from its inode at registration and once connected; data
+     * echoed over each connection.
      */
     @ParameterizedTest(name = "{0} Netty {1} {2}")
     @MethodSource("mptcp.it.netty.TwoHosts#transports")
@@ -161,6 +162,11 @@ class NettyRulesIT {
                 }
                 String status = status(jdk, app);
                 assertEquals(2, counter(status, "connections_tcp_rule"), status);
+                // the kernel's inode of each client socket at its registration and once connected
+                List<String> sockets = app.stdoutLines().stream().filter(l -> l.startsWith("SOCKET ")).collect(Collectors.toList());
+                assertEquals(mode.equals("loop") ? List.of("SOCKET 0 same", "SOCKET 1 same", "SOCKET 2 same", "SOCKET 3 same")
+                        : List.of("SOCKET 0 same", "SOCKET 1 converted", "SOCKET 2 converted", "SOCKET 3 converted"),
+                        sockets, app.output());
                 app.finish();
                 List<String> lines = app.agentLines();
                 long madeTcp = lines.stream().filter(l -> l.contains(" client socket made plain TCP (")).count();
