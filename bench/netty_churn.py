@@ -24,9 +24,10 @@ KEYS = ("connections/s", "cpu_us_per_connection", "loop_cpu_us_per_connection")
 
 
 def classpaths():
-    """(Netty 4.2 class path, Netty 4.1 class path) of the churn program, from bench/target/netty-churn.classpath."""
+    """(Netty 4.2 class path, Netty 4.1 class path) of the churn program, from bench/target/netty-churn.classpath;
+    TEST_CLASSES=dir: the compiled it-tests classes from there (a copy, so that a rebuild cannot disturb a long run)."""
     listed = os.path.join(ROOT, "bench", "target", "netty-churn.classpath")
-    tests = os.path.join(ROOT, "it-tests", "target", "test-classes")
+    tests = os.environ.get("TEST_CLASSES") or os.path.join(ROOT, "it-tests", "target", "test-classes")
     with open(listed) as f:
         deps = [e for e in f.read().strip().split(":") if e and not re.search(r"/(agent|native)/target/", e)]
     n41 = os.path.join(ROOT, "it-tests", "target", "netty41")
@@ -56,13 +57,18 @@ def options(variant):
     return [o for o in variant.split("|") if o]
 
 
+def shown(cmd):
+    """A command for a message, its class path shortened."""
+    return " ".join(c if len(c) < 200 else c[:60] + "..." for c in cmd)
+
+
 def loopback_run(java, variant, cp, transport, cfg, nice=()):
     cmd = list(nice) + [java] + options(variant) + cfg["jvm"] + ["-cp", cp, MAIN, transport, cfg["bind"], cfg["host"],
                                                               str(cfg["warmup"]), str(cfg["count"]), str(cfg["batches"])]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     if out.returncode != 0:
-        raise RuntimeError("failed (%d): %s\n%s%s" % (out.returncode, " ".join(cmd), out.stdout, out.stderr))
-    return parse(out.stdout, " ".join(cmd))
+        raise RuntimeError("failed (%d): %s\n%s%s" % (out.returncode, shown(cmd), out.stdout[-2000:], out.stderr[-2000:]))
+    return parse(out.stdout, shown(cmd))
 
 
 def cpu_ticks(pid):
@@ -131,7 +137,7 @@ class NsServers:
         mp, problem = bench.premise(expect, n, dc, ds)
         if problem:
             raise RuntimeError("premise false for %s: %s" % (name, problem))
-        r = parse(out, " ".join(cmd))
+        r = parse(out, shown(cmd))
         # the server's whole CPU time over the run, per connection (warm-up included)
         return r + [ticks * 1e6 / os.sysconf("SC_CLK_TCK") / n]
 
