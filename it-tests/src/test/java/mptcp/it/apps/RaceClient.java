@@ -25,7 +25,12 @@ import java.util.concurrent.TimeUnit;
  * The client of the connect-race tests: dials HTTP servers with one JDK API and prints, per dial,
  * {@code DIAL <address> <microseconds> <body>} (or {@code DIAL <address> <microseconds> FAIL <exception>}); the time
  * covers the connect and the exchange. First {@code ROUNDS} rounds, each dialling the given addresses in order, then
- * {@code ROUNDS DONE}; then one command per stdin line: {@code dial ADDRESS} dials once more, {@code bye} exits.
+ * {@code ROUNDS DONE}; then one command per stdin line: {@code dial ADDRESS} dials once more, {@code bye} exits;
+ * {@code abort interrupt|close|socket-close ADDRESS} starts a blocking connect (a {@code SocketChannel}; a
+ * {@code Socket} for socket-close) on another thread, interrupts that thread or closes the channel/socket after 600 ms,
+ * and prints {@code ABORTED <exception class>} and then {@code SOCKETS <n>} (socket fds of this process, 500 ms later);
+ * {@code timeout MILLIS ADDRESS} runs {@code Socket.connect(address, MILLIS)} and prints
+ * {@code TIMEOUT <milliseconds> <exception class or CONNECTED>}.
  * <pre>RaceClient API PORT ROUNDS ADDRESS...</pre>
  * API: socket ({@code Socket.connect} without a timeout), socket-timeout (with 5 s), channel (non-blocking
  * {@code SocketChannel} and a {@code Selector}), async ({@code AsynchronousSocketChannel}), http (java.net.http's
@@ -53,11 +58,78 @@ public final class RaceClient {
         System.out.flush();
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         for (String line; (line = in.readLine()) != null && !line.equals("bye"); ) {
-            if (line.startsWith("dial ")) {
-                dial(api, line.substring(5).trim(), port);
+            String[] w = line.trim().split(" ");
+            if (w[0].equals("dial")) {
+                dial(api, w[1], port);
+            } else if (w[0].equals("abort")) {
+                abort(w[1], new InetSocketAddress(w[2], port));
+            } else if (w[0].equals("timeout")) {
+                long start = System.nanoTime();
+                String result = "CONNECTED";
+                try (Socket s = new Socket()) {
+                    s.connect(new InetSocketAddress(w[2], port), Integer.parseInt(w[1]));
+                } catch (Throwable t) {
+                    result = t.getClass().getName();
+                }
+                System.out.println("TIMEOUT " + (System.nanoTime() - start) / 1_000_000 + " " + result);
+                System.out.flush();
+            } else if (w[0].equals("sockets")) {
+                System.out.println("SOCKETS " + sockets());
+                System.out.flush();
             }
         }
         System.exit(0);
+    }
+
+    /** A blocking connect on another thread, interrupted or closed under it after 600 ms. */
+    private static void abort(String how, InetSocketAddress to) throws Exception {
+        String[] result = {"none"};
+        SocketChannel channel = how.equals("socket-close") ? null : SocketChannel.open();
+        Socket socket = how.equals("socket-close") ? new Socket() : null;
+        Thread t = new Thread(() -> {
+            try {
+                if (channel != null) {
+                    channel.connect(to);
+                } else {
+                    socket.connect(to);
+                }
+                result[0] = "CONNECTED";
+            } catch (Throwable e) {
+                result[0] = e.getClass().getName();
+            }
+        });
+        t.start();
+        Thread.sleep(600);
+        if (how.equals("interrupt")) {
+            t.interrupt();
+        } else if (channel != null) {
+            channel.close();
+        } else {
+            socket.close();
+        }
+        t.join(10_000);
+        System.out.println("ABORTED " + result[0]);
+        Thread.sleep(500);
+        System.out.println("SOCKETS " + sockets());
+        System.out.flush();
+    }
+
+    /** Socket fds of this process (/proc/self/fd). */
+    private static int sockets() throws IOException {
+        int n = 0;
+        try (java.nio.file.DirectoryStream<java.nio.file.Path> fds = java.nio.file.Files.newDirectoryStream(
+                java.nio.file.Paths.get("/proc/self/fd"))) {
+            for (java.nio.file.Path fd : fds) {
+                try {
+                    if (java.nio.file.Files.readSymbolicLink(fd).toString().startsWith("socket:")) {
+                        n++;
+                    }
+                } catch (IOException ignored) {
+                    // closed meanwhile
+                }
+            }
+        }
+        return n;
     }
 
     private static void dial(String api, String address, int port) {

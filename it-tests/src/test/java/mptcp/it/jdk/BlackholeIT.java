@@ -287,6 +287,36 @@ class BlackholeIT {
     }
 
     /**
+     * While a race is under way (an address nobody answers: neither MPTCP nor plain TCP), an interrupt or a close ends
+     * the connect with the exception the JDK throws without the agent, the application's own connect timeout keeps its
+     * meaning, and the race's own sockets go with it.
+     */
+    @ParameterizedTest
+    @EnumSource(Jdk.class)
+    void interruptCloseAndTimeoutDuringARaceBehaveAsWithoutTheAgent(Jdk jdk) throws Exception {
+        String nobody = bed.good.substring(0, bed.good.lastIndexOf('.')) + ".50"; // no such neighbour: SYNs go nowhere
+        try (ChildJvm c = client(jdk, "socket", PORT, 0, "log=debug")) {
+            c.expect("ROUNDS DONE");
+            c.send("sockets");
+            int before = Integer.parseInt(c.expect("SOCKETS ").split(" ")[1]);
+            for (String[] how : new String[][] {{"interrupt", "java.nio.channels.ClosedByInterruptException"},
+                    {"close", "java.nio.channels.AsynchronousCloseException"}, {"socket-close", "java.net.SocketException"}}) {
+                c.send("abort " + how[0] + " " + nobody);
+                assertEquals("ABORTED " + how[1], c.expect("ABORTED "), how[0] + c.output());
+                assertEquals("SOCKETS " + before, c.expect("SOCKETS "), how[0] + ": the race's sockets are gone" + c.output());
+            }
+            c.send("timeout 700 " + nobody);
+            String[] timeout = c.expect("TIMEOUT ").split(" ");
+            assertEquals("java.net.SocketTimeoutException", timeout[2], c.output());
+            assertTrue(Long.parseLong(timeout[1]) >= 650 && Long.parseLong(timeout[1]) < 2000, "after 700 ms: " + c.output());
+            StatusIT.Status status = StatusIT.status(jdk, c.pid());
+            assertEquals(4, status.counter("races_started"), "each was under way when it ended: " + status.cli.output);
+            assertEquals(0, status.counter("races_won_tcp"), status.cli.output);
+            c.finish();
+        }
+    }
+
+    /**
      * The same bed without the race ({@code race=off}): the kernel alone takes 3 s for the first connect and then turns
      * MPTCP off for the whole namespace, so the good address gets plain TCP: what the race prevents.
      */
