@@ -28,7 +28,8 @@ import java.util.concurrent.TimeUnit;
  * {@code ROUNDS DONE}; then one command per stdin line: {@code dial ADDRESS} dials once more, {@code bye} exits;
  * {@code abort interrupt|close|socket-close ADDRESS} starts a blocking connect (a {@code SocketChannel}; a
  * {@code Socket} for socket-close) on another thread, interrupts that thread or closes the channel/socket after 600 ms,
- * and prints {@code ABORTED <exception class>} and then {@code SOCKETS <n>} (socket fds of this process, 500 ms later);
+ * and prints {@code ABORTED <exception class>} and then {@code SOCKETS <n>} (this process's socket fds but Unix-domain
+ * ones, 500 ms later);
  * {@code timeout MILLIS ADDRESS} runs {@code Socket.connect(address, MILLIS)} and prints
  * {@code TIMEOUT <milliseconds> <exception class or CONNECTED>}.
  * <pre>RaceClient API PORT ROUNDS ADDRESS...</pre>
@@ -114,14 +115,25 @@ public final class RaceClient {
         System.out.flush();
     }
 
-    /** Socket fds of this process (/proc/self/fd). */
+    /**
+     * Socket fds of this process (/proc/self/fd), Unix-domain ones left out (the JDK keeps one of its own, for closing
+     * channels, from the first close on).
+     */
     private static int sockets() throws IOException {
+        java.util.Set<String> unix = new java.util.HashSet<>();
+        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Paths.get("/proc/self/net/unix"))) {
+            String[] f = line.trim().split("\\s+");
+            if (f.length > 6) {
+                unix.add("socket:[" + f[6] + "]");
+            }
+        }
         int n = 0;
         try (java.nio.file.DirectoryStream<java.nio.file.Path> fds = java.nio.file.Files.newDirectoryStream(
                 java.nio.file.Paths.get("/proc/self/fd"))) {
             for (java.nio.file.Path fd : fds) {
                 try {
-                    if (java.nio.file.Files.readSymbolicLink(fd).toString().startsWith("socket:")) {
+                    String link = java.nio.file.Files.readSymbolicLink(fd).toString();
+                    if (link.startsWith("socket:") && !unix.contains(link)) {
                         n++;
                     }
                 } catch (IOException ignored) {
