@@ -30,7 +30,7 @@ public final class BlackholeBed implements AutoCloseable {
     private final List<ChildJvm> children = new ArrayList<>();
 
     public BlackholeBed() throws IOException, InterruptedException {
-        Prerequisites.require("connect race test bed", Prerequisites.missing(List.of("ip", "iptables", "nstat")));
+        Prerequisites.require("connect race test bed", Prerequisites.missing(List.of("ip", "iptables", "nstat", "sysctl")));
         server = new Netns();
         Netns c = null;
         try {

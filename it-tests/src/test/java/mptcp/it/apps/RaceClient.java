@@ -36,7 +36,7 @@ import java.util.concurrent.TimeUnit;
  * API: socket ({@code Socket.connect} without a timeout), socket-timeout (with 5 s), channel (non-blocking
  * {@code SocketChannel} and a {@code Selector}), async ({@code AsynchronousSocketChannel}), http (java.net.http's
  * {@code HttpClient}), url ({@code HttpURLConnection}), netty-epoll (a Netty {@code Bootstrap} on the epoll transport,
- * one event loop).
+ * one event loop), vthread (socket's exchange on a virtual thread, JDK 21+: non-blocking connect, the JDK's poller).
  */
 public final class RaceClient {
     private static final byte[] REQUEST = "GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"
@@ -207,9 +207,36 @@ public final class RaceClient {
                 }
             case "netty-epoll":
                 return NettyDial.exchange(to, REQUEST);
+            case "vthread":
+                return onVirtualThread(to);
             default:
                 throw new IllegalArgumentException("unknown api " + api);
         }
+    }
+
+    /** The socket exchange on a virtual thread (JDK 21+, reached by reflection: compiled for 17). */
+    private static String onVirtualThread(InetSocketAddress to) throws Exception {
+        String[] result = new String[1];
+        Throwable[] failure = new Throwable[1];
+        Runnable r = () -> {
+            try {
+                result[0] = exchange("socket", to);
+            } catch (Throwable t) {
+                failure[0] = t;
+            }
+        };
+        Object builder = Thread.class.getMethod("ofVirtual").invoke(null);
+        Thread t = (Thread) Class.forName("java.lang.Thread$Builder").getMethod("unstarted", Runnable.class)
+                .invoke(builder, r);
+        if (!(boolean) Thread.class.getMethod("isVirtual").invoke(t)) {
+            throw new IllegalStateException("not a virtual thread");
+        }
+        t.start();
+        t.join(20_000);
+        if (failure[0] != null) {
+            throw new IllegalStateException(failure[0]);
+        }
+        return result[0];
     }
 
     private static URI uri(InetSocketAddress to) {

@@ -150,7 +150,7 @@ class BlackholeIT {
 
     /**
      * The other connect shapes: a timed Socket.connect, the asynchronous channels, HttpURLConnection, JDK 17's legacy
-     * PlainSocketImpl.
+     * PlainSocketImpl, a Socket on a virtual thread (JDK 25: a non-blocking connect and the JDK's poller).
      */
     @ParameterizedTest
     @MethodSource("otherShapes")
@@ -177,6 +177,7 @@ class BlackholeIT {
             }
         }
         out.add(Arguments.of(Jdk.JDK17, "legacy"));
+        out.add(Arguments.of(Jdk.JDK25, "vthread"));
         return out.stream();
     }
 
