@@ -11,6 +11,7 @@ import java.net.SocketTimeoutException;
 
 import mptcp.agent.policy.Connections;
 import mptcp.agent.policy.Decisions;
+import mptcp.agent.policy.FixedPorts;
 import mptcp.agent.policy.Races;
 import mptcp.agent.policy.Sockets;
 import mptcp.sys.Errno;
@@ -43,13 +44,11 @@ public final class JdkSockets {
             // (dual stack, IPv4 being always available on Linux); listeners get SO_REUSEADDR. Same here.
             int fd = Sockets.create(preferIPv6 ? LibC.AF_INET6 : LibC.AF_INET, reuse);
             if (fd >= 0) {
-                Races.created(fd);
                 return fd;
             }
         }
         int fd = (int) JdkModule.SOCKET0.original().invokeExact(preferIPv6, stream, reuse, fastLoopback);
         Decisions.unknown(fd);
-        Races.created(fd);
         return fd;
     }
 
@@ -58,7 +57,6 @@ public final class JdkSockets {
         JdkModule.SOCKET_CREATE.original().invokeExact(impl, stream, server);
         int s = JdkFds.fdValOrMinus1(JdkFds.ofSocketImpl(impl));
         Decisions.unknown(s); // its options are set where the agent cannot see
-        Races.created(s);
         if (stream) {
             Sockets.convertFresh(JdkFds.fdVal(JdkFds.ofSocketImpl(impl)), server);
         }
@@ -134,7 +132,7 @@ public final class JdkSockets {
         int s = JdkFds.fdValOrMinus1(fd);
         Decisions.touched(s); // bound: converted the full way from now on, keeping the address
         if (port != 0) {
-            Races.boundPort(s); // a source port of its own: a race would have to use another one
+            FixedPorts.bound(s); // a source port of its own: a race would have to use another one
         }
     }
 
@@ -185,7 +183,7 @@ public final class JdkSockets {
         }
         JdkModule.SOCKET_BIND.original().invokeExact(impl, address, port);
         if (port != 0) {
-            Races.boundPort(JdkFds.fdValOrMinus1(JdkFds.ofSocketImpl(impl)));
+            FixedPorts.bound(JdkFds.fdValOrMinus1(JdkFds.ofSocketImpl(impl)));
         }
     }
 

@@ -76,8 +76,6 @@ public final class Races {
         final int[] seq;
         /** How the library's event loop watches the socket (Decisions.OWN, UNWATCHED, REPORTED, WATCHED). */
         final byte[] watch;
-        /** Bound to a port of its own (a race would have to use another one): no race. */
-        final byte[] fixedPort;
 
         Slots(int n) {
             deadline = new long[n];
@@ -87,7 +85,6 @@ public final class Races {
             port = new int[n];
             seq = new int[n];
             watch = new byte[n];
-            fixedPort = new byte[n];
         }
 
         Slots grow(int n) {
@@ -99,7 +96,6 @@ public final class Races {
             System.arraycopy(port, 0, s.port, 0, port.length);
             System.arraycopy(seq, 0, s.seq, 0, seq.length);
             System.arraycopy(watch, 0, s.watch, 0, watch.length);
-            System.arraycopy(fixedPort, 0, s.fixedPort, 0, fixedPort.length);
             return s;
         }
     }
@@ -186,25 +182,6 @@ public final class Races {
     /** 127.0.0.0/8 or ::1, without copying the address (Inet4Address.isLoopbackAddress copies it). */
     private static boolean loopback(InetAddress address) {
         return address instanceof java.net.Inet4Address ? address.hashCode() >>> 24 == 127 : address.isLoopbackAddress();
-    }
-
-    /** Socket {@code fd} is bound to a port of the application's choosing: its connect will not be raced. */
-    public static void boundPort(int fd) {
-        Slots s = slots;
-        if (fd >= 0 && fd < MAX_TRACKED) {
-            if (fd >= s.fixedPort.length) {
-                s = grow(fd);
-            }
-            s.fixedPort[fd] = 1;
-        }
-    }
-
-    /** A new socket got number {@code fd}: forget what an earlier one under that number was bound to. */
-    public static void created(int fd) {
-        byte[] f = slots.fixedPort;
-        if (fd >= 0 && fd < f.length && f[fd] != 0) {
-            f[fd] = 0;
-        }
     }
 
     private static void register(int fd, InetAddress address, int port, long delayMillis, int watch) {
@@ -578,7 +555,7 @@ public final class Races {
         long started = s.start[fd];
         long delay = s.delay[fd];
         int watch = s.watch[fd];
-        if (address == null || s.fixedPort[fd] != 0 || race(fd) != null) {
+        if (address == null || race(fd) != null) {
             return;
         }
         int mptcp = Sock.dup(fd);
@@ -600,6 +577,10 @@ public final class Races {
             s.start[fd] = 0; // raced: the race learns from its outcome
         }
         long cookie = Sock.cookie(mptcp);
+        if (FixedPorts.fixed(fd, cookie)) {
+            Sock.close(mptcp); // its source port is the application's: a second connection would need another
+            return;
+        }
         int domain = Sock.getInt(mptcp, LibC.SOL_SOCKET, LibC.SO_DOMAIN);
         byte[] sa = SockAddr.of(domain, address.getAddress(), port,
                 address instanceof Inet6Address ? ((Inet6Address) address).getScopeId() : 0);
