@@ -74,7 +74,7 @@ public final class JdkSockets {
             Decisions.beforeConnect(s, remote, port, Decisions.OWN);
         }
         java.lang.invoke.MethodHandle connect = JdkModule.CONNECT0.original(); // looked up before the race's clock starts
-        boolean raced = Races.beforeConnect(s, remote, port, Decisions.OWN);
+        boolean raced = !Decisions.keptTcp(s) && Races.beforeConnect(s, remote, port, Decisions.OWN);
         int n;
         try {
             n = (int) connect.invokeExact(preferIPv6, fd, remote, port);
@@ -147,7 +147,7 @@ public final class JdkSockets {
             Decisions.beforeConnect(s, address, port, Decisions.OWN);
         }
         java.lang.invoke.MethodHandle connect = JdkModule.SOCKET_CONNECT.original();
-        boolean raced = Races.beforeConnect(s, address, port, Decisions.OWN);
+        boolean raced = !Decisions.keptTcp(s) && Races.beforeConnect(s, address, port, Decisions.OWN);
         long start = System.nanoTime();
         int t;
         try {

@@ -100,14 +100,15 @@ public final class Races {
         }
     }
 
-    private static volatile Slots slots = new Slots(1024);
+    /** Empty until the first registration (a JVM that never connects out allocates nothing here). */
+    private static volatile Slots slots = new Slots(0);
     /**
      * Counted up after each registration (not atomically: two registrations at once may count one, but either changes
      * it): the race thread scans again when it changed while it scanned; the volatile write publishes the slot.
      */
     private static volatile long published;
     /** The races under way or waiting for their application thread, by fd; {@link #active} counts them. */
-    private static volatile Race[] races = new Race[1024];
+    private static volatile Race[] races = new Race[0];
     private static volatile int active;
 
     private static volatile Thread thread;
@@ -215,7 +216,7 @@ public final class Races {
     private static synchronized Slots grow(int fd) {
         Slots s = slots;
         if (fd >= s.deadline.length) {
-            s = s.grow(Math.min(MAX_TRACKED, Math.max(fd + 1, s.deadline.length * 2)));
+            s = s.grow(Math.min(MAX_TRACKED, Math.max(Math.max(fd + 1, 1024), s.deadline.length * 2)));
             slots = s;
         }
         return s;
@@ -442,7 +443,7 @@ public final class Races {
     private static synchronized void put(Race r) {
         Race[] rs = races;
         if (r.fd >= rs.length) {
-            rs = java.util.Arrays.copyOf(rs, Math.min(MAX_TRACKED, Math.max(r.fd + 1, rs.length * 2)));
+            rs = java.util.Arrays.copyOf(rs, Math.min(MAX_TRACKED, Math.max(Math.max(r.fd + 1, 64), rs.length * 2)));
         }
         if (rs[r.fd] == null) {
             active++;
