@@ -333,6 +333,13 @@ class BlackholeIT {
             assertEquals(1, BlackholeBed.counter(bed.client, "MPTcpExtBlackhole") - blackhole, c.output());
             assertEquals(0, BlackholeBed.counter(bed.server, "MPTcpExtMPCapableSYNRX") - synRx, "MPTCP off" + c.output());
             c.finish();
+            // doctor, in that namespace, says so and names the command that turns MPTCP back on
+            Proc doctor = Proc.run(bed.client.wrap(List.of(Jdk.JDK17.java(), "-jar", ChildJvm.AGENT.toString(), "doctor")),
+                    java.util.Map.of(), 60);
+            assertTrue(doctor.output.contains("  warn  blackhole      net.mptcp.syn_retrans_before_tcp_fallback = 2,"
+                    + " blackhole_timeout = 3600: ") && doctor.output.contains("The kernel did turn active MPTCP off here")
+                    && doctor.output.contains("fix: sysctl -w net.mptcp.blackhole_timeout=3600   # writing it (any value)"
+                    + " turns active MPTCP back on at once"), doctor.toString());
         } finally {
             bed.resetKernelBlackhole();
         }
