@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # mptcp-agent benchmark: start-up, AppCDS, connection churn, bulk throughput (agent vs no agent / vs mptcpize)
-# on loopback, connection churn between two network namespaces (as root; skipped otherwise) and per-socket creation
+# on loopback, connection churn between two network namespaces (as root; skipped otherwise), Netty's native
+# transports (connection churn against plain Netty on loopback, and between the namespaces) and per-socket creation
 # cost (JMH), on JDK 17 and JDK 25. Prints a markdown table; also written to bench/target/results.md (+ .json).
 #
-#   bench/run.sh [--quick] [--no-build] [--baseline-jar PATH] [--startup]
+#   bench/run.sh [--quick] [--no-build] [--baseline-jar PATH] [--startup | --netty | --ns-pair | --blackhole]
 #
 # --startup: only the start-up rows (against the empty -javaagent; issue 13's targets), a few minutes.
+# --netty: only the Netty rows (issue 24's targets; bench/netty-churn.sh measures the same with more choices).
+# --ns-pair: only the namespace-pair churn rows (with --baseline-jar: the before/after row of a change).
+# --blackhole: only bench/blackhole.py (the kernel alone vs the connect race through a middlebox that drops MPTCP
+# SYNs, issue 23), first JDK only, a minute.
 # --baseline-jar PATH: another agent jar (e.g. built from an older commit) for a namespace-pair row "agent vs
 # baseline agent"; this script never builds it.
 #
@@ -25,12 +30,15 @@ while [ $# -gt 0 ]; do
     --quick) QUICK=(--quick) ;;
     --no-build) BUILD=0 ;;
     --startup) ONLY=(--only startup) ;;
+    --netty) ONLY=(--only netty) ;;
+    --ns-pair) ONLY=(--only ns-pair) ;;
+    --blackhole) ONLY=(blackhole) ;;
     --baseline-jar)
       [ $# -ge 2 ] || { echo "--baseline-jar needs a path" >&2; exit 2; }
       case "$2" in /*) jar=$2 ;; *) jar=$CALLER_DIR/$2 ;; esac
       [ -f "$jar" ] || { echo "--baseline-jar: no such file: $2" >&2; exit 2; }
       BASELINE=(--baseline-jar "$jar"); shift ;;
-    *) echo "usage: bench/run.sh [--quick] [--no-build] [--baseline-jar PATH] [--startup]" >&2; exit 2 ;;
+    *) echo "usage: bench/run.sh [--quick] [--no-build] [--baseline-jar PATH] [--startup | --netty | --ns-pair | --blackhole]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -57,6 +65,9 @@ mkdir -p "$OUT/classes"
 if [ $BUILD = 1 ]; then
   echo "building the agent and the JMH benchmarks" >&2
   mvn -B -q -DskipTests package
+  # the Netty rows' program (it-tests' NettyChurn) and its class path
+  mvn -B -q -DskipTests package dependency:build-classpath -pl it-tests -am \
+      -Dmdep.outputFile="$ROOT/bench/target/netty-churn.classpath"
   mvn -B -q -f bench/jmh/pom.xml package
 fi
 JAR=$ROOT/agent/target/mptcp-agent.jar
@@ -75,6 +86,12 @@ mkdir -p "$OUT/noop"
 printf 'Premain-Class: NoopAgent\n' > "$OUT/noop/manifest.txt"
 rm -f "$OUT/noop-agent.jar"
 "$(dirname "$JAVAC")/jar" cfm "$OUT/noop-agent.jar" "$OUT/noop/manifest.txt" -C "$OUT/noop" NoopAgent.class
+
+if [ "${ONLY[*]}" = blackhole ]; then
+  command -v iptables >/dev/null || { echo "--blackhole needs iptables" >&2; exit 1; }
+  exec python3 bench/blackhole.py --jar "$JAR" --classes "$OUT/apps.jar" --java "$FIRST_JDK/bin/java" \
+    $([ ${#QUICK[@]} -gt 0 ] && echo --rounds 3)
+fi
 
 JMH_ARG=()
 [ -f "$JMH" ] && JMH_ARG=(--jmh "$JMH")

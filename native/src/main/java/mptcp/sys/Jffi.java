@@ -17,6 +17,8 @@ final class Jffi {
 
     static final String BOOT_PATH = "jffi.boot.library.path";
 
+    /** libc's handle (dlopen). */
+    private static final long LIBC;
     static final long SOCKET;
     static final long SETSOCKOPT;
     static final long GETSOCKOPT;
@@ -82,6 +84,7 @@ final class Jffi {
         if (libc == 0) {
             throw new UnsatisfiedLinkError("cannot open libc.so.6: " + AgentBinding.dlerror());
         }
+        LIBC = libc;
         SOCKET = symbol(libc, "socket");
         SETSOCKOPT = symbol(libc, "setsockopt");
         GETSOCKOPT = symbol(libc, "getsockopt");
@@ -111,6 +114,28 @@ final class Jffi {
         READ_BUFFER = context(AgentBinding.SLONG, i, p, AgentBinding.ULONG);
         READ_LINK = context(AgentBinding.SLONG, p, p, AgentBinding.ULONG);
         STRING_OF_INT = AgentBinding.callContext(p, new int[] {i}, false);
+    }
+
+    /**
+     * The calls only the connect race needs (connect, shutdown, poll: policy.Races), bound at their first use rather
+     * than with the rest at start-up.
+     */
+    static final class Race {
+        static final long CONNECT;
+        static final long SHUTDOWN;
+        static final long POLL;
+        /** int poll(struct pollfd *, nfds_t, int) */
+        static final long POLL_FDS;
+
+        static {
+            CONNECT = symbol(LIBC, "connect");
+            SHUTDOWN = symbol(LIBC, "shutdown");
+            POLL = symbol(LIBC, "poll");
+            POLL_FDS = context(AgentBinding.SINT32, AgentBinding.POINTER, AgentBinding.ULONG, AgentBinding.SINT32);
+        }
+
+        private Race() {
+        }
     }
 
     private static long symbol(long libc, String name) {

@@ -68,4 +68,14 @@ public interface LibC {
     int SO_BUSY_POLL = 46;
     /** tcpi_state (first byte of TCP_INFO) of a socket neither connected, connecting nor listening. */
     int TCP_CLOSE = 7;
+    // --- the connect race (policy.Races) ---
+    int SO_ERROR = 4;
+    int TCP_ESTABLISHED = 1;
+    int TCP_SYN_SENT = 2;
+    int SHUT_RDWR = 2;
+    short POLLOUT = 4;
+    short POLLERR = 8;
+    short POLLHUP = 16;
+    /** fcntl: duplicate to the lowest free fd number, with FD_CLOEXEC. */
+    int F_DUPFD_CLOEXEC = 1030;
 }

@@ -364,6 +364,66 @@ public final class Sock {
         }
     }
 
+    /**
+     * connect(2) with a raw sockaddr ({@link SockAddr#of}): 0, or -errno ({@code -EINPROGRESS} for a non-blocking
+     * socket whose connection is under way).
+     */
+    public static int connect(int fd, byte[] sockaddr, int length) {
+        long mem = AgentBinding.allocate(Math.max(length, 1), false);
+        if (mem == 0) {
+            return -12; // ENOMEM
+        }
+        try {
+            AgentBinding.putBytes(mem, sockaddr, 0, length);
+            long rc = AgentBinding.invokeN3(Jffi.BIND_ADDRESS, Jffi.Race.CONNECT, fd, mem, length);
+            return (int) rc == 0 ? 0 : -errno();
+        } finally {
+            AgentBinding.free(mem);
+        }
+    }
+
+    /** shutdown(2); 0 or -errno. */
+    public static int shutdown(int fd, int how) {
+        return Jffi.call2(Jffi.Race.SHUTDOWN, fd, how) == 0 ? 0 : -errno();
+    }
+
+    /** A second fd for the open file behind {@code fd} (the lowest free number, FD_CLOEXEC), or -errno. */
+    public static int dup(int fd) {
+        int n = Jffi.call3(Jffi.FCNTL, fd, LibC.F_DUPFD_CLOEXEC, 0);
+        return n < 0 ? -errno() : n;
+    }
+
+    /**
+     * poll(2) of {@code count} fds of {@code fds}, each for {@code events[i]}; the events that occurred are written to
+     * {@code revents}. {@code timeoutMillis} -1 waits without limit.
+     * @return the number of fds with events (0 on timeout), or -errno (-EINTR when a signal interrupted the wait)
+     */
+    public static int poll(int[] fds, short[] events, short[] revents, int count, int timeoutMillis) {
+        long mem = AgentBinding.allocate(Math.max(count, 1) * 8L, true); // struct pollfd {int fd; short events, revents;}
+        if (mem == 0) {
+            return -12; // ENOMEM
+        }
+        try {
+            boolean little = java.nio.ByteOrder.nativeOrder() == java.nio.ByteOrder.LITTLE_ENDIAN;
+            for (int i = 0; i < count; i++) {
+                AgentBinding.putInt(mem + i * 8L, fds[i]);
+                // events, then revents 0: one int in native order
+                AgentBinding.putInt(mem + i * 8L + 4, little ? events[i] & 0xFFFF : (events[i] & 0xFFFF) << 16);
+            }
+            long n = AgentBinding.invokeN3(Jffi.Race.POLL_FDS, Jffi.Race.POLL, mem, count, timeoutMillis);
+            if ((int) n < 0) {
+                return -errno();
+            }
+            for (int i = 0; i < count; i++) {
+                int both = AgentBinding.getInt(mem + i * 8L + 4);
+                revents[i] = (short) (little ? both >>> 16 : both);
+            }
+            return (int) n;
+        } finally {
+            AgentBinding.free(mem);
+        }
+    }
+
     static int fcntl(int fd, int cmd, int arg) {
         return Jffi.call3(Jffi.FCNTL, fd, cmd, arg);
     }

@@ -153,20 +153,16 @@ public final class Swap {
      * O_NONBLOCK and FD_CLOEXEC, dup2()ed over {@code fd}.
      */
     private static int swap(int fd, int protocol, boolean carry, boolean libraryOptions) {
-        int domain = Sock.getInt(fd, LibC.SOL_SOCKET, LibC.SO_DOMAIN);
-        if (domain < 0) {
-            return domain;
-        }
-        int v6only = domain == LibC.AF_INET6 ? Sock.getInt(fd, LibC.IPPROTO_IPV6, LibC.IPV6_V6ONLY) : 1;
-        int reuse = Sock.getInt(fd, LibC.SOL_SOCKET, LibC.SO_REUSEADDR);
-        int flags = Sock.fcntl(fd, LibC.F_GETFL, 0);
-        int fdFlags = Sock.fcntl(fd, LibC.F_GETFD, 0);
-        if (v6only < 0 || reuse < 0 || flags < 0 || fdFlags < 0) {
-            return -Sock.errno();
-        }
-        int fresh = Sock.open(domain, protocol, v6only == 0, reuse != 0);
+        int[] like = new int[1];
+        int fresh = openLike(fd, protocol, like);
         if (fresh < 0) {
             return fresh;
+        }
+        int reuse = like[0];
+        int flags = Sock.fcntl(fd, LibC.F_GETFL, 0);
+        int fdFlags = Sock.fcntl(fd, LibC.F_GETFD, 0);
+        if (flags < 0 || fdFlags < 0) {
+            return closeWithError(fresh);
         }
         int rc = carry ? carry(fd, fresh, reuse, libraryOptions) : 0;
         if (rc < 0) {
@@ -187,35 +183,32 @@ public final class Swap {
     }
 
     /**
+     * A fresh stream socket of {@code protocol} with {@code fd}'s domain, IPV6_V6ONLY and SO_REUSEADDR (written to
+     * {@code reuse[0]}).
+     * @return its fd, or -errno of the first failing step
+     */
+    private static int openLike(int fd, int protocol, int[] reuse) {
+        int domain = Sock.getInt(fd, LibC.SOL_SOCKET, LibC.SO_DOMAIN);
+        if (domain < 0) {
+            return domain;
+        }
+        int v6only = domain == LibC.AF_INET6 ? Sock.getInt(fd, LibC.IPPROTO_IPV6, LibC.IPV6_V6ONLY) : 1;
+        reuse[0] = Sock.getInt(fd, LibC.SOL_SOCKET, LibC.SO_REUSEADDR);
+        if (v6only < 0 || reuse[0] < 0) {
+            return v6only < 0 ? v6only : reuse[0];
+        }
+        return Sock.open(domain, protocol, v6only == 0, reuse[0] != 0);
+    }
+
+    /**
      * Copies to {@code fresh} the options in {@link #CARRIED} (and {@link #LIBRARY_CARRIED}) and SO_LINGER wherever
      * {@code fd}'s differ from a fresh socket's (read from {@code fresh} only where a sysctl gives the default), and binds it to {@code fd}'s local address if {@code fd} is bound.
      * @return 0 or -errno (the caller closes {@code fresh})
      */
     private static int carry(int fd, int fresh, int reuse, boolean libraryOptions) {
-        for (int[] o : CARRIED) {
-            int old = Sock.getInt(fd, o[0], o[1]);
-            if (old >= 0 && old != (o[3] == 1 ? 0 : Sock.getInt(fresh, o[0], o[1]))) {
-                int rc = Sock.setInt(fresh, o[0], o[1], o[2] == 1 ? old / 2 : old);
-                if (rc < 0) {
-                    return rc;
-                }
-            }
-        }
-        if (libraryOptions) {
-            for (int[] o : LIBRARY_CARRIED) {
-                int old = Sock.getInt(fd, o[0], o[1]);
-                if (old > 0 && old != Sock.getInt(fresh, o[0], o[1])) {
-                    Sock.setInt(fresh, o[0], o[1], old); // best effort: plain TCP takes each of them
-                }
-            }
-        }
-        byte[] linger = new byte[8];
-        if (Sock.getBytes(fd, LibC.SOL_SOCKET, LibC.SO_LINGER, linger) == 8
-                && !java.util.Arrays.equals(linger, new byte[8])) { // a fresh socket's: off, 0 s
-            int rc = Sock.setBytes(fresh, LibC.SOL_SOCKET, LibC.SO_LINGER, linger, 8);
-            if (rc < 0) {
-                return rc;
-            }
+        int rc = carryOptions(fd, fresh, libraryOptions, true);
+        if (rc < 0) {
+            return rc;
         }
         byte[] local = new byte[128];
         int length = Sock.address(fd, false, local);
@@ -227,7 +220,7 @@ public final class Swap {
             if (reuse == 0 && Sock.setInt(fd, LibC.SOL_SOCKET, LibC.SO_REUSEADDR, 1) < 0) {
                 return -Sock.errno();
             }
-            int rc = reuse == 0 ? Sock.setInt(fresh, LibC.SOL_SOCKET, LibC.SO_REUSEADDR, 1) : 0;
+            rc = reuse == 0 ? Sock.setInt(fresh, LibC.SOL_SOCKET, LibC.SO_REUSEADDR, 1) : 0;
             if (rc == 0) {
                 rc = Sock.bind(fresh, local, length);
             }
@@ -240,6 +233,103 @@ public final class Swap {
             if (rc < 0) {
                 return rc;
             }
+        }
+        return 0;
+    }
+
+    /**
+     * Copies to {@code to} the options in {@link #CARRIED} (and, with {@code libraryOptions}, {@link #LIBRARY_CARRIED})
+     * and SO_LINGER wherever {@code from}'s differ from {@code to}'s. With {@code fresh}, {@code to} was just made:
+     * options whose fresh value is always 0 are not read from it.
+     * @return 0 or -errno of a failing setsockopt
+     */
+    public static int carryOptions(int from, int to, boolean libraryOptions, boolean fresh) {
+        for (int[] o : CARRIED) {
+            int old = Sock.getInt(from, o[0], o[1]);
+            if (old >= 0 && old != (fresh && o[3] == 1 ? 0 : Sock.getInt(to, o[0], o[1]))) {
+                int rc = Sock.setInt(to, o[0], o[1], o[2] == 1 ? old / 2 : old);
+                if (rc < 0) {
+                    return rc;
+                }
+            }
+        }
+        if (libraryOptions) {
+            for (int[] o : LIBRARY_CARRIED) {
+                int old = Sock.getInt(from, o[0], o[1]);
+                if (old > 0 && old != Sock.getInt(to, o[0], o[1])) {
+                    Sock.setInt(to, o[0], o[1], old); // best effort: plain TCP takes each of them
+                }
+            }
+        }
+        byte[] linger = new byte[8];
+        byte[] current = new byte[8];
+        if (Sock.getBytes(from, LibC.SOL_SOCKET, LibC.SO_LINGER, linger) == 8
+                && Sock.getBytes(to, LibC.SOL_SOCKET, LibC.SO_LINGER, current) == 8
+                && !java.util.Arrays.equals(linger, current)) {
+            int rc = Sock.setBytes(to, LibC.SOL_SOCKET, LibC.SO_LINGER, linger, 8);
+            if (rc < 0) {
+                return rc;
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * A second stream socket for a connection attempt beside {@code fd}'s, which is under way (the connect race,
+     * policy.Races): of {@code protocol}, with {@code fd}'s domain, IPV6_V6ONLY, SO_REUSEADDR and carried options
+     * (as {@link #carryOptions}), non-blocking, FD_CLOEXEC, and bound to {@code fd}'s local address with port 0
+     * when {@code sameSource} (the source address the route chose, or the one the application bound to).
+     * @return the new fd, or -errno of the first failing step
+     */
+    public static int twin(int fd, int protocol, boolean sameSource, boolean libraryOptions) {
+        int fresh = openLike(fd, protocol, new int[1]);
+        if (fresh < 0) {
+            return fresh;
+        }
+        int rc = carryOptions(fd, fresh, libraryOptions, true);
+        if (rc == 0 && (Sock.fcntl(fresh, LibC.F_SETFL, LibC.O_NONBLOCK) < 0
+                || Sock.fcntl(fresh, LibC.F_SETFD, LibC.FD_CLOEXEC) < 0)) {
+            rc = -Sock.errno();
+        }
+        if (rc == 0 && sameSource) {
+            byte[] local = new byte[128];
+            int length = Sock.address(fd, false, local);
+            if (length > 0) {
+                local[2] = 0; // port 0: any free one
+                local[3] = 0;
+                Sock.bind(fresh, local, length); // best effort: unbound, the route picks the same source
+            }
+        }
+        if (rc < 0) {
+            Sock.close(fresh);
+            return rc;
+        }
+        return fresh;
+    }
+
+    /**
+     * Puts the connected or connecting socket {@code twin} under {@code fd}'s number in place of what {@code fd} held
+     * (dup2, then {@code twin} closed), with {@code fd}'s blocking mode and FD_CLOEXEC. Epoll registrations of the old
+     * file are gone afterwards (the caller adds them again).
+     * @return 0, or -errno of the first failing step (then {@code fd} is untouched and {@code twin} still open)
+     */
+    public static int install(int twin, int fd) {
+        int flags = Sock.fcntl(fd, LibC.F_GETFL, 0);
+        int fdFlags = Sock.fcntl(fd, LibC.F_GETFD, 0);
+        if (flags < 0 || fdFlags < 0) {
+            return -Sock.errno();
+        }
+        int twinFlags = Sock.fcntl(twin, LibC.F_GETFL, 0);
+        if (twinFlags < 0 || ((twinFlags ^ flags) & LibC.O_NONBLOCK) != 0
+                && Sock.fcntl(twin, LibC.F_SETFL, (twinFlags & ~LibC.O_NONBLOCK) | (flags & LibC.O_NONBLOCK)) < 0) {
+            return -Sock.errno();
+        }
+        if (Sock.dup2(twin, fd) < 0) {
+            return -Sock.errno();
+        }
+        Sock.close(twin);
+        if ((fdFlags & LibC.FD_CLOEXEC) != 0) {
+            Sock.fcntl(fd, LibC.F_SETFD, fdFlags);
         }
         return 0;
     }

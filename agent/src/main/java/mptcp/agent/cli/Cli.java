@@ -92,7 +92,7 @@ public final class Cli {
         out.println();
         out.println("Options (agent arguments > -Dmptcp.agent.<key> > env MPTCP_AGENT_<KEY>; first value is the default):");
         for (Map.Entry<String, List<String>> e : Config.keys().entrySet()) {
-            out.printf("  %-10s %-24s %s%n", e.getKey(), String.join("|", e.getValue()), Config.help(e.getKey()));
+            out.printf("  %-13s %-21s %s%n", e.getKey(), String.join("|", e.getValue()), Config.help(e.getKey()));
         }
     }
 }

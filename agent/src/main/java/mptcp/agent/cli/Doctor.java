@@ -41,6 +41,8 @@ public final class Doctor {
         public String fixPrefix = "";
         /** Pids of mptcpd processes in this network namespace. */
         public List<Long> mptcpd = new ArrayList<>();
+        /** The namespace's MPTCP counters ({@code MPTcpExt} of /proc/net/netstat, without the prefix); empty if unread. */
+        public Map<String, Long> counters = new LinkedHashMap<>();
     }
 
     /** One line of the report. */
@@ -361,6 +363,7 @@ public final class Doctor {
     }
 
     private static void settings(Facts f, Result r) {
+        blackhole(f, r);
         String scheduler = f.sysctl.get("scheduler");
         if (scheduler != null) {
             String available = f.sysctl.get("available_schedulers");
@@ -375,6 +378,38 @@ public final class Doctor {
         if ("0".equals(f.sysctl.get("allow_join_initial_addr_port"))) {
             r.add("allow_join_initial_addr_port", "info", "0: clients may not open additional subflows to the address and"
                     + " port they first connected to (only to announced addresses)");
+        }
+    }
+
+    /**
+     * {@code net.mptcp.syn_retrans_before_tcp_fallback} and {@code blackhole_timeout} (Linux 6.12+), what the kernel does
+     * with them when a middlebox drops MPTCP SYNs, what the agent does about it, and whether the kernel already turned
+     * MPTCP off in this namespace ({@code MPTcpExtBlackhole}).
+     */
+    private static void blackhole(Facts f, Result r) {
+        String retrans = f.sysctl.get("syn_retrans_before_tcp_fallback");
+        String timeout = f.sysctl.get("blackhole_timeout");
+        if (retrans == null || timeout == null) {
+            return; // a kernel without the blackhole detection: it falls back after 2 retransmissions, nothing more
+        }
+        String fallback = "where a middlebox drops MPTCP SYNs the kernel sends a plain SYN after " + retrans
+                + " unanswered retransmission(s) (about " + (Integer.parseInt(retrans.matches("\\d{1,2}") ? retrans : "2") + 1)
+                + " s)" + ("0".equals(timeout) ? ", for every such connect (blackhole_timeout 0: MPTCP is never turned off)"
+                : " and, if that one is answered, turns active MPTCP off for this whole namespace for " + timeout
+                + " s (doubled each time)");
+        String detail = "net.mptcp.syn_retrans_before_tcp_fallback = " + retrans + ", blackhole_timeout = " + timeout + ": "
+                + fallback + ". The agent (race=on) dials plain TCP beside an MPTCP connect unanswered after race_delay,"
+                + " stops the MPTCP attempt before that fallback and remembers the destination: its JVMs neither wait"
+                + " for it nor trigger it (other programs here can)";
+        long disabled = f.counters.getOrDefault("Blackhole", 0L);
+        if (disabled > 0 && !"0".equals(timeout)) {
+            r.add("blackhole", "warn", detail + ". The kernel did turn active MPTCP off here " + disabled + " time(s)"
+                    + " (MPTcpExtBlackhole; " + f.counters.getOrDefault("MPCapableSYNTXDisabled", 0L) + " connects went"
+                    + " out as plain TCP because of it): it may still be off",
+                    "sysctl -w net.mptcp.blackhole_timeout=" + timeout
+                    + "   # writing it (any value) turns active MPTCP back on at once");
+        } else {
+            r.add("blackhole", "info", detail);
         }
     }
 

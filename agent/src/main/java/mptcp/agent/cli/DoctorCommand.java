@@ -125,6 +125,7 @@ public final class DoctorCommand {
                 }
             }
         }
+        f.counters = counters(read(Paths.get("/proc/net/netstat")));
         try {
             int fd = Sock.open(LibC.AF_INET, LibC.IPPROTO_MPTCP, false, false);
             if (fd >= 0) {
@@ -155,6 +156,33 @@ public final class DoctorCommand {
         } catch (IOException ignored) {
             // no /proc listing: mptcpd unknown
         }
+    }
+
+    /**
+     * The {@code MPTcpExt} counters of /proc/net/netstat (this thread's network namespace): a line of names, then a line
+     * of values.
+     */
+    static java.util.Map<String, Long> counters(String netstat) {
+        java.util.Map<String, Long> out = new java.util.LinkedHashMap<>();
+        if (netstat == null) {
+            return out;
+        }
+        String[] lines = netstat.split("\n");
+        for (int i = 0; i + 1 < lines.length; i++) {
+            if (lines[i].startsWith("MPTcpExt:") && lines[i + 1].startsWith("MPTcpExt:")) {
+                String[] names = lines[i].trim().split("\\s+");
+                String[] values = lines[i + 1].trim().split("\\s+");
+                for (int k = 1; k < Math.min(names.length, values.length); k++) {
+                    try {
+                        out.put(names[k], Long.parseLong(values[k]));
+                    } catch (NumberFormatException ignored) {
+                        // not a counter
+                    }
+                }
+                break;
+            }
+        }
+        return out;
     }
 
     private static String ip(String... args) throws IOException, InterruptedException {

@@ -65,7 +65,20 @@ public final class Config {
                 + " and everything built on them); off leaves them alone");
         key("netty", "on|off", "the Netty module: sockets of Netty's native transports (epoll, io_uring; shaded copies"
                 + " such as grpc-netty-shaded's too); off leaves Netty's classes untouched");
+        key("race", "on|off", "on: an MPTCP connect that gets no answer within race_delay also tries plain TCP to the same"
+                + " destination, the first to connect wins, and a destination whose MPTCP SYNs go unanswered while TCP"
+                + " answers (in two races) is dialled with plain TCP for blackhole_ttl (doubling on repeat), then probed"
+                + " again; the MPTCP attempt is abandoned before the kernel's own fallback, which would turn MPTCP off for"
+                + " the whole network namespace; off: the kernel alone (docs/blackholes.md)");
+        key("race_delay", "250", "milliseconds (10 to 5000) an MPTCP connect may go unanswered before plain TCP is"
+                + " tried beside it (longer for a destination seen to answer slowly: twice its connect time, at most 1000)");
+        key("blackhole_ttl", "600", "seconds (1 to 86400) a destination that dropped MPTCP SYNs is dialled with plain"
+                + " TCP at once before MPTCP is tried again; doubled each time it drops them again (at most 64 times)");
     }
+
+    /** Keys whose value is a whole number: the range allowed (the default is their one value in KEYS). */
+    private static final Map<String, int[]> NUMBERS = Map.of("race_delay", new int[] {10, 5000},
+            "blackhole_ttl", new int[] {1, 86400});
 
     /** Keys whose value is free text, checked by their own parser ({@link Rules}); their default is empty. */
     private static final java.util.Set<String> FREE = java.util.Set.of("rules");
@@ -96,6 +109,10 @@ public final class Config {
     public final boolean cache;
     /** The rules of {@code rules} followed by those of {@code loopback=tcp}. */
     public final Rules rules;
+    /** {@code race=on}: connects unanswered within {@link #raceDelayMillis} also try plain TCP (policy.Races). */
+    public final boolean race;
+    public final int raceDelayMillis;
+    public final int blackholeTtlSeconds;
     /** The interception modules switched off ({@code jdk=off}, ...): their library's sockets are left alone. */
     private final java.util.Set<String> modulesOff;
     /** The effective configuration as {@code key=value,...}: shown by status, JMX and the debug log. */
@@ -125,6 +142,9 @@ public final class Config {
         cache = values.get("cache").equals("on");
         rules = keptRules != null ? keptRules
                 : Rules.parse(values.get("rules"), sources.getOrDefault("rules", "defaults"), loopbackTcp);
+        race = values.get("race").equals("on");
+        raceDelayMillis = Integer.parseInt(values.get("race_delay"));
+        blackholeTtlSeconds = Integer.parseInt(values.get("blackhole_ttl"));
         java.util.Set<String> off = new java.util.HashSet<>();
         StringBuilder b = new StringBuilder();
         for (Map.Entry<String, String> e : values.entrySet()) {
@@ -320,6 +340,14 @@ public final class Config {
             List<String> known = new ArrayList<>(KEYS.keySet());
             throw new IllegalArgumentException("unknown option " + Excerpt.quoted(key) + " in " + source + "; known options: "
                     + String.join(", ", known));
+        }
+        int[] range = NUMBERS.get(key);
+        if (range != null) {
+            if (!value.matches("[0-9]{1,9}") || Integer.parseInt(value) < range[0] || Integer.parseInt(value) > range[1]) {
+                throw new IllegalArgumentException("invalid value " + Excerpt.quoted(value) + " for option '" + key + "' in "
+                        + source + "; allowed: a whole number from " + range[0] + " to " + range[1]);
+            }
+            return value;
         }
         if (!FREE.contains(key) && !allowed.contains(value)) {
             throw new IllegalArgumentException("invalid value " + Excerpt.quoted(value) + " for option '" + key + "' in " + source

@@ -2,8 +2,10 @@
  * The socket policy, library-neutral, on int file descriptors: which sockets become MPTCP and how they are made
  * ({@code Sockets}), what each connection really is ({@code Connections}), socket-option compatibility
  * ({@code SocketOptions}), counters ({@code Stats}), the connection rules applied before connect and bind
- * ({@code Decisions}; for a library's socket an event loop watches through epoll, the registration is renewed with
- * {@code os.EpollRegistrations}). Called by the interception modules; names no library. Imports
+ * ({@code Decisions}; also what is known of a library's sockets: made MPTCP or TCP for their destination, and, for
+ * one an event loop watches through epoll, the registration to renew, {@code os.EpollRegistrations}), the connect race
+ * against middleboxes that drop MPTCP SYNs ({@code Races}, one {@code Race} each, its thread), what it remembers per
+ * destination ({@code Destinations}) and the sockets it leaves alone ({@code FixedPorts}). Called by the interception modules; names no library. Imports
  * {@code config}, {@code log}, {@code os} and the native layer.
  */
 package mptcp.agent.policy;

@@ -44,8 +44,17 @@ public final class StatusReport {
                 rules(out);
             }
         });
+        destinations(out);
         out.put("jmx", Jmx.state());
         return out;
+    }
+
+    /** One item per destination the connect race remembers: "destination_N: ADDRESS:PORT  REASON: ...". */
+    private static void destinations(Map<String, String> out) {
+        List<String> remembered = mptcp.agent.policy.Races.remembered();
+        for (int i = 0; i < remembered.size(); i++) {
+            out.put("destination_" + (i + 1), remembered.get(i));
+        }
     }
 
     /** One item per active rule, in order: "rule_N: RULE  (where it was written)  kept_tcp=COUNT" (tcp rules). */
@@ -76,6 +85,7 @@ public final class StatusReport {
             out.put("mptcp_available", Sockets.available());
         }
         out.putAll(Stats.snapshot());
+        out.putAll(mptcp.agent.policy.Races.counters());
         return out;
     }
 

@@ -190,4 +190,39 @@ class DoctorTest {
         text = Doctor.text(f, Doctor.evaluate(f));
         assertTrue(text.contains("fix: nsenter -t 42 -n ip mptcp limits set subflow 2 add_addr_accepted 2"), text);
     }
+
+    @Test
+    void namesTheBlackholeSysctlsAndWhatTheAgentDoes() {
+        Doctor.Facts f = facts("1", "add_addr_accepted 2 subflows 2", "10.2.0.2 id 1 subflow dev eth1 \n");
+        f.sysctl.put("blackhole_timeout", "3600");
+        f.sysctl.put("syn_retrans_before_tcp_fallback", "2");
+        String text = Doctor.text(f, Doctor.evaluate(f));
+        assertTrue(text.contains("  info  blackhole      net.mptcp.syn_retrans_before_tcp_fallback = 2, blackhole_timeout"
+                + " = 3600: where a middlebox drops MPTCP SYNs the kernel sends a plain SYN after 2 unanswered"
+                + " retransmission(s) (about 3 s) and, if that one is answered, turns active MPTCP off for this whole"
+                + " namespace for 3600 s (doubled each time). The agent (race=on) dials plain TCP"), text);
+        assertTrue(!text.contains("fix: sysctl -w net.mptcp.blackhole_timeout"), text);
+
+        f.counters.put("Blackhole", 1L);
+        f.counters.put("MPCapableSYNTXDisabled", 4L);
+        text = Doctor.text(f, Doctor.evaluate(f));
+        assertTrue(text.contains("  warn  blackhole      "), text);
+        assertTrue(text.contains("The kernel did turn active MPTCP off here 1 time(s) (MPTcpExtBlackhole; 4 connects"), text);
+        assertTrue(text.contains("fix: sysctl -w net.mptcp.blackhole_timeout=3600   # writing it (any value) turns"
+                + " active MPTCP back on at once"), text);
+
+        f.sysctl.put("blackhole_timeout", "0");
+        text = Doctor.text(f, Doctor.evaluate(f));
+        assertTrue(text.contains("(about 3 s), for every such connect (blackhole_timeout 0: MPTCP is never turned off)"), text);
+        f.sysctl.remove("blackhole_timeout"); // a kernel before 6.12: no such check
+        assertTrue(!Doctor.text(f, Doctor.evaluate(f)).contains("blackhole"));
+    }
+
+    @Test
+    void readsTheNamespacesMptcpCounters() {
+        Map<String, Long> c = DoctorCommand.counters("TcpExt: SyncookiesSent SyncookiesRecv\nTcpExt: 0 0\n"
+                + "MPTcpExt: MPCapableSYNRX MPCapableSYNTX Blackhole\nMPTcpExt: 3 5 1\n");
+        assertEquals(Map.of("MPCapableSYNRX", 3L, "MPCapableSYNTX", 5L, "Blackhole", 1L), c);
+        assertTrue(DoctorCommand.counters(null).isEmpty());
+    }
 }

@@ -23,7 +23,7 @@ class ConfigTest {
         assertTrue(c.convertsServers() && c.convertsClients());
         assertFalse(c.failWhenRefused);
         assertEquals(Log.Level.WARN, c.log);
-        assertEquals("enabled=true,mode=all,fallback=tcp,log=warn,options=compat,listeners=convert,log_output=stderr,loopback=tcp,cache=on,jdk=on,netty=on", c.text);
+        assertEquals("enabled=true,mode=all,fallback=tcp,log=warn,options=compat,listeners=convert,log_output=stderr,loopback=tcp,cache=on,jdk=on,netty=on,race=on,race_delay=250,blackhole_ttl=600", c.text);
         assertTrue(c.convertListeners);
         assertFalse(c.slf4j);
         assertTrue(c.loopbackTcp);
@@ -59,7 +59,7 @@ class ConfigTest {
     void errorsNameKeySourceAndAllowedValues() {
         assertEquals("invalid value 'x' for option 'mode' in agent arguments; allowed: all|server|client",
                 assertThrows(IllegalArgumentException.class, () -> parse("mode=x", Map.of(), Map.of())).getMessage());
-        assertEquals("unknown option 'foo' in agent arguments; known options: enabled, mode, fallback, log, options, listeners, log_output, loopback, rules, cache, jdk, netty",
+        assertEquals("unknown option 'foo' in agent arguments; known options: enabled, mode, fallback, log, options, listeners, log_output, loopback, rules, cache, jdk, netty, race, race_delay, blackhole_ttl",
                 assertThrows(IllegalArgumentException.class, () -> parse("foo=1", Map.of(), Map.of())).getMessage());
         assertEquals("option 'log' given twice in agent arguments",
                 assertThrows(IllegalArgumentException.class, () -> parse("log=info,log=debug", Map.of(), Map.of())).getMessage());
@@ -94,7 +94,7 @@ class ConfigTest {
     void loopbackAndRules() {
         Config c = parse("loopback=mptcp,rules=tcp connect 10.0.0.0/8 5432;mptcp bind * 8080", Map.of(), Map.of());
         assertEquals("enabled=true,mode=all,fallback=tcp,log=warn,options=compat,listeners=convert,log_output=stderr,loopback=mptcp,"
-                + "rules=tcp connect 10.0.0.0/8 5432;mptcp bind * 8080,cache=on,jdk=on,netty=on", c.text);
+                + "rules=tcp connect 10.0.0.0/8 5432;mptcp bind * 8080,cache=on,jdk=on,netty=on,race=on,race_delay=250,blackhole_ttl=600", c.text);
         assertEquals(2, c.rules.list().size());
         assertEquals("agent arguments, rule 1", c.rules.get(0).origin);
         Config p = parse("", Map.of("mptcp.agent.rules", "tcp bind ::1 80"), Map.of("MPTCP_AGENT_LOOPBACK", "mptcp"));
@@ -173,5 +173,25 @@ class ConfigTest {
         assertEquals("agent arguments, rule 1", loop.rules.get(0).origin, "re-parsed from where it came from");
         IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> start.with("mode=both", "attach"));
         assertEquals("invalid value 'both' for option 'mode' in attach; allowed: all|server|client", bad.getMessage());
+    }
+
+    @Test
+    void raceKeys() {
+        Config c = parse(null, Map.of(), Map.of());
+        assertTrue(c.race);
+        assertEquals(250, c.raceDelayMillis);
+        assertEquals(600, c.blackholeTtlSeconds);
+        Config off = parse("race=off,race_delay=100", Map.of("mptcp.agent.blackhole_ttl", "5"), Map.of());
+        assertFalse(off.race);
+        assertEquals(100, off.raceDelayMillis);
+        assertEquals(5, off.blackholeTtlSeconds);
+        assertEquals("invalid value '5s' for option 'race_delay' in agent arguments; allowed: a whole number from 10 to 5000",
+                assertThrows(IllegalArgumentException.class, () -> parse("race_delay=5s", Map.of(), Map.of())).getMessage());
+        assertEquals("invalid value '0' for option 'blackhole_ttl' in environment variable MPTCP_AGENT_BLACKHOLE_TTL;"
+                + " allowed: a whole number from 1 to 86400",
+                assertThrows(IllegalArgumentException.class, () -> parse(null, Map.of(), Map.of("MPTCP_AGENT_BLACKHOLE_TTL", "0")))
+                        .getMessage());
+        assertEquals("invalid value 'maybe' for option 'race' in agent arguments; allowed: on|off",
+                assertThrows(IllegalArgumentException.class, () -> parse("race=maybe", Map.of(), Map.of())).getMessage());
     }
 }
