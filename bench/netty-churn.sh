@@ -19,6 +19,7 @@
 #                                                      an option may contain spaces: a rule)
 #   BENCH_NICE=-10                         as root, the measured JVMs' niceness (0: unchanged)
 #   TEST_CLASSES=dir                       it-tests' compiled classes from a copy (a rebuild cannot disturb the run)
+# Every run also appends its raw figures (each pair) to bench/target/netty-churn.jsonl, to pool the pairs of runs.
 # Default: plain Netty (A) against the agent with its defaults (B: loopback=tcp, every connection and the listener on
 # 127.0.0.1 kept plain TCP by the rules). Connections to another host under two agent builds (before/after a change):
 #   NS=1 A="-javaagent:/tmp/before.jar" B="-javaagent:agent/target/mptcp-agent.jar" bench/netty-churn.sh

@@ -246,6 +246,12 @@ def main():
         if pair:
             pair.close()
     print()
+    # the raw figures of every run, for pooling pairs of several runs: one JSON object per line
+    import json
+    with open(os.path.join(ROOT, "bench", "target", "netty-churn.jsonl"), "a") as f:
+        for r in results:
+            f.write(json.dumps(dict(r, a_options=a, b_options=b, ns=ns, connect=connect, cfg=cfg,
+                                    time=time.strftime("%Y-%m-%dT%H:%M:%S"))) + "\n")
     if not ns and not a and b:
         for r in results:
             met = r["rate"] >= 0.97 and r["cpu"] <= 1.05

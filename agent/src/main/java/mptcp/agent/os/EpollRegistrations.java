@@ -36,7 +36,7 @@ public final class EpollRegistrations {
      */
     private static volatile int[] reportedEpoll = new int[1024];
     private static volatile int[] reportedEvents = new int[1024];
-    /** fds from here up are not tracked (their registration is then looked up in /proc when needed). */
+    /** fds from here up are not tracked ({@link #reported(int)} answers null: look them up in /proc). */
     private static final int MAX_TRACKED = 1 << 22;
     private static final int ADD = 1;
     private static final int DEL = 2;
@@ -49,42 +49,58 @@ public final class EpollRegistrations {
         if (fd < 0 || fd >= MAX_TRACKED || epfd < 0) {
             return;
         }
-        int[] e = reportedEpoll;
-        int[] ev = reportedEvents;
-        if (fd >= e.length || fd >= ev.length) {
-            if (op == DEL) {
-                return;
-            }
-            synchronized (EpollRegistrations.class) {
-                if (fd >= reportedEpoll.length) {
-                    int size = Math.min(MAX_TRACKED, Math.max(fd + 1, reportedEpoll.length * 2));
-                    reportedEvents = java.util.Arrays.copyOf(reportedEvents, size);
-                    reportedEpoll = java.util.Arrays.copyOf(reportedEpoll, size);
+        for (;;) {
+            int[] e = reportedEpoll;
+            int[] ev = reportedEvents;
+            if (fd >= e.length || fd >= ev.length) {
+                if (op == DEL) {
+                    return;
                 }
-                e = reportedEpoll;
-                ev = reportedEvents;
+                grow(fd);
+                continue;
+            }
+            if (op == DEL) {
+                if (e[fd] == epfd + 1) {
+                    e[fd] = 0;
+                }
+            } else {
+                ev[fd] = events;
+                e[fd] = epfd + 1;
+            }
+            if (e == reportedEpoll && ev == reportedEvents) {
+                return; // else the tables grew meanwhile and the copy may have missed this: again, into the new ones
             }
         }
-        if (op == DEL) {
-            if (e[fd] == epfd + 1) {
-                e[fd] = 0;
-            }
-        } else {
-            ev[fd] = events;
-            e[fd] = epfd + 1;
+    }
+
+    private static synchronized void grow(int fd) {
+        if (fd >= reportedEpoll.length || fd >= reportedEvents.length) {
+            int size = Math.min(MAX_TRACKED, Math.max(fd + 1, reportedEpoll.length * 2));
+            reportedEvents = java.util.Arrays.copyOf(reportedEvents, size);
+            reportedEpoll = java.util.Arrays.copyOf(reportedEpoll, size);
         }
     }
 
     /** A new socket is known under {@code fd} (made, accepted): no registration of it reported yet. */
     public static void forget(int fd) {
-        int[] e = reportedEpoll;
-        if (fd >= 0 && fd < e.length) {
+        int[] e;
+        do {
+            e = reportedEpoll;
+            if (fd < 0 || fd >= e.length) {
+                return;
+            }
             e[fd] = 0;
-        }
+        } while (e != reportedEpoll);
     }
 
-    /** The registration reported for {@code fd} ({@link #reported(int, int, int, int)}), or {@link #NONE}. */
+    /**
+     * The registration reported for {@code fd} ({@link #reported(int, int, int, int)}), {@link #NONE}, or null for an
+     * fd too large to be tracked.
+     */
     public static EpollRegistrations reported(int fd) {
+        if (fd >= MAX_TRACKED) {
+            return null;
+        }
         int[] e = reportedEpoll;
         int[] ev = reportedEvents;
         if (fd < 0 || fd >= e.length || fd >= ev.length || e[fd] == 0) {

@@ -311,7 +311,7 @@ public final class Decisions {
 
     /** Returned by {@link #convertWatched} when the socket's epoll registrations could not be read. */
     private static final int UNREADABLE = Integer.MIN_VALUE;
-    /** Returned by {@link #convertWatched} when they could not be added again (the socket was turned back to MPTCP). */
+    /** Returned by {@link #convertWatched} when they could not be added again (the socket got its old protocol back). */
     private static final int NOT_RENEWED = Integer.MIN_VALUE + 1;
     /** As {@link #NOT_RENEWED}, and turning the socket back failed too. */
     private static final int LOST = Integer.MIN_VALUE + 2;
@@ -351,7 +351,8 @@ public final class Decisions {
             }
             if (Log.enabled(Log.Level.DEBUG)) {
                 Log.debug("fd " + fd + ": " + (bind ? "bind to " : "connect to ") + where(hi, lo, port)
-                        + ": plain TCP by rule '" + r.get(i) + "'" + (known == LIBRARY_TCP || known == LIBRARY_TCP_ONLY ? " (made so at creation)" : ""));
+                        + ": plain TCP by rule '" + r.get(i) + "'"
+                        + (known == LIBRARY_TCP || known == LIBRARY_TCP_ONLY ? " (made so at creation)" : ""));
             }
             named(r, i, hi, lo, port, "plain TCP");
             return true;
@@ -439,7 +440,7 @@ public final class Decisions {
         } else if (rc < 0 && rc > LOST && Sockets.unavailable(-rc)) {
             Sockets.refused(-rc);
         } else {
-            Log.once(Log.Level.WARN, "netty-mptcp", "could not make a connection MPTCP (" + (rc == UNREADABLE
+            Log.once(Log.Level.WARN, "library-mptcp", "could not make a connection MPTCP (" + (rc == UNREADABLE
                     ? "its epoll registrations cannot be read" : rc == NOT_RENEWED || rc == LOST
                     ? "its epoll registration could not be added again" : Errno.describe(-rc)) + "); it stays plain TCP");
         }
@@ -456,12 +457,9 @@ public final class Decisions {
      *     {@link #LOST}
      */
     private static int convertWatched(int fd, int watch, int protocol) {
-        EpollRegistrations epoll;
-        if (watch == UNWATCHED) {
-            epoll = EpollRegistrations.NONE;
-        } else if (watch == REPORTED) {
-            epoll = EpollRegistrations.reported(fd);
-        } else {
+        EpollRegistrations epoll = watch == UNWATCHED ? EpollRegistrations.NONE
+                : watch == REPORTED ? EpollRegistrations.reported(fd) : null;
+        if (epoll == null) { // WATCHED, or an fd beyond what is reported: every epoll fd of the process is read
             long inode = EpollRegistrations.inode(fd);
             if (inode < 0) {
                 return UNREADABLE;

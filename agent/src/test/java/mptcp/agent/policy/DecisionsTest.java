@@ -161,6 +161,17 @@ class DecisionsTest {
         return fd;
     }
 
+    /** Opens a JDK selector into {@code selector[0]}; returns its epoll fd. */
+    private static int selectorEpoll(java.nio.channels.Selector[] selector) {
+        return epollOf(() -> {
+            try {
+                selector[0] = java.nio.channels.Selector.open();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+    }
+
     /** The epoll fd a new JDK selector made (an epoll instance of this process to add sockets to). */
     private static int epollOf(Runnable open) {
         java.util.Set<Integer> before = mptcp.agent.os.ProcFs.fds("self", "anon_inode:[eventpoll]").keySet();
@@ -187,13 +198,7 @@ class DecisionsTest {
     void watchedSocketKeepsItsEpollRegistration() throws Exception {
         configure("");
         java.nio.channels.Selector[] selector = new java.nio.channels.Selector[1];
-        int epfd = epollOf(() -> {
-            try {
-                selector[0] = java.nio.channels.Selector.open();
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        });
+        int epfd = selectorEpoll(selector);
         try {
             for (int watch : new int[] {Decisions.REPORTED, Decisions.WATCHED}) {
                 int fd = librarySocket();
@@ -263,13 +268,7 @@ class DecisionsTest {
     void libraryClientMadeTcpIsKeptOrMadeMptcpByItsDestination() throws Exception {
         configure("");
         java.nio.channels.Selector[] selector = new java.nio.channels.Selector[1];
-        int epfd = epollOf(() -> {
-            try {
-                selector[0] = java.nio.channels.Selector.open();
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        });
+        int epfd = selectorEpoll(selector);
         int loopback = Sock.openNonBlocking(LibC.AF_INET6, 0);
         int remote = Sock.openNonBlocking(LibC.AF_INET6, 0);
         try {
