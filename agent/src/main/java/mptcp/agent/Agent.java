@@ -181,7 +181,7 @@ public final class Agent {
             return "no interception module installed" + failures;
         }
         System.setProperty(Build.ACTIVE_PROPERTY, Build.VERSION + "; " + config.text);
-        Log.info("active (" + by + "), " + config.text);
+        Log.info("active (" + (by.equals("-javaagent") ? "premain" : "attached") + "), " + config.text);
         return null;
     }
 

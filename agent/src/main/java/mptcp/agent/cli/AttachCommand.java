@@ -60,8 +60,11 @@ final class AttachCommand {
         String prepared = prepare(args.size() == 2 ? args.get(1) : "");
         String pid = AttachSession.checkPid(args.get(0));
         Outcome o;
+        boolean switchedOff;
         try (AttachSession target = AttachSession.open(pid)) {
             o = attachOne(target, prepared);
+            String active = target.properties().getProperty(Build.ACTIVE_PROPERTY);
+            switchedOff = active != null && !Build.enabled(active);
         } catch (UsageException e) {
             throw e;
         } catch (Exception e) {
@@ -69,12 +72,9 @@ final class AttachCommand {
             return 1;
         }
         o.lines.forEach(out::println);
-        return o.applied && (o.active || switchesOff(prepared)) ? 0 : 1;
-    }
-
-    /** The options say enabled=false: a JVM left without an active agent is then what was asked for. */
-    private static boolean switchesOff(String prepared) {
-        return ("," + prepared + ",").contains(",enabled=false,");
+        // not active, on purpose: switched off by this command or an earlier one (enabled=false), or asked not to install
+        boolean offOnPurpose = switchedOff || ("," + prepared + ",").contains(",enabled=false,");
+        return o.applied && (o.active || offOnPurpose) ? 0 : 1;
     }
 
     /**

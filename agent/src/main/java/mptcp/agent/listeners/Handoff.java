@@ -22,8 +22,9 @@ final class Handoff {
     /** SYNs being processed while the steering program was attached: give them this long at least. */
     static final long SETTLE_MS = 20;
     /**
-     * A pause between two polls of the drain longer than this means the process did not run (stopped by SIGSTOP, or
-     * not scheduled): the application could not accept either, so that time does not count against it.
+     * More than this off the CPU between two polls of the drain (its 5 ms sleep aside) means the process did not run
+     * (stopped by SIGSTOP, or not scheduled): the application could not accept either, so that time does not count
+     * against it.
      */
     static final long STALL_MS = 1000;
 
@@ -181,9 +182,10 @@ final class Handoff {
         long start = System.nanoTime();
         long settle = start + SETTLE_MS * 1_000_000;
         long end = start + DRAIN_LIMIT_MS * 1_000_000;
+        long last = start; // from here on, time the process does not run is not counted against the bound
+        long ranLast = ranNanos();
         java.util.Set<String> inFlight = Handshakes.pending(old);
         int emptyInARow = 0;
-        long last = start;
         long stalled = 0;
         while (true) {
             int[] q = Listener.tcpInfoQueue(old.fd);
@@ -193,12 +195,16 @@ final class Handoff {
             }
             emptyInARow = queued == 0 && inFlight.isEmpty() ? emptyInARow + 1 : 0;
             long now = System.nanoTime();
-            long gap = now - last;
+            long ran = ranNanos();
+            // this thread's time off the CPU since the last poll, its 5 ms sleep aside (without schedstat: the sleep's
+            // overrun only); our own reads of /proc, however slow, ran
+            long idle = ran >= 0 && ranLast >= 0 ? now - last - (ran - ranLast) - 5_000_000 : lastSleep - 5_000_000;
             last = now;
-            if (gap > STALL_MS * 1_000_000) {
-                // the process did not run (SIGSTOP, or starved): nor did the application, so the bound moves on
-                stalled += gap;
-                end += gap;
+            ranLast = ran;
+            if (idle > STALL_MS * 1_000_000) {
+                // the process did not run (SIGSTOP, or not scheduled), nor did the application: the bound moves on
+                stalled += idle;
+                end += idle;
                 settle = Math.max(settle, now + SETTLE_MS * 1_000_000);
                 emptyInARow = queued == 0 && inFlight.isEmpty() ? 1 : 0;
             }
@@ -211,6 +217,9 @@ final class Handoff {
                 }
                 return;
             }
+            if (now >= end && queued == 0 && inFlight.isEmpty()) {
+                return; // empty now, if not yet three polls in a row: nothing to lose by swapping
+            }
             if (now >= end) {
                 detail = "; the application did not empty the old " + (toMptcp ? "TCP" : "MPTCP") + " listener's"
                         + " accept queue within " + DRAIN_LIMIT_MS + " ms of running time: " + queued
@@ -219,7 +228,26 @@ final class Handoff {
                         + " scheduled, which did not count)" : "");
                 return;
             }
+            long before = System.nanoTime();
             sleep(5);
+            lastSleep = System.nanoTime() - before;
+        }
+    }
+
+    /** How long the last 5 ms sleep of the drain took, in ns. */
+    private long lastSleep = 5_000_000;
+
+    /**
+     * The time this thread has run on a CPU, in ns (/proc/thread-self/schedstat, field 1), or -1 when the kernel does
+     * not say (no CONFIG_SCHED_INFO).
+     */
+    private static long ranNanos() {
+        try {
+            String s = new String(java.nio.file.Files.readAllBytes(java.nio.file.Paths.get("/proc/thread-self/schedstat")),
+                    java.nio.charset.StandardCharsets.US_ASCII);
+            return Long.parseLong(s.substring(0, s.indexOf(' ')));
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
         }
     }
 

@@ -43,6 +43,9 @@ public final class Listeners {
      * @return the report lines, also stored in {@link #RESULT_PROPERTY}
      */
     public static List<String> reconcile(Config c, boolean first) {
+        // the native binding may still be loading on the agent's warm-up thread (a first attach): wait for it here,
+        // since reading an int option takes native scratch memory before it touches the binding
+        Sock.load();
         List<String> lines = new ArrayList<>();
         String tcp = !c.enabled ? "enabled=false" : !c.convertsServers() ? "mode=client converts no listener" : null;
         Map<Integer, Long> fds = listeningTcpFds();

@@ -87,7 +87,8 @@ class RuntimeChangesIT {
 
     /**
      * 8c: two attaches at once with different options. Each says what became of its own: one installed the agent with
-     * its options, the other changed them; status shows the later one. A key read only at start is refused whole.
+     * its options, the other changed them; status shows the later one. A key read only at start is refused whole; a
+     * change to an agent switched off is applied and it stays off.
      */
     @ParameterizedTest
     @EnumSource(Jdk.class)
@@ -119,6 +120,14 @@ class RuntimeChangesIT {
             AgentCli status = AgentCli.run(jdk, "status", pid);
             assertTrue(status.output.contains(",mode=" + secondMode + ",") && status.output.contains(",log=warn,")
                     && status.output.contains("config_changed_by: attach, uid "), status.toString());
+
+            // switched off on purpose: a later change applies to the agent that stays off, and says so (exit 0)
+            AgentCli off = AgentCli.run(jdk, "attach", pid, "enabled=false");
+            assertEquals(0, off.exit, off.toString());
+            AgentCli log = AgentCli.run(jdk, "attach", pid, "log=info");
+            assertEquals(0, log.exit, log.toString());
+            assertTrue(log.output.contains("changed (attach, uid ") && log.output.contains("log=info (was warn); options now"
+                    + " enabled=false,"), log.toString());
         }
     }
 }

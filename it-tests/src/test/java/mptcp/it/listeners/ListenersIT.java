@@ -227,8 +227,12 @@ class ListenersIT {
         return -1;
     }
 
+    /**
+     * The listeners of {@code netid} ("mptcp", "tcp") in an {@code ss -Mltn} output: its LISTEN lines (ss -l also
+     * lists MPTCP sockets of connections being closed, as UNCONN).
+     */
     static long count(String ssOutput, String netid) {
-        return ssOutput.lines().filter(l -> l.startsWith(netid + " ")).count();
+        return ssOutput.lines().filter(l -> l.startsWith(netid + " ") && l.contains(" LISTEN ")).count();
     }
 
     static String grep(String text, String part) {
