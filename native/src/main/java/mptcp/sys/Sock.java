@@ -146,6 +146,51 @@ public final class Sock {
         }
     }
 
+    /** Bytes of struct mptcp_full_info before its struct mptcp_info: four sizes, two counts, two pointers. */
+    public static final int FULL_INFO_HEADER = 40;
+
+    /**
+     * {@code getsockopt(SOL_MPTCP, MPTCP_FULL_INFO)} (Linux 6.5+): an MPTCP connection and its subflows, read by the
+     * kernel in one go under the socket's lock. {@code out} receives, as the kernel wrote them: the struct
+     * {@code mptcp_full_info} ({@link #FULL_INFO_HEADER} bytes, with the sizes the kernel used and
+     * {@code num_subflows}, then the first {@code infoSize} bytes of struct {@code mptcp_info}); then an area of
+     * {@code capacity} struct {@code mptcp_subflow_info} ({@code sfinfoSize} bytes asked each); then an area of
+     * {@code capacity} struct {@code tcp_info} ({@code tcpinfoSize} bytes asked each). Within each area the kernel
+     * writes one entry per subflow at the stride it reports in the header ({@code size_sfinfo_user} at offset 12,
+     * {@code size_tcpinfo_user} at offset 4: the size asked, or less when its own structure is smaller).
+     * @return the connection's number of subflows (it may exceed {@code capacity}: only that many were written), or
+     *         -errno (EOPNOTSUPP before Linux 6.5 and on a connection that fell back to TCP)
+     */
+    public static int mptcpFullInfo(int fd, byte[] out, int infoSize, int capacity, int sfinfoSize, int tcpinfoSize) {
+        int header = FULL_INFO_HEADER + infoSize;
+        int length = header + capacity * (sfinfoSize + tcpinfoSize);
+        if (out.length < length) {
+            throw new IllegalArgumentException("buffer of " + out.length + " bytes, " + length + " needed");
+        }
+        long mem = AgentBinding.allocate(length + 4L, true); // the structures, then optlen
+        if (mem == 0) {
+            return -12; // ENOMEM
+        }
+        try {
+            long subflows = mem + header;
+            AgentBinding.putInt(mem + 4, tcpinfoSize);
+            AgentBinding.putInt(mem + 12, sfinfoSize);
+            AgentBinding.putInt(mem + 20, capacity);
+            AgentBinding.putLong(mem + 24, subflows);
+            AgentBinding.putLong(mem + 32, subflows + (long) capacity * sfinfoSize);
+            AgentBinding.putInt(mem + length, header);
+            long rc = AgentBinding.invokeN5(Jffi.GET_OPT, Jffi.GETSOCKOPT, fd, LibC.SOL_MPTCP, LibC.MPTCP_FULL_INFO, mem,
+                    mem + length);
+            if ((int) rc != 0) {
+                return -errno();
+            }
+            AgentBinding.getBytes(mem, out, 0, length);
+            return AgentBinding.getInt(mem + 16);
+        } finally {
+            AgentBinding.free(mem);
+        }
+    }
+
     /** Sets a structured option (SO_LINGER, ...) from the first {@code length} bytes of {@code value}; 0 or -errno. */
     public static int setBytes(int fd, int level, int name, byte[] value, int length) {
         long mem = AgentBinding.allocate(Math.max(length, 1), false);

@@ -62,6 +62,10 @@ public final class Config {
                 + " and everything built on them); off leaves them alone");
         key("netty", "on|off", "the Netty module: sockets of Netty's native transports (epoll, io_uring; shaded copies"
                 + " such as grpc-netty-shaded's too); off leaves Netty's classes untouched");
+        key("paths", "on|off", "on: bytes sent and received per local interface, subflows opened and open, subflow"
+                + " failures of the MPTCP connections, read from the kernel (MPTCP_FULL_INFO, Linux 6.5+) as the"
+                + " application closes each connection and about every second while it lives (status, JMX); off: not"
+                + " read");
     }
 
     /** Keys whose value is free text, checked by their own parser ({@link Rules}); their default is empty. */
@@ -91,6 +95,8 @@ public final class Config {
     public final boolean loopbackTcp;
     /** {@code cache=on}: rewritten classes are kept for the next start (engine.TransformCache). */
     public final boolean cache;
+    /** {@code paths=on}: per-path accounting of the MPTCP connections (mptcp.agent.paths). */
+    public final boolean paths;
     /** The rules of {@code rules} followed by those of {@code loopback=tcp}. */
     public final Rules rules;
     /** The interception modules switched off ({@code jdk=off}, ...): their library's sockets are left alone. */
@@ -110,6 +116,7 @@ public final class Config {
         slf4j = values.get("log_output").equals("slf4j");
         loopbackTcp = values.get("loopback").equals("tcp");
         cache = values.get("cache").equals("on");
+        paths = values.get("paths").equals("on");
         rules = Rules.parse(values.get("rules"), sources.getOrDefault("rules", "defaults"), loopbackTcp);
         java.util.Set<String> off = new java.util.HashSet<>();
         StringBuilder b = new StringBuilder();

@@ -3,9 +3,9 @@ package mptcp.agent.report;
 import java.util.Map;
 
 /**
- * The renderings of a {@link Report}: the text of {@code status <pid>} (items, then a socket table when the agent
- * answered) and its JSON form (counters and numbers as JSON numbers, everything else as strings, sockets as an array
- * of objects).
+ * The renderings of a {@link Report}: the text of {@code status <pid>} (items, then, when the agent answered, a
+ * per-interface table if any MPTCP connection was followed, and a socket table) and its JSON form (counters and
+ * numbers as JSON numbers, everything else as strings, interfaces ({@code paths}) and sockets as arrays of objects).
  */
 public final class Render {
     private Render() {
@@ -20,26 +20,35 @@ public final class Render {
         StringBuilder b = new StringBuilder();
         r.items.forEach((k, v) -> b.append(k).append(": ").append(v).append('\n'));
         if (r.items.containsKey("version")) {
-            String[] cols = {"STATE", "LOCAL", "REMOTE", "PROTOCOL", "SUBFLOWS"};
-            String[] keys = {"state", "local", "remote", "protocol", "subflows"};
-            int[] width = new int[cols.length];
-            for (int i = 0; i < cols.length; i++) {
-                width[i] = cols[i].length();
-                for (Map<String, String> s : r.sockets) {
-                    width[i] = Math.max(width[i], s.getOrDefault(keys[i], "-").length());
-                }
+            if (!r.paths.isEmpty()) {
+                table(b, r.paths, new String[] {"INTERFACE", "SENT_BYTES", "RECEIVED_BYTES", "RETRANSMITTED_BYTES",
+                    "SUBFLOWS"}, new String[] {"interface", "sent_bytes", "received_bytes", "retransmitted_bytes",
+                    "subflows"});
             }
-            b.append('\n');
-            row(b, width, cols);
-            for (Map<String, String> s : r.sockets) {
-                String[] v = new String[keys.length];
-                for (int i = 0; i < keys.length; i++) {
-                    v[i] = s.getOrDefault(keys[i], "-");
-                }
-                row(b, width, v);
-            }
+            table(b, r.sockets, new String[] {"STATE", "LOCAL", "REMOTE", "PROTOCOL", "SUBFLOWS"},
+                    new String[] {"state", "local", "remote", "protocol", "subflows"});
         }
         return b.toString();
+    }
+
+    /** A blank line, then a table with a header: one row per map, its values under {@code keys} ("-" if absent). */
+    private static void table(StringBuilder b, java.util.List<Map<String, String>> rows, String[] cols, String[] keys) {
+        int[] width = new int[cols.length];
+        for (int i = 0; i < cols.length; i++) {
+            width[i] = cols[i].length();
+            for (Map<String, String> s : rows) {
+                width[i] = Math.max(width[i], s.getOrDefault(keys[i], "-").length());
+            }
+        }
+        b.append('\n');
+        row(b, width, cols);
+        for (Map<String, String> s : rows) {
+            String[] v = new String[keys.length];
+            for (int i = 0; i < keys.length; i++) {
+                v[i] = s.getOrDefault(keys[i], "-");
+            }
+            row(b, width, v);
+        }
     }
 
     private static void row(StringBuilder b, int[] width, String[] values) {
@@ -59,17 +68,23 @@ public final class Render {
         r.items.forEach((k, v) -> b.append(b.length() > 1 ? "," : "").append('\n').append("  ")
                 .append(quote(k)).append(": ").append(value(k, v)));
         if (r.items.containsKey("version")) {
-            b.append(",\n  \"sockets\": [");
-            for (int i = 0; i < r.sockets.size(); i++) {
-                b.append(i == 0 ? "\n    {" : ",\n    {");
-                int[] n = {0};
-                r.sockets.get(i).forEach((k, v) -> b.append(n[0]++ > 0 ? ", " : "").append(quote(k)).append(": ")
-                        .append(value(k, v)));
-                b.append('}');
-            }
-            b.append(r.sockets.isEmpty() ? "]" : "\n  ]");
+            array(b, "paths", r.paths);
+            array(b, "sockets", r.sockets);
         }
         return b.append("\n}\n").toString();
+    }
+
+    /** {@code ,\n  "name": [ {...}, ... ]}: one object per row. */
+    private static void array(StringBuilder b, String name, java.util.List<Map<String, String>> rows) {
+        b.append(",\n  ").append(quote(name)).append(": [");
+        for (int i = 0; i < rows.size(); i++) {
+            b.append(i == 0 ? "\n    {" : ",\n    {");
+            int[] n = {0};
+            rows.get(i).forEach((k, v) -> b.append(n[0]++ > 0 ? ", " : "").append(quote(k)).append(": ")
+                    .append(value(k, v)));
+            b.append('}');
+        }
+        b.append(rows.isEmpty() ? "]" : "\n  ]");
     }
 
     private static String value(String key, String v) {
