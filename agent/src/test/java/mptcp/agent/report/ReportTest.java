@@ -84,4 +84,38 @@ class ReportTest {
         assertTrue(json.contains("\"error\": \"a \\\"quoted\\\" \\\\ path\\u0009and tab\""), json);
         assertTrue(json.contains("\"sockets\": [\n    {\"fd\": 5, \"state\": \"LISTEN\""), json);
     }
+
+    private static Map<String, String> path(String iface, String sent, String received, String subflows) {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("interface", iface);
+        p.put("sent_bytes", sent);
+        p.put("received_bytes", received);
+        p.put("retransmitted_bytes", "0");
+        p.put("subflows", subflows);
+        return p;
+    }
+
+    @Test
+    void thePerInterfaceTableGoesBeforeTheSocketsInTextJsonAndWire() {
+        Report r = sample();
+        r.paths.add(path("eth1", "8677606", "173", "1"));
+        r.paths.add(path("eth2", "8619888", "0", "1"));
+        Report back = Report.parse(r.wire());
+        assertEquals(r.paths, back.paths);
+        assertEquals(r.sockets, back.sockets);
+        String text = Render.render(r, false);
+        assertTrue(text.contains(String.join("\n",
+                "sockets_mptcp: 12",
+                "",
+                "INTERFACE  SENT_BYTES  RECEIVED_BYTES  RETRANSMITTED_BYTES  SUBFLOWS",
+                "eth1       8677606     173             0                    1",
+                "eth2       8619888     0               0                    1",
+                "",
+                "STATE ")), text);
+        String json = Render.render(r, true);
+        assertTrue(json.contains("\"paths\": [\n    {\"interface\": \"eth1\", \"sent_bytes\": 8677606, "
+                + "\"received_bytes\": 173, \"retransmitted_bytes\": 0, \"subflows\": 1},"), json);
+        assertTrue(json.indexOf("\"paths\"") < json.indexOf("\"sockets\""), json);
+        assertTrue(Render.render(sample(), true).contains("\"paths\": [],"), "an empty array without connections");
+    }
 }
