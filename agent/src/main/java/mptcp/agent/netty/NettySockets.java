@@ -25,29 +25,88 @@ public final class NettySockets {
     }
 
     /**
-     * Called at the start of {@code Socket.newSocketStream0(ipv6)}: an MPTCP socket made exactly as Netty makes its TCP
-     * sockets, or -1 to let Netty's own code run.
+     * One copy of Netty (its shading prefix and class loader: its hook class), and what the agent learnt of it. Each
+     * handler that needs it gets it first (bound by {@link HookClass}).
+     */
+    static final class Copy {
+        final Class<?> hook;
+        /**
+         * True once its epoll {@code Native} reported a registration: its event loops report every socket they add to
+         * their epoll set ({@link #epollCtl}).
+         */
+        volatile boolean reporting;
+        /**
+         * Whether the last connect the rules decided for this copy was kept plain TCP: the guess for a client socket
+         * made before its destination is known ({@link CreationHints}).
+         */
+        volatile boolean expectTcp;
+
+        Copy(Class<?> hook) {
+            this.hook = hook;
+        }
+    }
+
+    /**
+     * Called at the start of {@code Socket.newSocketStream0(ipv6)}: a socket made exactly as Netty makes its TCP
+     * sockets, MPTCP or, for a client whose destination the rules keep plain TCP, TCP; or -1 to let Netty's own code
+     * run.
      *
      * <p>The role ({@code mode=server|client}) is known here, not later: Netty registers the socket with its epoll or
-     * io_uring instance before it binds, listens or connects, and a protocol swap by dup2 afterwards would silently
-     * drop that registration. A socket is a listener when it is made by a server channel's constructor
-     * ({@code EpollServerSocketChannel}, {@code IoUringServerSocketChannel}, the incubator's
-     * {@code IOUringServerSocketChannel}: every class name ending with "ServerSocketChannel"), looked up on the
-     * stack only when the mode is not {@code all}.
+     * io_uring instance before it binds, listens or connects. The socket channel constructors of epoll and io_uring
+     * mark it ({@link ChannelRoleRewrite}); a socket made elsewhere (the io_uring incubator) is a listener when a
+     * server channel's constructor ({@code ...ServerSocketChannel}) is on the stack, looked up only when the mode is not
+     * {@code all}.
+     *
+     * <p>A client of those transports starts with the protocol its connect will need, when the rules decide connects:
+     * by its destination when {@code Bootstrap.connect} gave it, else as the last connect of this copy of Netty
+     * went ({@link CreationHints}); the rules decide again at the connect ({@link #connecting}).
      */
-    static int socket(Class<?> hook, boolean ipv6) {
+    static int socket(Copy copy, boolean ipv6) {
+        CreationHints hints = CreationHints.current();
+        int role = hints.takeRole();
+        int verdict = hints.takeVerdict();
         try {
             Config c = Policy.config();
-            boolean server = (c.convertsServers() && c.convertsClients()) || madeByServerChannel();
+            boolean server = role == CreationHints.UNKNOWN
+                    ? (c.convertsServers() && c.convertsClients()) || madeByServerChannel()
+                    : role == CreationHints.LISTENER;
             int domain = ipv6 ? LibC.AF_INET6 : LibC.AF_INET;
-            return Sockets.create(server, ipv6 ? "Netty AF_INET6 socket" : "Netty AF_INET socket",
+            if (role == CreationHints.CLIENT && Decisions.decidesConnect() && Sockets.wanted(false)
+                    && (verdict == CreationHints.TCP || verdict == CreationHints.NOT_KNOWN && copy.expectTcp)) {
+                int fd = Sock.openNonBlocking(domain, 0);
+                if (fd < 0) {
+                    return -1; // Netty's own call reports the error (EMFILE, ...)
+                }
+                Decisions.madeByLibrary(fd, false);
+                if (Log.enabled(Log.Level.DEBUG)) {
+                    Log.debug("fd " + fd + ": Netty " + (ipv6 ? "AF_INET6" : "AF_INET") + " client socket made plain TCP ("
+                            + (verdict == CreationHints.TCP ? "its destination is kept TCP by a rule"
+                            : "as the last connect was") + ")");
+                }
+                return fd;
+            }
+            int fd = Sockets.create(server, ipv6 ? "Netty AF_INET6 socket" : "Netty AF_INET socket",
                     protocol -> Sock.openNonBlocking(domain, protocol));
+            if (fd >= 0) {
+                Decisions.madeByLibrary(fd, true);
+            }
+            return fd;
         } catch (SocketException refused) {
-            throw channelException(hook, refused);
+            throw channelException(copy.hook, refused);
         } catch (Throwable t) {
             Log.once(Log.Level.WARN, "netty", "Netty socket left to Netty (" + t + "); it stays TCP");
             return -1;
         }
+    }
+
+    /** A socket channel constructor is about to make its socket ({@link ChannelRoleRewrite}). */
+    static void role(int role) {
+        CreationHints.role(role);
+    }
+
+    /** {@code Bootstrap} is about to make the channel it will connect to {@code address}; null: it made it. */
+    static void connectingTo(Object address) {
+        CreationHints.connectingTo(address);
     }
 
     /**
@@ -65,10 +124,12 @@ public final class NettySockets {
     /**
      * Just before Netty connects {@code fd} (epoll: {@code Socket.connect(SocketAddress)} and its TCP Fast Open sends;
      * io_uring: before the ring's connect is submitted): the rules decide by the destination, {@code address} an
-     * {@code InetSocketAddress} or an {@code InetAddress} and {@code port}. A socket kept TCP is converted keeping its
-     * options and, for epoll, the registration in its event loop's epoll instance ({@code Decisions}). Never throws.
+     * {@code InetSocketAddress} or an {@code InetAddress} and {@code port}. A socket kept TCP that is MPTCP is converted
+     * keeping its options and, for epoll, its registration in its event loop's epoll instance ({@code Decisions}); a
+     * socket the agent made TCP for a destination the rules do not keep TCP becomes MPTCP the same way. Throws only
+     * Netty's own {@code ChannelException}, with {@code fallback=fail} when the kernel refuses MPTCP there.
      */
-    static void connecting(Class<?> hook, int fd, Object transport, Object address, int port) {
+    static void connecting(Copy copy, int fd, Object transport, Object address, int port) {
         try {
             if (!Decisions.decidesConnect()) {
                 return;
@@ -82,18 +143,25 @@ public final class NettySockets {
             } else {
                 return; // a Unix domain or VSOCK address
             }
-            Decisions.beforeConnect(fd, a, port, watch(hook, transport));
+            int watch = watch(copy, transport);
+            boolean tcp = Decisions.beforeConnect(fd, a, port, watch);
+            copy.expectTcp = tcp;
+            if (!tcp) {
+                Decisions.mptcpAfterAll(fd, watch);
+            }
+        } catch (SocketException refused) {
+            throw channelException(copy.hook, refused);
         } catch (Throwable t) {
             Log.once(Log.Level.WARN, "netty-rules", "cannot apply the rules to a Netty socket (" + t + "); it stays as it is");
         }
     }
 
     /** Just before Netty binds {@code fd} to {@code address} ({@code Socket.bind(SocketAddress)}): the bind rules. */
-    static void binding(Class<?> hook, int fd, Object transport, Object address) {
+    static void binding(Copy copy, int fd, Object transport, Object address) {
         try {
             if (Decisions.decidesBind() && address instanceof InetSocketAddress) {
                 InetSocketAddress a = (InetSocketAddress) address;
-                Decisions.beforeBind(fd, a.getAddress(), a.getPort(), watch(hook, transport));
+                Decisions.beforeBind(fd, a.getAddress(), a.getPort(), watch(copy, transport));
             }
         } catch (Throwable t) {
             Log.once(Log.Level.WARN, "netty-rules", "cannot apply the rules to a Netty socket (" + t + "); it stays as it is");
@@ -101,34 +169,22 @@ public final class NettySockets {
     }
 
     /**
-     * Per copy of Netty (its hook class): true once its epoll {@code Native.epollCtlAdd} reported a registration, i.e.
-     * its event loops report every socket they add to their epoll set ({@link #epollAdded}).
+     * {@code Native.epollCtlAdd/Mod/Del(epfd, fd, events)} of {@code copy} succeeded: an event loop added, changed or
+     * removed the registration of socket (or eventfd) {@code fd} in its epoll set. Allocates nothing.
      */
-    private static final ClassValue<boolean[]> REPORTING = new ClassValue<boolean[]>() {
-        @Override
-        protected boolean[] computeValue(Class<?> type) {
-            return new boolean[1];
+    static void epollCtl(Copy copy, int op, int epfd, int fd, int events) {
+        if (!copy.reporting) {
+            copy.reporting = true;
         }
-    };
-
-    /**
-     * {@code Native.epollCtlAdd(epfd, fd, flags)} of {@code hook}'s copy of Netty: an event loop adds socket (or eventfd)
-     * {@code fd} to its epoll set. Allocates nothing.
-     */
-    static void epollAdded(Class<?> hook, int epfd, int fd) {
-        boolean[] reporting = REPORTING.get(hook);
-        if (!reporting[0]) {
-            reporting[0] = true;
-        }
-        Decisions.watchedBy(fd, epfd);
+        Decisions.epollCtl(op, epfd, fd, events);
     }
 
-    /** How the socket of {@code transport} (a Socket, channel or unsafe of {@code hook}'s copy of Netty) is watched. */
-    private static int watch(Class<?> hook, Object transport) {
+    /** How the socket of {@code transport} (a Socket, channel or unsafe of {@code copy}) is watched. */
+    private static int watch(Copy copy, Object transport) {
         if (transport != null && !WATCHED.get(transport.getClass())) {
             return Decisions.UNWATCHED;
         }
-        return REPORTING.get(hook)[0] ? Decisions.REPORTED : Decisions.WATCHED;
+        return copy.reporting ? Decisions.REPORTED : Decisions.WATCHED;
     }
 
     /** After {@code Socket.connect} and {@code finishConnect}: {@code connected} true once the connection is up. */

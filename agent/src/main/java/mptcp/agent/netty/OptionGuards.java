@@ -25,6 +25,9 @@ import org.objectweb.asm.Opcodes;
  * and the swap would drop that registration. The wrapped methods have no exception handlers of their own.
  */
 final class OptionGuards extends ClassVisitor {
+    /** The epoll and io_uring sockets, whose option wrappers get {@link #LINUX_SOCKET}'s guards. */
+    static final String EPOLL_SOCKET = "io/netty/channel/epoll/LinuxSocket";
+    static final String URING_SOCKET = "io/netty/channel/uring/LinuxSocket";
     /** The guarded wrappers of {@code io.netty.channel.unix.Socket}: name, descriptor, level, option. */
     static final Object[][] UNIX_SOCKET = {
         {"setTrafficClass", "(I)V", 41, 67}, {"getTrafficClass", "()I", 41, 67},       // IPPROTO_IPV6, IPV6_TCLASS

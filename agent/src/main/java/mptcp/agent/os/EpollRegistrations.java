@@ -15,9 +15,10 @@ import mptcp.sys.Sock;
  * asynchronous channels' port (one-shot: re-added as it was, armed or not) and Netty's epoll (edge-triggered: an ADD
  * reports what is already pending).
  *
- * <p>Two lookups: {@link #of} reads every epoll fd of the process (a /proc/self/fd scan: the live listener hand-over,
- * where a socket may be watched by several); {@link #in} reads the one epoll fd a library reported (Netty's event
- * loops add a channel to their own epoll instance and to no other).
+ * <p>Three lookups: {@link #of} reads every epoll fd of the process (a /proc/self/fd scan: the live listener hand-over,
+ * where a socket may be watched by several); {@link #in} reads one epoll fd; {@link #reported(int)} reads nothing: it
+ * is the registration a library reported with each change it made ({@link #reported(int, int, int, int)}: Netty's
+ * event loops add a channel to their own epoll instance and to no other, with the fd number as the data).
  */
 public final class EpollRegistrations {
     /** No registration. */
@@ -27,6 +28,71 @@ public final class EpollRegistrations {
     private final List<long[]> found = new ArrayList<>(2);
 
     private EpollRegistrations() {
+    }
+
+    /**
+     * The registration of each socket as the library that made it reported it ({@link #reported(int, int, int, int)}),
+     * by fd number: the epoll fd + 1 (0: none) and the events. A library's registrations have the fd number as data.
+     */
+    private static volatile int[] reportedEpoll = new int[1024];
+    private static volatile int[] reportedEvents = new int[1024];
+    /** fds from here up are not tracked (their registration is then looked up in /proc when needed). */
+    private static final int MAX_TRACKED = 1 << 22;
+    private static final int ADD = 1;
+    private static final int DEL = 2;
+
+    /**
+     * A library changed the registration of {@code fd} in epoll fd {@code epfd}, with the fd number as its data:
+     * {@code op} EPOLL_CTL_ADD or EPOLL_CTL_MOD with {@code events}, or EPOLL_CTL_DEL. Allocates nothing; no syscall.
+     */
+    public static void reported(int op, int epfd, int fd, int events) {
+        if (fd < 0 || fd >= MAX_TRACKED || epfd < 0) {
+            return;
+        }
+        int[] e = reportedEpoll;
+        int[] ev = reportedEvents;
+        if (fd >= e.length || fd >= ev.length) {
+            if (op == DEL) {
+                return;
+            }
+            synchronized (EpollRegistrations.class) {
+                if (fd >= reportedEpoll.length) {
+                    int size = Math.min(MAX_TRACKED, Math.max(fd + 1, reportedEpoll.length * 2));
+                    reportedEvents = java.util.Arrays.copyOf(reportedEvents, size);
+                    reportedEpoll = java.util.Arrays.copyOf(reportedEpoll, size);
+                }
+                e = reportedEpoll;
+                ev = reportedEvents;
+            }
+        }
+        if (op == DEL) {
+            if (e[fd] == epfd + 1) {
+                e[fd] = 0;
+            }
+        } else {
+            ev[fd] = events;
+            e[fd] = epfd + 1;
+        }
+    }
+
+    /** A new socket is known under {@code fd} (made, accepted): no registration of it reported yet. */
+    public static void forget(int fd) {
+        int[] e = reportedEpoll;
+        if (fd >= 0 && fd < e.length) {
+            e[fd] = 0;
+        }
+    }
+
+    /** The registration reported for {@code fd} ({@link #reported(int, int, int, int)}), or {@link #NONE}. */
+    public static EpollRegistrations reported(int fd) {
+        int[] e = reportedEpoll;
+        int[] ev = reportedEvents;
+        if (fd < 0 || fd >= e.length || fd >= ev.length || e[fd] == 0) {
+            return NONE;
+        }
+        EpollRegistrations r = new EpollRegistrations();
+        r.found.add(new long[] {e[fd] - 1, ev[fd] & 0xFFFF_FFFFL, fd});
+        return r;
     }
 
     /** The registrations on {@code fd} whose target file has inode {@code inode}, in every epoll fd of the process. */

@@ -6,6 +6,7 @@ import java.lang.invoke.MethodType;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
+import java.net.SocketException;
 import java.util.Arrays;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -31,9 +32,10 @@ import mptcp.sys.Swap;
  * {@link Swap#replaceFresh} (about 6 syscalls); otherwise one getsockopt plus {@link Swap#convert} (about 30: options
  * and bound address carried). A library's socket set up where the agent cannot see (Netty's native transports, whose
  * event loop may watch it through epoll before it is bound or connected) is always converted the full way, and its
- * epoll registrations, which the swap drops, are read before (a readlink and the fdinfo of the one epoll instance the
- * library reported, {@link #watchedBy}) and added again after. Never throws into the application: a failure leaves the
- * socket as it was.
+ * epoll registration, which the swap drops, is added again after (as the library reported it, {@link #epollCtl}: no
+ * syscall to learn it). A library's client socket that the agent made plain TCP because its destination was expected
+ * to be kept TCP ({@link #madeByLibrary}) costs nothing when it is, and is made MPTCP the same way when it is not
+ * ({@link #mptcpAfterAll}). Never throws into the application: a failure leaves the socket as it was.
  */
 public final class Decisions {
     /** Connections and bound sockets (listeners) kept TCP by a rule. */
@@ -44,22 +46,24 @@ public final class Decisions {
 
     /**
      * What the agent knows of each socket by fd number: {@link #FRESH} (+ how it was made), {@link #KEPT_TCP} (made TCP
-     * by a rule), or 0 (nothing known). Every way a library gets a socket fd that the agent sees (creation, accept)
+     * by a rule), {@link #LIBRARY_MPTCP} or {@link #LIBRARY_TCP} (a library's socket the agent made), or 0 (nothing
+     * known). Every way a library gets a socket fd that the agent sees (creation, accept)
      * resets the entry, so a reused fd number never inherits an old state; every option set or bind seen clears
      * {@link #FRESH}. fds from {@link #MAX_TRACKED} up are not tracked (always the full conversion).
      */
     private static volatile byte[] state = new byte[1024];
     static final byte KEPT_TCP = 1;
+    /** A library's socket the agent made MPTCP, configured where the agent cannot see (no {@link Sock#protocol} needed). */
+    static final byte LIBRARY_MPTCP = 2;
+    /**
+     * A library's client socket the agent made plain TCP, expecting the rules to keep its destination TCP: kept TCP at
+     * its connect when they do, made MPTCP there when they do not ({@link #mptcpAfterAll}).
+     */
+    static final byte LIBRARY_TCP = 3;
     static final byte FRESH = 4;
     static final byte FRESH_INET6 = 8;
     static final byte FRESH_REUSE = 16;
     private static final int MAX_TRACKED = 1 << 22;
-
-    /**
-     * The epoll instance that watches each socket, as the library reported it ({@link #watchedBy}): epfd + 1, or 0
-     * for none reported. Reset with {@link #state} when the agent sees a new socket under the fd number.
-     */
-    private static volatile int[] watchers = new int[1024];
 
     /**
      * How a socket is watched, for {@link #beforeConnect(int, InetAddress, int, int)}: a socket the agent made and saw
@@ -68,7 +72,7 @@ public final class Decisions {
     public static final int OWN = 0;
     /** A library socket that no epoll instance watches (io_uring's ring keeps no registration). */
     public static final int UNWATCHED = 1;
-    /** A library socket whose epoll registrations the library reports ({@link #watchedBy}): at most one. */
+    /** A library socket whose epoll registrations the library reports ({@link #epollCtl}): at most one. */
     public static final int REPORTED = 2;
     /** A library socket that epoll instances the agent does not know of may watch: all are looked up. */
     public static final int WATCHED = 3;
@@ -111,38 +115,27 @@ public final class Decisions {
         unwatched(fd);
     }
 
+    /**
+     * The agent made library socket {@code fd} (configured by the library where the agent cannot see): MPTCP, or
+     * plain TCP for a client whose destination the rules are expected to keep TCP ({@link #LIBRARY_TCP}).
+     */
+    public static void madeByLibrary(int fd, boolean mptcp) {
+        set(fd, mptcp ? LIBRARY_MPTCP : LIBRARY_TCP);
+        unwatched(fd);
+    }
+
     private static void unwatched(int fd) {
-        int[] w = watchers;
-        if (fd >= 0 && fd < w.length) {
-            w[fd] = 0;
-        }
+        EpollRegistrations.forget(fd);
     }
 
     /**
-     * A library added socket {@code fd} to epoll instance {@code epfd} (Netty's event loops, which add each channel to
-     * their own and to no other): a conversion of {@code fd} by a rule renews that registration. Allocates nothing.
+     * A library changed socket {@code fd}'s registration in epoll instance {@code epfd} with {@code op}
+     * (EPOLL_CTL_ADD, _MOD, _DEL) and {@code events}, with the fd as the registration's data (Netty's event loops,
+     * which add each channel to their own epoll set and to no other): a conversion of {@code fd} by a rule renews it.
+     * Allocates nothing.
      */
-    public static void watchedBy(int fd, int epfd) {
-        if (fd < 0 || fd >= MAX_TRACKED || epfd < 0) {
-            return;
-        }
-        int[] w = watchers;
-        if (fd >= w.length) {
-            synchronized (Decisions.class) {
-                w = watchers;
-                if (fd >= w.length) {
-                    w = Arrays.copyOf(w, Math.min(MAX_TRACKED, Math.max(fd + 1, w.length * 2)));
-                    watchers = w;
-                }
-            }
-        }
-        w[fd] = epfd + 1;
-    }
-
-    /** The epoll fd reported for {@code fd}, or -1. */
-    private static int watcher(int fd) {
-        int[] w = watchers;
-        return fd >= 0 && fd < w.length ? w[fd] - 1 : -1;
+    public static void epollCtl(int op, int epfd, int fd, int events) {
+        EpollRegistrations.reported(op, epfd, fd, events);
     }
 
     /** An option is being set on {@code fd}, or it was bound: it is no longer fresh. Allocates nothing. */
@@ -182,6 +175,28 @@ public final class Decisions {
         s[fd] = value;
     }
 
+    /**
+     * Whether the connect rules keep a connection to {@code hi:lo} (IPv6 value; IPv4 as ::ffff:a.b.c.d), {@code port}
+     * plain TCP; nothing counted or logged (the connect itself is decided by {@link #beforeConnect}). Allocates nothing.
+     */
+    public static boolean keepsTcp(long hi, long lo, int port) {
+        Rules r = rules;
+        if (!r.decidesConnect()) {
+            return false;
+        }
+        int i = r.match(false, hi, lo, port);
+        return i != Rules.NONE && r.tcp(i);
+    }
+
+    /** {@link #keepsTcp(long, long, int)} of {@code address}; allocates nothing. */
+    public static boolean keepsTcp(InetAddress address, int port) {
+        if (address instanceof Inet4Address) {
+            return keepsTcp(0, AddressPrefix.MAPPED | (address.hashCode() & 0xFFFF_FFFFL), port);
+        }
+        byte[] b = bytes((Inet6Address) address);
+        return keepsTcp(Rules.longAt(b, 0), Rules.longAt(b, 8), port);
+    }
+
     /** Whether any rule says tcp for connects; false: {@link #beforeConnect} would do nothing, callers may skip it. */
     public static boolean decidesConnect() {
         return rules.decidesConnect();
@@ -213,12 +228,11 @@ public final class Decisions {
      * configured it where the agent cannot see (Netty's native transports) and it is converted the full way, keeping
      * its epoll registrations when an event loop may already watch it: {@link #UNWATCHED}, {@link #REPORTED},
      * {@link #WATCHED}.
+     * @return whether a rule keeps the connection plain TCP
      */
-    public static void beforeConnect(int fd, InetAddress address, int port, int watch) {
+    public static boolean beforeConnect(int fd, InetAddress address, int port, int watch) {
         Rules r = rules;
-        if (r.decidesConnect() && address != null && fd >= 0) {
-            decide(r, false, fd, address, port, watch);
-        }
+        return r.decidesConnect() && address != null && fd >= 0 && decide(r, false, fd, address, port, watch);
     }
 
     /** Before binding {@code fd} to {@code address}:{@code port}; {@code watch} as for {@link #beforeConnect}. */
@@ -234,24 +248,28 @@ public final class Decisions {
      * Inet6Address's bytes are read in place (not copied by getAddress()) when java.net is open to the agent (the JDK
      * module opens it).
      */
-    private static void decide(Rules r, boolean bind, int fd, InetAddress address, int port, int watch) {
+    private static boolean decide(Rules r, boolean bind, int fd, InetAddress address, int port, int watch) {
         long hi;
         long lo;
         if (address instanceof Inet4Address) {
             hi = 0;
             lo = AddressPrefix.MAPPED | (address.hashCode() & 0xFFFF_FFFFL);
         } else {
-            byte[] b;
-            try {
-                MethodHandle bytes = V6.BYTES;
-                b = bytes != null ? (byte[]) bytes.invokeExact((Inet6Address) address) : address.getAddress();
-            } catch (Throwable t) {
-                b = address.getAddress();
-            }
+            byte[] b = bytes((Inet6Address) address);
             hi = Rules.longAt(b, 0);
             lo = Rules.longAt(b, 8);
         }
-        decide(r, bind, fd, hi, lo, port, watch);
+        return decide(r, bind, fd, hi, lo, port, watch);
+    }
+
+    /** The address's own bytes, not a copy, when java.net is open to the agent; otherwise getAddress(). */
+    private static byte[] bytes(Inet6Address address) {
+        try {
+            MethodHandle bytes = V6.BYTES;
+            return bytes != null ? (byte[]) bytes.invokeExact(address) : address.getAddress();
+        } catch (Throwable t) {
+            return address.getAddress();
+        }
     }
 
     /** (Inet6Address) -> its own address bytes; null when java.net is not open to the agent (then getAddress()). */
@@ -272,6 +290,9 @@ public final class Decisions {
         }
     }
 
+    /** TCP_USER_TIMEOUT (linux/tcp.h): not an option of MPTCP sockets. */
+    private static final int TCP_USER_TIMEOUT = 18;
+
     /** Returned by {@link #convertWatched} when the socket's epoll registrations could not be read. */
     private static final int UNREADABLE = Integer.MIN_VALUE;
     /** Returned by {@link #convertWatched} when they could not be added again (the socket was turned back to MPTCP). */
@@ -279,18 +300,19 @@ public final class Decisions {
     /** As {@link #NOT_RENEWED}, and turning the socket back failed too. */
     private static final int LOST = Integer.MIN_VALUE + 2;
 
-    private static void decide(Rules r, boolean bind, int fd, long hi, long lo, int port, int watch) {
+    /** Decides; returns whether a rule says plain TCP (whatever became of the socket). */
+    private static boolean decide(Rules r, boolean bind, int fd, long hi, long lo, int port, int watch) {
         try {
             int i = r.match(bind, hi, lo, port);
             if (i == Rules.NONE) {
-                return;
+                return false;
             }
             if (!r.tcp(i)) {
                 named(r, i, hi, lo, port, "MPTCP");
-                return;
+                return false;
             }
             if (Policy.nativeBroken) {
-                return; // no MPTCP socket can exist; the failure was reported once by Sockets
+                return true; // no MPTCP socket can exist; the failure was reported once by Sockets
             }
             byte[] s = state;
             byte known = fd >= 0 && fd < s.length ? s[fd] : 0;
@@ -309,10 +331,12 @@ public final class Decisions {
                         Spares.give(spare, inet6);
                     }
                 }
-            } else if (known == KEPT_TCP || Sock.protocol(fd) != LibC.IPPROTO_MPTCP) {
-                return; // already TCP (mode, fallback, an earlier rule, a library's own socket)
+            } else if (known == LIBRARY_TCP) {
+                rc = 0; // made TCP for this destination: nothing to convert
+            } else if (known == KEPT_TCP || known != LIBRARY_MPTCP && Sock.protocol(fd) != LibC.IPPROTO_MPTCP) {
+                return true; // already TCP (mode, fallback, an earlier rule, a library's own socket)
             } else if (watch != OWN) {
-                rc = convertWatched(fd, watch);
+                rc = convertWatched(fd, watch, 0);
             } else {
                 rc = Swap.convert(fd, 0);
             }
@@ -322,7 +346,7 @@ public final class Decisions {
                 Log.once(Log.Level.WARN, "rule-convert", "could not keep a socket TCP as rule '" + r.get(i) + "' says ("
                         + why + "); it stays MPTCP" + (rc == LOST ? ", but turning it back to MPTCP failed too: its"
                         + " event loop may miss its events" : ""));
-                return;
+                return true;
             }
             set(fd, KEPT_TCP);
             (bind ? LISTENERS_TCP_RULE : CONNECTIONS_TCP_RULE).increment();
@@ -335,39 +359,82 @@ public final class Decisions {
                         + ": plain TCP by rule '" + r.get(i) + "'");
             }
             named(r, i, hi, lo, port, "plain TCP");
+            return true;
         } catch (Throwable t) {
             Log.once(Log.Level.WARN, "rule-decide", "cannot apply the rules (" + t + "); sockets stay as they are");
+            return false;
         }
     }
 
     /**
-     * {@link Swap#convert} of a library's socket keeping its epoll registrations: read before the swap (which drops
-     * them with the old file), added again after, same events and data, for the new file under the same fd number.
-     * {@link #REPORTED}: only the epoll instance the library reported is read (one fdinfo), none when it reported
-     * none; {@link #WATCHED}: every epoll fd of the process (a /proc/self/fd scan). If adding them again fails, the
-     * socket is turned back into MPTCP and they are added again.
+     * Just before a library's client socket connects, once {@link #beforeConnect} found no rule keeping it plain TCP:
+     * a socket the agent made TCP expecting one to ({@link #LIBRARY_TCP}) becomes MPTCP now, keeping its options, its
+     * bound address and (see {@link #convertWatched}) its epoll registration; any other socket is left alone. When the
+     * kernel refuses MPTCP, the socket stays TCP and the refusal is handled as at creation ({@code fallback}).
+     * @throws SocketException with {@code fallback=fail}, when the kernel refuses MPTCP
+     */
+    public static void mptcpAfterAll(int fd, int watch) throws SocketException {
+        byte[] s = state;
+        if (fd < 0 || fd >= s.length || s[fd] != LIBRARY_TCP || Policy.nativeBroken) {
+            return;
+        }
+        s[fd] = 0; // whatever happens next, not to be tried again
+        if (Sock.getInt(fd, LibC.SOL_TCP, TCP_USER_TIMEOUT) > 0) {
+            // set on the TCP socket, and MPTCP has no TCP_USER_TIMEOUT: the application's timeout would be lost
+            Stats.optionConversion("TCP_USER_TIMEOUT tcp");
+            Log.once(Log.Level.INFO, "option TCP_USER_TIMEOUT tcp", "TCP_USER_TIMEOUT: set before connect on a socket"
+                    + " that would become MPTCP, which has no such option: the connection stays plain TCP");
+            return;
+        }
+        int rc = convertWatched(fd, watch, LibC.IPPROTO_MPTCP);
+        if (rc == 0) {
+            set(fd, LIBRARY_MPTCP);
+            Stats.SOCKETS_MPTCP.increment();
+            if (Log.enabled(Log.Level.DEBUG)) {
+                Log.debug("fd " + fd + ": made MPTCP before its connect (made plain TCP for a destination expected to"
+                        + " be kept TCP)");
+            }
+        } else if (rc < 0 && rc > LOST && Sockets.unavailable(-rc)) {
+            Sockets.refused(-rc);
+        } else {
+            Log.once(Log.Level.WARN, "netty-mptcp", "could not make a connection MPTCP (" + (rc == UNREADABLE
+                    ? "its epoll registrations cannot be read" : rc == NOT_RENEWED || rc == LOST
+                    ? "its epoll registration could not be added again" : Errno.describe(-rc)) + "); it stays plain TCP");
+        }
+    }
+
+    /**
+     * {@link Swap#convert} of a library's socket to {@code protocol} (0: TCP), keeping its epoll registrations, which
+     * the swap drops with the old file: added again after, same events and data, for the new file under the same fd
+     * number. {@link #REPORTED}: the registration the library reported ({@link #epollCtl}), no syscall to learn it;
+     * {@link #WATCHED}: every epoll fd of the process is read (a /proc/self/fd scan; only until a copy of the library
+     * reported its first registration, e.g. just after an attach). If adding them again fails, the socket is turned
+     * back into its old protocol and they are added again.
      * @return 0, -errno of the conversion (the socket untouched), or {@link #UNREADABLE}, {@link #NOT_RENEWED},
      *     {@link #LOST}
      */
-    private static int convertWatched(int fd, int watch) {
+    private static int convertWatched(int fd, int watch, int protocol) {
         EpollRegistrations epoll;
-        if (watch == UNWATCHED || watch == REPORTED && watcher(fd) < 0) {
+        if (watch == UNWATCHED) {
             epoll = EpollRegistrations.NONE;
+        } else if (watch == REPORTED) {
+            epoll = EpollRegistrations.reported(fd);
         } else {
             long inode = EpollRegistrations.inode(fd);
             if (inode < 0) {
                 return UNREADABLE;
             }
-            epoll = watch == REPORTED ? EpollRegistrations.in(watcher(fd), fd, inode) : EpollRegistrations.of(fd, inode);
+            epoll = EpollRegistrations.of(fd, inode);
         }
-        int rc = Swap.convert(fd, 0, true);
+        int rc = Swap.convert(fd, protocol, true);
         if (rc != 0 || epoll.size() == 0 || epoll.addAgain(fd) == 0) {
             if (rc == 0 && epoll.size() > 0 && Log.enabled(Log.Level.DEBUG)) {
                 Log.debug("fd " + fd + ": " + epoll.size() + " epoll registration(s) renewed");
             }
             return rc;
         }
-        return Swap.convert(fd, LibC.IPPROTO_MPTCP, true) == 0 && epoll.addAgain(fd) == 0 ? NOT_RENEWED : LOST;
+        int back = protocol == 0 ? LibC.IPPROTO_MPTCP : 0;
+        return Swap.convert(fd, back, true) == 0 && epoll.addAgain(fd) == 0 ? NOT_RENEWED : LOST;
     }
 
     /**

@@ -105,7 +105,7 @@ public final class Sockets {
     }
 
     /** The kernel refused an MPTCP socket with {@code errno}. */
-    private static void refused(int errno) throws SocketException {
+    static void refused(int errno) throws SocketException {
         if (!unavailable(errno)) {
             // e.g. EMFILE: not about MPTCP; the library's own socket() call reports it the usual way
             return;
