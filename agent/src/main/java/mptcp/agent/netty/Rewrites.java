@@ -47,6 +47,8 @@ final class Rewrites {
                 applies = connectRules && BootstrapRewrite.applies(reader);
             } else if (suffix.equals(OptionGuards.EPOLL_SOCKET) || suffix.equals(OptionGuards.URING_SOCKET)) {
                 applies = config.compatOptions && Asm.has(reader, "setTcpQuickAck", "(Z)V", false);
+            } else if (suffix.equals(CloseRewrite.SUFFIX)) {
+                applies = config.paths && Asm.has(reader, "markClosed", "()Z", false);
             } else {
                 applies = role; // the socket channels
             }
@@ -78,6 +80,8 @@ final class Rewrites {
                 chain = new BootstrapRewrite(chain, hook);
             } else if (suffix.equals(OptionGuards.EPOLL_SOCKET) || suffix.equals(OptionGuards.URING_SOCKET)) {
                 chain = new OptionGuards(chain, name, hook, OptionGuards.LINUX_SOCKET);
+            } else if (suffix.equals(CloseRewrite.SUFFIX)) {
+                chain = new CloseRewrite(chain, name, hook);
             } else {
                 chain = new ChannelRoleRewrite(chain, hook, listener);
             }

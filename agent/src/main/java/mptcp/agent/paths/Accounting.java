@@ -158,6 +158,16 @@ final class Accounting {
         }
         if (closing) {
             c.gone = true;
+            if (Log.enabled(Log.Level.DEBUG)) {
+                StringBuilder b = new StringBuilder("fd " + c.fd + ": closing, its subflows' last figures:");
+                for (int i = 0; i < v.subflows.length; i++) {
+                    View.Subflow s = v.subflows[i];
+                    b.append(i == 0 ? " " : "; ").append("subflow ").append(s.id).append(' ').append(tracks[i].iface)
+                            .append(' ').append(tracks[i].address).append(" sent=").append(s.sent)
+                            .append(" received=").append(s.received);
+                }
+                Log.debug(b.toString());
+            }
         }
     }
 

@@ -61,7 +61,7 @@ class MetricsIT {
             DualPathTopology net = bed.net;
             net.rateLimit(1, RATE);
             net.rateLimit(2, RATE);
-            ChildJvm server = bed.java(net.server, jdk, List.of(ChildJvm.agentArg(""),
+            ChildJvm server = bed.java(net.server, jdk, List.of(ChildJvm.agentArg("log=debug"),
                     "-javaagent:" + exporter + "=127.0.0.1:" + EXPORTER_PORT + ":" + config.toAbsolutePath()),
                     PathsServer.class, "0.0.0.0", "" + PORT);
             server.await(l -> l.startsWith("listening"), 30_000);
@@ -98,6 +98,10 @@ class MetricsIT {
             server.send("release");
             assertEquals(0, curl.exit(30_000), "curl" + curl);
             Bed.assertPattern(Files.readAllBytes(download), SIZE, "download with both paths");
+            // the JDK's close: the connection's last look, both subflows, read before the fd went away
+            String last = awaitClosing(server);
+            assertTrue(last.matches(".*: subflow 1 eth1 10\\.91\\.1\\.2 sent=\\d+ received=\\d+; subflow 2 eth2 "
+                    + "10\\.91\\.2\\.2 sent=\\d+ received=\\d+"), last);
             m = awaitMetric(net, "mptcp_agent_subflows{interface=\"" + UPPER + "\"}", v -> v == 0, 10_000);
             assertEquals(0.0, m.get("mptcp_agent_subflows{interface=\"" + LOWER + "\"}"), "closed: " + m);
             assertEquals(0.0, m.get("mptcp_agent_subflow_failures_total"), "a healthy run: " + m);
@@ -121,6 +125,21 @@ class MetricsIT {
         } finally {
             Files.deleteIfExists(download);
         }
+    }
+
+    /** Waits for the agent's DEBUG line of a last look at a closing connection (10 s at most). */
+    private static String awaitClosing(ChildJvm server) throws InterruptedException {
+        long end = System.nanoTime() + 10_000_000_000L;
+        while (System.nanoTime() - end < 0) {
+            for (String l : server.agentLines()) {
+                if (l.contains(": closing, its subflows' last figures:")) {
+                    return l;
+                }
+            }
+            Thread.sleep(50);
+        }
+        fail("no last look at the closing connection" + server);
+        return null;
     }
 
     /** Waits for a "served N" line with N at least {@code bytes} among the server's lines from index {@code from}. */
