@@ -3,9 +3,11 @@
 # on loopback, connection churn between two network namespaces (as root; skipped otherwise) and per-socket creation
 # cost (JMH), on JDK 17 and JDK 25. Prints a markdown table; also written to bench/target/results.md (+ .json).
 #
-#   bench/run.sh [--quick] [--no-build] [--baseline-jar PATH] [--startup]
+#   bench/run.sh [--quick] [--no-build] [--baseline-jar PATH] [--startup] [--paths]
 #
 # --startup: only the start-up rows (against the empty -javaagent; issue 13's targets), a few minutes.
+# --paths: only the per-path accounting's cost (issue 22): paths=on vs paths=off, loopback churn and bulk, and the
+# namespace-pair churn.
 # --baseline-jar PATH: another agent jar (e.g. built from an older commit) for a namespace-pair row "agent vs
 # baseline agent"; this script never builds it.
 #
@@ -25,12 +27,13 @@ while [ $# -gt 0 ]; do
     --quick) QUICK=(--quick) ;;
     --no-build) BUILD=0 ;;
     --startup) ONLY=(--only startup) ;;
+    --paths) ONLY=(--only paths) ;;
     --baseline-jar)
       [ $# -ge 2 ] || { echo "--baseline-jar needs a path" >&2; exit 2; }
       case "$2" in /*) jar=$2 ;; *) jar=$CALLER_DIR/$2 ;; esac
       [ -f "$jar" ] || { echo "--baseline-jar: no such file: $2" >&2; exit 2; }
       BASELINE=(--baseline-jar "$jar"); shift ;;
-    *) echo "usage: bench/run.sh [--quick] [--no-build] [--baseline-jar PATH] [--startup]" >&2; exit 2 ;;
+    *) echo "usage: bench/run.sh [--quick] [--no-build] [--baseline-jar PATH] [--startup] [--paths]" >&2; exit 2 ;;
   esac
   shift
 done

@@ -167,27 +167,70 @@ public final class Sock {
         if (out.length < length) {
             throw new IllegalArgumentException("buffer of " + out.length + " bytes, " + length + " needed");
         }
-        long mem = AgentBinding.allocate(length + 4L, true); // the structures, then optlen
+        // one block: optlen (4 bytes, then 4 of padding), then the structures; three calls into jffi in all
+        boolean pooled = length + 8 <= FULL_INFO_BUFFER;
+        long mem = pooled ? FullInfoBuffers.take() : AgentBinding.allocate(length + 8L, false);
         if (mem == 0) {
             return -12; // ENOMEM
         }
         try {
-            long subflows = mem + header;
-            AgentBinding.putInt(mem + 4, tcpinfoSize);
-            AgentBinding.putInt(mem + 12, sfinfoSize);
-            AgentBinding.putInt(mem + 20, capacity);
-            AgentBinding.putLong(mem + 24, subflows);
-            AgentBinding.putLong(mem + 32, subflows + (long) capacity * sfinfoSize);
-            AgentBinding.putInt(mem + length, header);
-            long rc = AgentBinding.invokeN5(Jffi.GET_OPT, Jffi.GETSOCKOPT, fd, LibC.SOL_MPTCP, LibC.MPTCP_FULL_INFO, mem,
-                    mem + length);
+            long info = mem + 8;
+            long subflows = info + header;
+            java.nio.ByteBuffer h = java.nio.ByteBuffer.wrap(new byte[8 + FULL_INFO_HEADER])
+                    .order(java.nio.ByteOrder.nativeOrder());
+            h.putInt(0, header);
+            h.putInt(8 + 4, tcpinfoSize);
+            h.putInt(8 + 12, sfinfoSize);
+            h.putInt(8 + 20, capacity);
+            h.putLong(8 + 24, subflows);
+            h.putLong(8 + 32, subflows + (long) capacity * sfinfoSize);
+            AgentBinding.putBytes(mem, h.array(), 0, h.capacity());
+            long rc = AgentBinding.invokeN5(Jffi.GET_OPT, Jffi.GETSOCKOPT, fd, LibC.SOL_MPTCP, LibC.MPTCP_FULL_INFO, info,
+                    mem);
             if ((int) rc != 0) {
                 return -errno();
             }
-            AgentBinding.getBytes(mem, out, 0, length);
-            return AgentBinding.getInt(mem + 16);
+            AgentBinding.getBytes(info, out, 0, length);
+            return java.nio.ByteBuffer.wrap(out).order(java.nio.ByteOrder.nativeOrder()).getInt(16);
         } finally {
-            AgentBinding.free(mem);
+            if (pooled) {
+                FullInfoBuffers.giveBack(mem);
+            } else {
+                AgentBinding.free(mem);
+            }
+        }
+    }
+
+    /** Size of the native buffers {@link #mptcpFullInfo} keeps for reuse (a connection of up to 4 subflows fits). */
+    private static final int FULL_INFO_BUFFER = 2048;
+
+    /** A few native buffers of {@link #FULL_INFO_BUFFER} bytes, reused: no malloc per read in steady state. */
+    private static final class FullInfoBuffers {
+        private static final long[] FREE = new long[8];
+
+        static long take() {
+            synchronized (FREE) {
+                for (int i = 0; i < FREE.length; i++) {
+                    long b = FREE[i];
+                    if (b != 0) {
+                        FREE[i] = 0;
+                        return b;
+                    }
+                }
+            }
+            return AgentBinding.allocate(FULL_INFO_BUFFER, false);
+        }
+
+        static void giveBack(long b) {
+            synchronized (FREE) {
+                for (int i = 0; i < FREE.length; i++) {
+                    if (FREE[i] == 0) {
+                        FREE[i] = b;
+                        return;
+                    }
+                }
+            }
+            AgentBinding.free(b);
         }
     }
 

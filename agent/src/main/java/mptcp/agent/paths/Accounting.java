@@ -58,7 +58,8 @@ final class Accounting {
     static final class Track {
         final int id;
         final String iface;
-        final String address;
+        /** The local IP address (for log lines only), or null. */
+        final byte[] local;
         long sent;
         long received;
         long retransmitted;
@@ -67,10 +68,10 @@ final class Accounting {
         /** Its last look showed a retransmission timeout (tcpi_backoff) or a stall. */
         boolean troubled;
 
-        Track(int id, String iface, String address) {
+        Track(int id, String iface, byte[] local) {
             this.id = id;
             this.iface = iface;
-            this.address = address;
+            this.local = local;
         }
     }
 
@@ -107,7 +108,7 @@ final class Accounting {
             View.Subflow s = v.subflows[i];
             Track t = find(c, s.id);
             if (t == null) {
-                t = new Track(s.id, interfaces.of(s.local, s.scope), address(s.local));
+                t = new Track(s.id, interfaces.of(s.local, s.scope), s.local);
                 c.subflows.add(t);
             }
             tracks[i] = t;
@@ -163,7 +164,7 @@ final class Accounting {
                 for (int i = 0; i < v.subflows.length; i++) {
                     View.Subflow s = v.subflows[i];
                     b.append(i == 0 ? " " : "; ").append("subflow ").append(s.id).append(' ').append(tracks[i].iface)
-                            .append(' ').append(tracks[i].address).append(" sent=").append(s.sent)
+                            .append(' ').append(address(tracks[i].local)).append(" sent=").append(s.sent)
                             .append(" received=").append(s.received);
                 }
                 Log.debug(b.toString());
@@ -214,7 +215,7 @@ final class Accounting {
                             v.subflows[i].scope));
                 }
             }
-            Log.info("subflow failure on " + t.iface + " (" + t.address + ", subflow " + t.id + "): " + why
+            Log.info("subflow failure on " + t.iface + " (" + address(t.local) + ", subflow " + t.id + "): " + why
                     + "; the connection went on over " + others);
         }
     }

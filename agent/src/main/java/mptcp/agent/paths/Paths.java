@@ -3,6 +3,8 @@ package mptcp.agent.paths;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 import mptcp.agent.log.Log;
 import mptcp.sys.Errno;
@@ -25,10 +27,17 @@ public final class Paths {
     static final long FRESH_MS = 200;
 
     static final Accounting ACCOUNTING = new Accounting(new Interfaces());
-    private static final Object LOCK = new Object();
-    /** The connections followed, by fd; written under LOCK, read without it (a missed entry is found at close by fd). */
-    private static volatile Accounting.Connection[] byFd = new Accounting.Connection[64];
-    private static int live;
+    /**
+     * The connections followed, by fd. Lock-free for the application's threads (a lock here made connections queue
+     * behind a preempted holder on a loaded machine): slots are set and cleared with compare-and-set, and whoever
+     * replaces the array when an fd does not fit repeats its own change on the new one if it raced with the copy.
+     */
+    private static volatile AtomicReferenceArray<Accounting.Connection> byFd = new AtomicReferenceArray<>(64);
+    private static final Object GROW = new Object();
+    private static final AtomicInteger LIVE = new AtomicInteger();
+    /** The sampler waits here while no connection is followed; set while it does, so that the first one wakes it. */
+    private static final Object IDLE = new Object();
+    private static volatile boolean idle;
     private static final Object PASS = new Object();
     /** System.nanoTime() values: when the last pass ended (long ago at first), when the next one is due. */
     private static volatile long lastPassEnd = System.nanoTime() - 2 * FRESH_MS * 1_000_000L;
@@ -44,22 +53,61 @@ public final class Paths {
             return;
         }
         Accounting.Connection c = new Accounting.Connection(fd);
-        Accounting.Connection old;
-        synchronized (LOCK) {
-            Accounting.Connection[] t = byFd;
-            if (fd >= t.length) {
-                t = java.util.Arrays.copyOf(t, Math.max(fd + 1, t.length * 2));
-            }
-            old = t[fd];
-            t[fd] = c;
-            byFd = t;
-            if (old == null && live++ == 0) {
-                LOCK.notifyAll(); // the sampler waits for a first connection
-            }
+        Accounting.Connection old = slots(fd).getAndSet(fd, c);
+        for (AtomicReferenceArray<Accounting.Connection> t = byFd; t.get(fd) != c; t = byFd) {
+            t.set(fd, c); // the array was replaced while this was set in the old one
         }
-        if (old != null) {
+        if (old == null) {
+            LIVE.incrementAndGet();
+        } else {
             forget(old); // its fd was closed where the agent could not see it, and reused
         }
+        if (idle) {
+            synchronized (IDLE) {
+                IDLE.notifyAll(); // the sampler waits for a first connection
+            }
+        }
+    }
+
+    /** The slots, grown to hold {@code fd}. */
+    private static AtomicReferenceArray<Accounting.Connection> slots(int fd) {
+        AtomicReferenceArray<Accounting.Connection> t = byFd;
+        if (fd < t.length()) {
+            return t;
+        }
+        synchronized (GROW) {
+            t = byFd;
+            if (fd >= t.length()) {
+                AtomicReferenceArray<Accounting.Connection> bigger =
+                        new AtomicReferenceArray<>(Math.max(fd + 1, t.length() * 2));
+                for (int i = 0; i < t.length(); i++) {
+                    bigger.set(i, t.get(i));
+                }
+                byFd = bigger;
+                t = bigger;
+            }
+            return t;
+        }
+    }
+
+    /** Removes {@code c} from its slot if it is still there (in the current array too, should it have been copied). */
+    private static boolean remove(Accounting.Connection c) {
+        boolean removed = false;
+        AtomicReferenceArray<Accounting.Connection> t = byFd;
+        for (;;) {
+            if (c.fd < t.length() && t.compareAndSet(c.fd, c, null)) {
+                removed = true;
+            }
+            AtomicReferenceArray<Accounting.Connection> now = byFd;
+            if (now == t) {
+                break;
+            }
+            t = now;
+        }
+        if (removed) {
+            LIVE.decrementAndGet();
+        }
+        return removed;
     }
 
     /**
@@ -67,20 +115,14 @@ public final class Paths {
      * connection followed here, its last look. Costs an array read for any other fd. Never throws.
      */
     public static void closing(int fd) {
-        Accounting.Connection[] t = byFd;
-        if (fd < 0 || fd >= t.length || t[fd] == null) {
+        AtomicReferenceArray<Accounting.Connection> t = byFd;
+        if (fd < 0 || fd >= t.length()) {
             return;
         }
-        Accounting.Connection c;
-        synchronized (LOCK) {
-            c = byFd[fd];
-            if (c == null) {
-                return;
-            }
-            byFd[fd] = null;
-            live--;
+        Accounting.Connection c = t.get(fd);
+        if (c != null && remove(c)) {
+            look(c, true);
         }
-        look(c, true);
     }
 
     /** One look at {@code c}; {@code last}: the application is closing it. */
@@ -112,12 +154,7 @@ public final class Paths {
     /** {@code c} can no longer be read: it leaves the counts and the table. */
     private static void drop(Accounting.Connection c) {
         ACCOUNTING.lost(c);
-        synchronized (LOCK) {
-            if (c.fd < byFd.length && byFd[c.fd] == c) {
-                byFd[c.fd] = null;
-                live--;
-            }
-        }
+        remove(c);
     }
 
     private static void forget(Accounting.Connection c) {
@@ -130,8 +167,9 @@ public final class Paths {
     static void sampleAll() {
         synchronized (PASS) {
             long start = System.nanoTime();
-            Accounting.Connection[] t = byFd;
-            for (Accounting.Connection c : t) {
+            AtomicReferenceArray<Accounting.Connection> t = byFd;
+            for (int i = 0; i < t.length(); i++) {
+                Accounting.Connection c = t.get(i);
                 if (c != null) {
                     look(c, false);
                 }
@@ -152,14 +190,14 @@ public final class Paths {
     }
 
     static int followed() {
-        synchronized (LOCK) {
-            return live;
-        }
+        return LIVE.get();
     }
 
     /**
      * Waits {@code millis}, running the passes that fall due meanwhile (the JMX watcher's pause: it runs on the same
-     * thread before the MBean is registered).
+     * thread before the MBean is registered). While no connection is followed it does not wake before the end unless
+     * one appears; while some are, it wakes when a pass is due. The application's threads wake it only when it waits
+     * idle (a first connection), not for every connection.
      */
     public static void pause(long millis) throws InterruptedException {
         long end = System.nanoTime() + millis * 1_000_000L;
@@ -168,17 +206,21 @@ public final class Paths {
             if (end - now <= 0) {
                 return;
             }
-            long wait = end - now;
-            synchronized (LOCK) {
-                if (live > 0) {
-                    wait = Math.min(wait, Math.max(0, nextPassAt - now));
+            if (followed() > 0) {
+                long due = nextPassAt - now;
+                if (due <= 0) {
+                    sampleAll();
+                    continue;
                 }
-                if (wait > 0) {
-                    LOCK.wait(wait / 1_000_000L + 1);
+                Thread.sleep(Math.min(end - now, due) / 1_000_000L + 1);
+            } else {
+                synchronized (IDLE) {
+                    idle = true;
+                    if (followed() == 0) {
+                        IDLE.wait((end - now) / 1_000_000L + 1);
+                    }
+                    idle = false;
                 }
-            }
-            if (followed() > 0 && System.nanoTime() - nextPassAt >= 0) {
-                sampleAll();
             }
         }
     }

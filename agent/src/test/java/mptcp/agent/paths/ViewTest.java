@@ -72,7 +72,7 @@ class ViewTest {
             assertEquals(data.length, sc.sent, "what the client's subflow sent");
             assertEquals(data.length, ss.received, "what the server's subflow received");
             assertEquals(0, ss.sent);
-            assertEquals("7f000001", Interfaces.key(sc.local));
+            assertEquals(Interfaces.key(new byte[] {127, 0, 0, 1}), Interfaces.key(sc.local));
             assertEquals("lo", new Interfaces().of(sc.local, sc.scope));
             // a plain TCP socket has no MPTCP_FULL_INFO
             int tcp = Sock.open(LibC.AF_INET, 0, false, false);
