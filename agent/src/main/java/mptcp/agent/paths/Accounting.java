@@ -98,7 +98,7 @@ final class Accounting {
         if (c.gone) {
             return;
         }
-        if (!c.known) {
+        if (!c.known && !closing) {
             c.token = v.token;
             c.known = true;
         }

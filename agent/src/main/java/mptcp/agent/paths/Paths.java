@@ -133,8 +133,9 @@ public final class Paths {
             }
             try {
                 int[] error = new int[1];
-                View v = View.read(c.fd, error);
-                if (v == null || (c.known && v.token != c.token)) {
+                // the last look is by the application's own fd, still open: no token needed to know whose it is
+                View v = View.read(c.fd, error, !last);
+                if (v == null || (!last && c.known && v.token != c.token)) {
                     if (v == null && Log.enabled(Log.Level.DEBUG)) {
                         Log.debug("fd " + c.fd + ": no MPTCP_FULL_INFO (" + Errno.describe(error[0])
                                 + "): its subflows are no longer counted");

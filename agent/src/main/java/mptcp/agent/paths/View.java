@@ -78,33 +78,42 @@ final class View {
      * that fell back to TCP, a kernel before 6.5, a closed fd): {@link #error} then says why.
      */
     static View read(int fd, int[] error) {
+        return read(fd, error, true);
+    }
+
+    /**
+     * {@code token}: also read struct mptcp_info for the token (the kernel then fills all of it, which costs); a last
+     * look at a connection being closed by its own fd does without ({@link #token} is then 0).
+     */
+    static View read(int fd, int[] error, boolean token) {
+        int info = token ? INFO : 0;
         int capacity = FIRST;
         for (;;) {
-            byte[] b = new byte[size(capacity)];
-            int n = Sock.mptcpFullInfo(fd, b, INFO, capacity, SFINFO, TCPINFO);
+            byte[] b = new byte[size(info, capacity)];
+            int n = Sock.mptcpFullInfo(fd, b, info, capacity, SFINFO, TCPINFO);
             if (n < 0) {
                 error[0] = -n;
                 return null;
             }
             if (n <= capacity || capacity == MAX) {
-                return parse(b, capacity);
+                return parse(b, info, capacity);
             }
             capacity = Math.min(n, MAX);
         }
     }
 
-    static int size(int capacity) {
-        return Sock.FULL_INFO_HEADER + INFO + capacity * (SFINFO + TCPINFO);
+    static int size(int info, int capacity) {
+        return Sock.FULL_INFO_HEADER + info + capacity * (SFINFO + TCPINFO);
     }
 
-    /** Parses what {@link Sock#mptcpFullInfo} wrote into {@code b} for {@code capacity} subflows. */
-    static View parse(byte[] b, int capacity) {
+    /** Parses what {@link Sock#mptcpFullInfo} wrote into {@code b} for {@code info} bytes of mptcp_info, {@code capacity} subflows. */
+    static View parse(byte[] b, int info, int capacity) {
         ByteBuffer h = ByteBuffer.wrap(b).order(ByteOrder.nativeOrder());
         int tcpStride = h.getInt(4);
         int sfStride = h.getInt(12);
         int count = Math.min(h.getInt(16), capacity);
-        int token = h.getInt(Sock.FULL_INFO_HEADER + 12);
-        int sfBase = Sock.FULL_INFO_HEADER + INFO;
+        int token = info >= 16 ? h.getInt(Sock.FULL_INFO_HEADER + 12) : 0;
+        int sfBase = Sock.FULL_INFO_HEADER + info;
         int tcpBase = sfBase + capacity * SFINFO;
         Subflow[] subflows = new Subflow[count];
         for (int i = 0; i < count; i++) {
