@@ -18,6 +18,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import mptcp.agent.demo.DualPathTopology;
+import mptcp.it.AgentCli;
 import mptcp.it.ChildJvm;
 import mptcp.it.Jdk;
 import mptcp.it.Prerequisites;
@@ -77,6 +78,10 @@ class MetricsIT {
             Map<String, long[]> ss = stableSubflows(net);
             m = scrape(net);
             assertEquals(show(ss), show(subflowsBySs(net)), "the subflows moved during the scrape");
+            // status shows the same per-interface table, --json carries it
+            AgentCli status = AgentCli.run(jdk, "status", String.valueOf(server.pid()));
+            AgentCli json = AgentCli.run(jdk, "status", String.valueOf(server.pid()), "--json");
+            System.out.println(status.output + "\n" + raw(net));
             System.out.println("ss while held: " + show(ss) + "\nscraped: " + m);
             double sent = sum(m, "mptcp_agent_path_sent_bytes_total");
             assertTrue(sent >= 0.98 * SIZE && sent <= 1.10 * SIZE, "sent " + sent + " for " + SIZE + " served: " + m);
@@ -90,7 +95,15 @@ class MetricsIT {
                 assertEquals(kernel[1], m.get("mptcp_agent_path_received_bytes_total{interface=\"" + iface + "\"}"),
                         0.5, iface + ": received bytes, agent vs ss -tin (" + show(ss) + ")");
                 assertEquals(1.0, m.get("mptcp_agent_subflows{interface=\"" + iface + "\"}"), iface + ": " + m);
+                String row = status.output.lines().filter(l -> l.startsWith(iface + " ")).findFirst().orElse("");
+                // INTERFACE SENT_BYTES RECEIVED_BYTES RETRANSMITTED_BYTES SUBFLOWS
+                assertTrue(row.matches(iface + " +" + kernel[0] + " +" + kernel[1] + " +\\d+ +1"), "status row: " + row
+                        + " (" + show(ss) + ")\n" + status);
+                assertTrue(json.output.contains("{\"interface\": \"" + iface + "\", \"sent_bytes\": " + kernel[0] + ", "),
+                        json.toString());
             }
+            assertTrue(status.output.contains("subflows_opened: 2\n") && status.output.contains("subflow_failures: 0\n"),
+                    status.toString());
             assertEquals(2.0, m.get("mptcp_agent_subflows_opened_total"), m.toString());
             assertEquals(0.0, m.get("mptcp_agent_subflow_failures_total"), m.toString());
             assertEquals(1.0, m.get("mptcp_agent_connections_total{direction=\"inbound\",protocol=\"mptcp\"}"),
@@ -161,13 +174,18 @@ class MetricsIT {
         return "http://" + SERVER_UPPER + ":" + PORT + path;
     }
 
-    /** The exporter's metrics, scraped over the server namespace's loopback: "name{labels}" → value. */
-    static Map<String, Double> scrape(DualPathTopology net) throws Exception {
+    /** The exporter's answer, over the server namespace's loopback. */
+    private static String raw(DualPathTopology net) throws Exception {
         Proc p = Proc.run(DualPathTopology.in(net.server, List.of("curl", "-sS", "--max-time", "10",
                 "http://127.0.0.1:" + EXPORTER_PORT + "/metrics")), Map.of(), 20);
         assertEquals(0, p.exit, "scrape: " + p.output);
+        return p.output;
+    }
+
+    /** The exporter's metrics of the agent: "name{labels}" → value. */
+    static Map<String, Double> scrape(DualPathTopology net) throws Exception {
         Map<String, Double> m = new TreeMap<>();
-        for (String line : p.output.split("\n")) {
+        for (String line : raw(net).split("\n")) {
             if (line.startsWith("mptcp_agent_")) {
                 int space = line.lastIndexOf(' ');
                 m.put(line.substring(0, space).replace(",}", "}"), Double.parseDouble(line.substring(space + 1)));
