@@ -57,7 +57,8 @@ final class Accounting {
     /** One subflow's last figures. */
     static final class Track {
         final int id;
-        final String iface;
+        /** Its local address's interface; {@link Interfaces#UNKNOWN} is looked up again at later looks. */
+        String iface;
         /** The local IP address (for log lines only), or null. */
         final byte[] local;
         long sent;
@@ -112,6 +113,16 @@ final class Accounting {
                 c.subflows.add(t);
             }
             tracks[i] = t;
+            if (t.iface.equals(Interfaces.UNKNOWN) && s.local != null) {
+                String now = interfaces.of(s.local, s.scope); // an address added since the table was last read
+                if (!now.equals(Interfaces.UNKNOWN)) {
+                    if (t.open) {
+                        totals(t.iface).subflows.decrementAndGet();
+                        totals(now).subflows.incrementAndGet();
+                    }
+                    t.iface = now;
+                }
+            }
             Totals totals = totals(t.iface);
             totals.sent.addAndGet(delta(s.sent, t.sent));
             totals.received.addAndGet(delta(s.received, t.received));

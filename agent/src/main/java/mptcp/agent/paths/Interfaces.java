@@ -18,7 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 class Interfaces {
     /** The name used when no interface holds the address (removed before it was ever seen, or unreadable). */
     static final String UNKNOWN = "unknown";
-    static final long MISS_REFRESH_MS = 100;
+    static final long MISS_REFRESH_MS = 1000;
     static final long REFRESH_MS = 30_000;
     /** More distinct addresses than this are not remembered (a bound on memory; they are looked up each time). */
     private static final int MAX = 4096;

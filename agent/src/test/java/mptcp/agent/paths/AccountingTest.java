@@ -143,6 +143,21 @@ class AccountingTest {
     }
 
     @Test
+    void anAddressUnknownAtFirstIsAttributedOnceItsInterfaceIsKnown() {
+        byte[] fresh = {10, 91, 9, 9};
+        Accounting.Connection c = new Accounting.Connection(7);
+        a.look(c, view(1, ok(1, fresh, 100, 0)), false);
+        assertEquals(100, sent(Interfaces.UNKNOWN));
+        assertEquals(1, open(Interfaces.UNKNOWN));
+        interfaces.put(fresh, "eth9");
+        a.look(c, view(1, ok(1, fresh, 250, 0)), false);
+        assertEquals(100, sent(Interfaces.UNKNOWN), "what it carried before stays where it was counted");
+        assertEquals(150, sent("eth9"));
+        assertEquals(0, open(Interfaces.UNKNOWN));
+        assertEquals(1, open("eth9"));
+    }
+
+    @Test
     void mappedAddressesAreTheirIpv4Address() {
         byte[] mapped = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff, 10, 91, 1, 2};
         assertEquals(Interfaces.key(UPPER), Interfaces.key(View.unmapped(mapped)));
