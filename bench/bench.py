@@ -347,6 +347,67 @@ def paths_rows(java, a, table, name):
     ns_pair_rows(java, a, table, name, "paths")
 
 
+def netty_rows(java, a, table, name):
+    """Netty's native transports (issue 24), bench/netty_churn.py: connection churn over loopback, the agent with its
+    defaults (loopback kept TCP) against plain Netty, per Netty version and transport: connections/s (>= 0.97x) and
+    the process's CPU time per connection (<= 1.05x); and, as root, between the two namespaces (MPTCP), the agent
+    against plain Netty (no target) and against --baseline-jar (>= 0.97x: no more than before)."""
+    import netty_churn
+    try:
+        cp42, cp41 = netty_churn.classpaths()
+    except OSError as e:
+        table.invalid(name, "Netty connection churn", "–", "skipped: no Netty class path (%s; bench/run.sh builds it)" % e)
+        return
+    cfg = {"warmup": 1000 if a.quick else 5000, "count": 1000 if a.quick else 2000, "batches": 3 if a.quick else 5,
+           "bind": "127.0.0.1", "host": "127.0.0.1", "jvm": []}
+    agent = "-javaagent:" + a.jar
+    for t in ("4.2:epoll", "4.2:io_uring", "4.1:epoll"):
+        netty, transport = t.split(":")
+        cp = cp41 if netty == "4.1" else cp42
+        label = "Netty %s %s loopback churn, agent (loopback kept TCP) vs plain Netty" % (netty, transport)
+        try:
+            b, c = paired("", agent, a.runs, a.warmup_tp,
+                          lambda v: netty_churn.loopback_run(java, v, cp, transport, cfg, NICE))
+        except (RuntimeError, subprocess.TimeoutExpired) as e:
+            table.invalid(name, label, "–", "failed: " + str(e).splitlines()[0][:300])
+            continue
+        rate = [y[0] / x[0] for x, y in zip(b, c)]
+        cpu = [y[1] / x[1] for x, y in zip(b, c)]
+        table.add(name, label + ": conn/s", "conn/s", [x[0] for x in b], [y[0] for y in c], "ratio", rate, "≥ 0.97×",
+                  statistics.median(rate) >= 0.97)
+        table.add(name, label + ": CPU µs per connection", "µs", [x[1] for x in b], [y[1] for y in c], "ratio", cpu,
+                  "≤ 1.05×", statistics.median(cpu) <= 1.05)
+        print("   Netty %s %s loopback done" % (netty, transport), flush=True)
+    if a.nspair is None:
+        table.invalid(name, "Netty namespace pair churn", "–", "skipped: " + a.nspair_skip)
+        return
+    variants = {"plain Netty": "", "agent": agent}
+    targets = [("plain Netty", "–")]
+    if a.baseline_jar:
+        variants["baseline agent"] = "-javaagent:" + a.baseline_jar
+        targets.append(("baseline agent", "≥ 0.97×"))
+    for t in ("4.2:epoll", "4.1:epoll"):
+        netty, transport = t.split(":")
+        cp = cp41 if netty == "4.1" else cp42
+        servers = None
+        try:
+            servers = netty_churn.NsServers(a.nspair, java, cp, transport, variants, cfg, NICE)
+            for base, target in targets:
+                label = "Netty %s %s namespace pair churn (MPTCP), agent vs %s" % (netty, transport, base)
+                b, c = paired(base, "agent", a.runs, a.warmup_tp,
+                              lambda v: servers.run(java, v, variants[v], cp, transport, cfg, NICE))
+                rate = [y[0] / x[0] for x, y in zip(b, c)]
+                table.add(name, label, "conn/s", [x[0] for x in b], [y[0] for y in c], "ratio", rate, target,
+                          None if target == "–" else statistics.median(rate) >= 0.97)
+        except (RuntimeError, subprocess.TimeoutExpired) as e:
+            table.invalid(name, "Netty %s %s namespace pair churn" % (netty, transport), "–",
+                          "failed: " + str(e).splitlines()[0][:300])
+        finally:
+            if servers:
+                servers.close()
+    print("   Netty namespace pair done", flush=True)
+
+
 def bench_jdk(java, a, table, work):
     name = jdk_name(java)
     major = name.split(".")[0]
@@ -359,6 +420,9 @@ def bench_jdk(java, a, table, work):
         return
     if a.only == "paths":
         paths_rows(java, a, table, name)
+        return
+    if a.only == "netty":
+        netty_rows(java, a, table, name)
         return
 
     # 1. start-up: wall, CPU time and peak RSS of a hello world that opens one socket, against the floor of any Java
@@ -450,7 +514,10 @@ def bench_jdk(java, a, table, work):
     # 5. the same churn between two network namespaces (connections to another host)
     ns_pair_rows(java, a, table, name)
 
-    # 6. per-socket creation cost, JMH: plain TCP, mptcpize, agent
+    # 6. Netty's native transports: loopback churn against plain Netty, namespace pair against the baseline
+    netty_rows(java, a, table, name)
+
+    # 7. per-socket creation cost, JMH: plain TCP, mptcpize, agent
     if a.jmh:
         jmh = [java, "-jar", a.jmh, "-f", "1", "-foe", "true"] + a.jmh_args
         results = {}
@@ -494,9 +561,9 @@ def main():
     p.add_argument("--out", required=True)
     p.add_argument("--baseline-jar", help="another agent jar (e.g. built from an older commit): adds the namespace-pair "
                    "row 'agent vs baseline agent'")
-    p.add_argument("--only", choices=["ns-pair", "startup", "paths"],
-                   help="run only the namespace-pair rows, only the start-up rows, or only the rows of the per-path "
-                   "accounting's cost (paths=on vs paths=off)")
+    p.add_argument("--only", choices=["ns-pair", "startup", "netty", "paths"],
+                   help="run only the namespace-pair rows, the start-up rows, the Netty rows, or the rows of the "
+                   "per-path accounting's cost (paths=on vs paths=off)")
     p.add_argument("--pairs", type=int, help="pairs per row (default 10, 3 with --quick)")
     a = p.parse_args()
     if a.quick:

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # mptcp-agent benchmark: start-up, AppCDS, connection churn, bulk throughput (agent vs no agent / vs mptcpize)
-# on loopback, connection churn between two network namespaces (as root; skipped otherwise) and per-socket creation
+# on loopback, connection churn between two network namespaces (as root; skipped otherwise), Netty's native
+# transports (connection churn against plain Netty on loopback, and between the namespaces) and per-socket creation
 # cost (JMH), on JDK 17 and JDK 25. Prints a markdown table; also written to bench/target/results.md (+ .json).
 #
-#   bench/run.sh [--quick] [--no-build] [--baseline-jar PATH] [--startup] [--paths]
+#   bench/run.sh [--quick] [--no-build] [--baseline-jar PATH] [--startup | --netty | --paths]
 #
 # --startup: only the start-up rows (against the empty -javaagent; issue 13's targets), a few minutes.
+# --netty: only the Netty rows (issue 24's targets; bench/netty-churn.sh measures the same with more choices).
 # --paths: only the per-path accounting's cost (issue 22): paths=on vs paths=off, loopback churn and bulk, and the
 # namespace-pair churn.
 # --baseline-jar PATH: another agent jar (e.g. built from an older commit) for a namespace-pair row "agent vs
@@ -27,13 +29,14 @@ while [ $# -gt 0 ]; do
     --quick) QUICK=(--quick) ;;
     --no-build) BUILD=0 ;;
     --startup) ONLY=(--only startup) ;;
+    --netty) ONLY=(--only netty) ;;
     --paths) ONLY=(--only paths) ;;
     --baseline-jar)
       [ $# -ge 2 ] || { echo "--baseline-jar needs a path" >&2; exit 2; }
       case "$2" in /*) jar=$2 ;; *) jar=$CALLER_DIR/$2 ;; esac
       [ -f "$jar" ] || { echo "--baseline-jar: no such file: $2" >&2; exit 2; }
       BASELINE=(--baseline-jar "$jar"); shift ;;
-    *) echo "usage: bench/run.sh [--quick] [--no-build] [--baseline-jar PATH] [--startup] [--paths]" >&2; exit 2 ;;
+    *) echo "usage: bench/run.sh [--quick] [--no-build] [--baseline-jar PATH] [--startup | --netty | --paths]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -60,6 +63,9 @@ mkdir -p "$OUT/classes"
 if [ $BUILD = 1 ]; then
   echo "building the agent and the JMH benchmarks" >&2
   mvn -B -q -DskipTests package
+  # the Netty rows' program (it-tests' NettyChurn) and its class path
+  mvn -B -q -DskipTests package dependency:build-classpath -pl it-tests -am \
+      -Dmdep.outputFile="$ROOT/bench/target/netty-churn.classpath"
   mvn -B -q -f bench/jmh/pom.xml package
 fi
 JAR=$ROOT/agent/target/mptcp-agent.jar

@@ -50,7 +50,8 @@ final class HookClass {
         {"socket", "(Z)I", "-1", "copy"}, {"connected", "(ZI)V", "", ""}, {"accepted", "(II)V", "", ""},
         {"setFailed", "(IIII)Z", "0", ""}, {"getFailed", "(III)I", "-1", ""}, {"remembered", "(III)I", "-1", ""},
         {"connecting", CONNECTING, "", "copy"}, {"binding", BINDING, "", "copy"}, {"epollCtl", "(IIII)V", "", "copy"},
-        {"role", "(I)V", "", ""}, {"connectingTo", "(Ljava/lang/Object;)V", "", ""}, {"closing", "(ZI)V", "", ""},
+        {"role", "(I)V", "", ""}, {"connectingTo", "(Ljava/lang/Object;)V", "", ""}, {"tcpOnly", "(I)V", "", ""},
+        {"own", "(I)V", "", ""}, {"closing", "(ZI)V", "", ""},
     };
 
     private final Instrumentation inst;

@@ -99,6 +99,11 @@ public final class NettySockets {
         }
     }
 
+    /** Netty made socket {@code fd} itself (the agent answered -1): nothing known about it. */
+    static void own(int fd) {
+        Decisions.unknown(fd);
+    }
+
     /** A socket channel constructor is about to make its socket ({@link ChannelRoleRewrite}). */
     static void role(int role) {
         CreationHints.role(role);
@@ -185,6 +190,11 @@ public final class NettySockets {
             return Decisions.UNWATCHED;
         }
         return copy.reporting ? Decisions.REPORTED : Decisions.WATCHED;
+    }
+
+    /** {@code LinuxSocket.setTcpMd5Sig} on {@code fd}: an option MPTCP lacks ({@link OptionGuards}). */
+    static void tcpOnly(int fd) {
+        Decisions.tcpOnly(fd);
     }
 
     /** After {@code Socket.connect} and {@code finishConnect}: {@code connected} true once the connection is up. */

@@ -23,6 +23,11 @@ import org.objectweb.asm.Opcodes;
  * </pre>
  * The socket is never turned into plain TCP here: Netty registers the fd with its epoll instance before it connects,
  * and the swap would drop that registration. The wrapped methods have no exception handlers of their own.
+ *
+ * <p>Also, when the rules decide connects ({@code pins}): {@code LinuxSocket.setTcpMd5Sig(InetAddress, byte[])} starts
+ * with {@code MptcpAgentHook.tcpOnly(intValue())}. A client socket the agent made plain TCP on a guess keeps a TCP-MD5
+ * key set before connect only as long as it stays TCP (MPTCP has no TCP_MD5SIG, and the kernel cannot report the key
+ * to be carried): so it stays TCP ({@code policy.Decisions}).
  */
 final class OptionGuards extends ClassVisitor {
     /** The epoll and io_uring sockets, whose option wrappers get {@link #LINUX_SOCKET}'s guards. */
@@ -38,15 +43,21 @@ final class OptionGuards extends ClassVisitor {
         {"setTcpQuickAck", "(Z)V", 6, 12}, {"isTcpQuickAck", "()Z", 6, 12},             // SOL_TCP, TCP_QUICKACK
     };
 
+    /** The option setters of the epoll and io_uring {@code LinuxSocket}s that pin a socket to TCP ({@code pins}). */
+    private static final String[][] TCP_ONLY = {{"setTcpMd5Sig", "(Ljava/net/InetAddress;[B)V"}};
+
     private final String owner;
     private final String hook;
     private final Object[][] guarded;
+    private final boolean pins;
 
-    OptionGuards(ClassVisitor next, String owner, String hook, Object[][] guarded) {
+    /** {@code guarded}: the compat guards (none: null); {@code pins}: the TCP-only options' calls. */
+    OptionGuards(ClassVisitor next, String owner, String hook, Object[][] guarded, boolean pins) {
         super(Opcodes.ASM9, next);
         this.owner = owner;
         this.hook = hook;
-        this.guarded = guarded;
+        this.guarded = guarded == null ? new Object[0][] : guarded;
+        this.pins = pins;
     }
 
     @Override
@@ -58,6 +69,19 @@ final class OptionGuards extends ClassVisitor {
         for (Object[] g : guarded) {
             if (g[0].equals(name) && g[1].equals(desc)) {
                 return new Guard(mv, desc.startsWith("()") ? false : true, (Integer) g[2], (Integer) g[3]);
+            }
+        }
+        for (String[] p : TCP_ONLY) {
+            if (pins && p[0].equals(name) && p[1].equals(desc)) {
+                return new MethodVisitor(Opcodes.ASM9, mv) {
+                    @Override
+                    public void visitCode() {
+                        super.visitCode();
+                        super.visitVarInsn(Opcodes.ALOAD, 0);
+                        super.visitMethodInsn(Opcodes.INVOKEVIRTUAL, owner, "intValue", "()I", false);
+                        super.visitMethodInsn(Opcodes.INVOKESTATIC, hook, "tcpOnly", "(I)V", false);
+                    }
+                };
             }
         }
         return mv;

@@ -46,7 +46,8 @@ final class Rewrites {
             } else if (suffix.equals(BootstrapRewrite.SUFFIX)) {
                 applies = connectRules && BootstrapRewrite.applies(reader);
             } else if (suffix.equals(OptionGuards.EPOLL_SOCKET) || suffix.equals(OptionGuards.URING_SOCKET)) {
-                applies = config.compatOptions && Asm.has(reader, "setTcpQuickAck", "(Z)V", false);
+                applies = config.compatOptions && Asm.has(reader, "setTcpQuickAck", "(Z)V", false)
+                        || connectRules && Asm.has(reader, "setTcpMd5Sig", null, false);
             } else if (suffix.equals(CloseRewrite.SUFFIX)) {
                 applies = config.paths && Asm.has(reader, "markClosed", "()Z", false);
             } else {
@@ -68,7 +69,7 @@ final class Rewrites {
             ClassVisitor chain = writer;
             if (suffix.equals(SocketRewrite.SUFFIX)) {
                 if (config.compatOptions) {
-                    chain = new OptionGuards(chain, name, hook, OptionGuards.UNIX_SOCKET);
+                    chain = new OptionGuards(chain, name, hook, OptionGuards.UNIX_SOCKET, false);
                 }
                 chain = new SocketRewrite(chain, name, hook, connectRules, bindRules);
             } else if (suffix.equals(UringRewrite.SERVER) || suffix.equals(UringRewrite.UNSAFE) || suffix.equals(UringRewrite.CHANNEL)) {
@@ -79,7 +80,8 @@ final class Rewrites {
             } else if (suffix.equals(BootstrapRewrite.SUFFIX)) {
                 chain = new BootstrapRewrite(chain, hook);
             } else if (suffix.equals(OptionGuards.EPOLL_SOCKET) || suffix.equals(OptionGuards.URING_SOCKET)) {
-                chain = new OptionGuards(chain, name, hook, OptionGuards.LINUX_SOCKET);
+                chain = new OptionGuards(chain, name, hook, config.compatOptions ? OptionGuards.LINUX_SOCKET : null,
+                        connectRules);
             } else if (suffix.equals(CloseRewrite.SUFFIX)) {
                 chain = new CloseRewrite(chain, name, hook);
             } else {

@@ -12,7 +12,8 @@ import org.objectweb.asm.Type;
  * <ul>
  * <li>socket creation: the body of {@code static int newSocketStream0(boolean ipv6)} starts with
  *     {@code int fd = MptcpAgentHook.socket(ipv6); if (fd >= 0) return fd;} and Netty's own body follows (it runs when
- *     the agent answers -1). Call sites name subclasses ({@code epoll.LinuxSocket}, {@code uring.LinuxSocket}), which
+ *     the agent answers -1), whose result goes to {@code MptcpAgentHook.own(fd)} before it is returned (nothing known
+ *     of an earlier socket under that fd number applies to it). Call sites name subclasses ({@code epoll.LinuxSocket}, {@code uring.LinuxSocket}), which
  *     is why the body, not the call sites, is rewritten. The native {@code newSocketStreamFd} (bound by
  *     {@code RegisterNatives}) is never touched.</li>
  * <li>connections counted: the results of {@code connect(SocketAddress)}, {@code finishConnect()} and
@@ -62,6 +63,15 @@ final class SocketRewrite extends ClassVisitor {
                     super.visitLabel(own);
                     super.visitFrame(Opcodes.F_NEW, 1, new Object[] {Opcodes.INTEGER}, 1, new Object[] {Opcodes.INTEGER});
                     super.visitInsn(Opcodes.POP);
+                }
+
+                @Override
+                public void visitInsn(int opcode) {
+                    if (opcode == Opcodes.IRETURN) { // Netty's own socket: MptcpAgentHook.own(fd), then return it
+                        super.visitInsn(Opcodes.DUP);
+                        super.visitMethodInsn(Opcodes.INVOKESTATIC, hook, "own", "(I)V", false);
+                    }
+                    super.visitInsn(opcode);
                 }
             };
         }

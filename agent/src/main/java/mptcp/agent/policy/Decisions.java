@@ -60,6 +60,8 @@ public final class Decisions {
      * its connect when they do, made MPTCP there when they do not ({@link #mptcpAfterAll}).
      */
     static final byte LIBRARY_TCP = 3;
+    /** {@link #LIBRARY_TCP} with an option set that MPTCP lacks and that cannot be carried ({@link #tcpOnly}). */
+    static final byte LIBRARY_TCP_ONLY = 32;
     static final byte FRESH = 4;
     static final byte FRESH_INET6 = 8;
     static final byte FRESH_REUSE = 16;
@@ -122,6 +124,17 @@ public final class Decisions {
     public static void madeByLibrary(int fd, boolean mptcp) {
         set(fd, mptcp ? LIBRARY_MPTCP : LIBRARY_TCP);
         unwatched(fd);
+    }
+
+    /**
+     * An option MPTCP lacks and whose value the kernel cannot report (TCP_MD5SIG) is being set on library socket
+     * {@code fd}: if the agent made it plain TCP on a guess, it stays TCP whatever its destination. Allocates nothing.
+     */
+    public static void tcpOnly(int fd) {
+        byte[] s = state;
+        if (fd >= 0 && fd < s.length && s[fd] == LIBRARY_TCP) {
+            s[fd] = LIBRARY_TCP_ONLY;
+        }
     }
 
     private static void unwatched(int fd) {
@@ -331,7 +344,7 @@ public final class Decisions {
                         Spares.give(spare, inet6);
                     }
                 }
-            } else if (known == LIBRARY_TCP) {
+            } else if (known == LIBRARY_TCP || known == LIBRARY_TCP_ONLY) {
                 rc = 0; // made TCP for this destination: nothing to convert
             } else if (known == KEPT_TCP || known != LIBRARY_MPTCP && Sock.protocol(fd) != LibC.IPPROTO_MPTCP) {
                 return true; // already TCP (mode, fallback, an earlier rule, a library's own socket)
@@ -356,7 +369,7 @@ public final class Decisions {
             }
             if (Log.enabled(Log.Level.DEBUG)) {
                 Log.debug("fd " + fd + ": " + (bind ? "bind to " : "connect to ") + where(hi, lo, port)
-                        + ": plain TCP by rule '" + r.get(i) + "'");
+                        + ": plain TCP by rule '" + r.get(i) + "'" + (known == LIBRARY_TCP || known == LIBRARY_TCP_ONLY ? " (made so at creation)" : ""));
             }
             named(r, i, hi, lo, port, "plain TCP");
             return true;
@@ -375,15 +388,18 @@ public final class Decisions {
      */
     public static void mptcpAfterAll(int fd, int watch) throws SocketException {
         byte[] s = state;
-        if (fd < 0 || fd >= s.length || s[fd] != LIBRARY_TCP || Policy.nativeBroken) {
+        byte known = fd >= 0 && fd < s.length ? s[fd] : 0;
+        if (known != LIBRARY_TCP && known != LIBRARY_TCP_ONLY || Policy.nativeBroken) {
             return;
         }
         s[fd] = 0; // whatever happens next, not to be tried again
-        if (Sock.getInt(fd, LibC.SOL_TCP, TCP_USER_TIMEOUT) > 0) {
-            // set on the TCP socket, and MPTCP has no TCP_USER_TIMEOUT: the application's timeout would be lost
-            Stats.optionConversion("TCP_USER_TIMEOUT tcp");
-            Log.once(Log.Level.INFO, "option TCP_USER_TIMEOUT tcp", "TCP_USER_TIMEOUT: set before connect on a socket"
-                    + " that would become MPTCP, which has no such option: the connection stays plain TCP");
+        // set on the TCP socket, and MPTCP has neither: the application's option would be lost
+        String only = known == LIBRARY_TCP_ONLY ? "TCP_MD5SIG"
+                : Sock.getInt(fd, LibC.SOL_TCP, TCP_USER_TIMEOUT) > 0 ? "TCP_USER_TIMEOUT" : null;
+        if (only != null) {
+            Stats.optionConversion(only + " tcp");
+            Log.once(Log.Level.INFO, "option " + only + " tcp", only + ": set before connect on a socket that would"
+                    + " become MPTCP, which has no " + only + ": the connection stays plain TCP");
             return;
         }
         int rc = convertWatched(fd, watch, LibC.IPPROTO_MPTCP);

@@ -254,6 +254,107 @@ class DecisionsTest {
         }
     }
 
+    /**
+     * A library's client socket the agent made plain TCP expecting its destination to be kept TCP: for loopback it is
+     * kept as it is (the same socket, counted); for another destination it becomes MPTCP before its connect, with its
+     * options and its epoll registration as the library reported it (nothing read from /proc).
+     */
+    @Test
+    void libraryClientMadeTcpIsKeptOrMadeMptcpByItsDestination() throws Exception {
+        configure("");
+        java.nio.channels.Selector[] selector = new java.nio.channels.Selector[1];
+        int epfd = epollOf(() -> {
+            try {
+                selector[0] = java.nio.channels.Selector.open();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        int loopback = Sock.openNonBlocking(LibC.AF_INET6, 0);
+        int remote = Sock.openNonBlocking(LibC.AF_INET6, 0);
+        try {
+            for (int fd : new int[] {loopback, remote}) {
+                Decisions.madeByLibrary(fd, false);
+                assertEquals(0, Sock.setInt(fd, LibC.SOL_TCP, LibC.TCP_NODELAY, 1));
+                assertEquals(0, Sock.setInt(fd, LibC.SOL_SOCKET, LibC.SO_KEEPALIVE, 1));
+                int events = EPOLLRDHUP | EPOLLET;
+                assertEquals(0, Sock.epollCtl(epfd, LibC.EPOLL_CTL_ADD, fd, events, fd));
+                Decisions.epollCtl(LibC.EPOLL_CTL_ADD, epfd, fd, events);
+            }
+            long inode = mptcp.agent.os.EpollRegistrations.inode(loopback);
+            long kept = Decisions.CONNECTIONS_TCP_RULE.sum();
+            assertTrue(Decisions.beforeConnect(loopback, java.net.InetAddress.getByName("127.0.0.1"), 80, Decisions.REPORTED));
+            Decisions.mptcpAfterAll(loopback, Decisions.REPORTED);
+            assertEquals(inode, mptcp.agent.os.EpollRegistrations.inode(loopback), "the same socket, nothing converted");
+            assertEquals(LibC.IPPROTO_TCP, Sock.protocol(loopback));
+            assertTrue(Decisions.keptTcp(loopback));
+            assertEquals(kept + 1, Decisions.CONNECTIONS_TCP_RULE.sum());
+
+            long made = Stats.SOCKETS_MPTCP.sum();
+            assertFalse(Decisions.beforeConnect(remote, java.net.InetAddress.getByName("10.1.2.3"), 80, Decisions.REPORTED));
+            Decisions.mptcpAfterAll(remote, Decisions.REPORTED);
+            assertEquals(LibC.IPPROTO_MPTCP, Sock.protocol(remote));
+            assertEquals(made + 1, Stats.SOCKETS_MPTCP.sum());
+            assertEquals(1, Sock.getInt(remote, LibC.SOL_TCP, LibC.TCP_NODELAY));
+            assertEquals(1, Sock.getInt(remote, LibC.SOL_SOCKET, LibC.SO_KEEPALIVE));
+            assertEquals(LibC.O_NONBLOCK, Sock.statusFlags(remote) & LibC.O_NONBLOCK);
+            assertEquals(0, Sock.getInt(remote, LibC.IPPROTO_IPV6, LibC.IPV6_V6ONLY));
+            mptcp.agent.os.EpollRegistrations r = mptcp.agent.os.EpollRegistrations.in(epfd, remote,
+                    mptcp.agent.os.EpollRegistrations.inode(remote));
+            assertEquals(1, r.size(), "the registration, for the new file");
+            assertEquals(EPOLLRDHUP | EPOLLET | EPOLLERR | EPOLLHUP, r.events(0));
+            assertEquals(remote, r.data(0));
+            Decisions.mptcpAfterAll(remote, Decisions.REPORTED); // once only
+            assertEquals(made + 1, Stats.SOCKETS_MPTCP.sum());
+        } finally {
+            Sock.close(loopback);
+            Sock.close(remote);
+            selector[0].close();
+        }
+    }
+
+    /**
+     * A client socket made TCP on a guess with an option MPTCP lacks set before connect (TCP_USER_TIMEOUT, read from
+     * the kernel; TCP_MD5SIG, reported by the library) stays plain TCP for any destination.
+     */
+    @Test
+    void optionsMptcpLacksKeepAGuessedTcpSocketTcp() throws Exception {
+        configure("");
+        int timeout = Sock.openNonBlocking(LibC.AF_INET6, 0);
+        int md5 = Sock.openNonBlocking(LibC.AF_INET6, 0);
+        try {
+            Decisions.madeByLibrary(timeout, false);
+            assertEquals(0, Sock.setInt(timeout, LibC.SOL_TCP, 18, 5000)); // TCP_USER_TIMEOUT
+            Decisions.madeByLibrary(md5, false);
+            Decisions.tcpOnly(md5);
+            for (int fd : new int[] {timeout, md5}) {
+                assertFalse(Decisions.beforeConnect(fd, java.net.InetAddress.getByName("10.1.2.3"), 80, Decisions.UNWATCHED));
+                Decisions.mptcpAfterAll(fd, Decisions.UNWATCHED);
+                assertEquals(LibC.IPPROTO_TCP, Sock.protocol(fd));
+            }
+            assertEquals(5000, Sock.getInt(timeout, LibC.SOL_TCP, 18));
+        } finally {
+            Sock.close(timeout);
+            Sock.close(md5);
+        }
+    }
+
+    /** What the connect rules say of a destination, without deciding anything (a Netty socket about to be made). */
+    @Test
+    void keepsTcpAnswersWithoutCounting() throws Exception {
+        configure("rules=mptcp connect 127.0.0.2");
+        long kept = Decisions.CONNECTIONS_TCP_RULE.sum();
+        assertTrue(Decisions.keepsTcp(java.net.InetAddress.getByName("127.0.0.1"), 80));
+        assertTrue(Decisions.keepsTcp(java.net.InetAddress.getByName("::1"), 80));
+        assertFalse(Decisions.keepsTcp(java.net.InetAddress.getByName("127.0.0.2"), 80), "the application's rule first");
+        assertFalse(Decisions.keepsTcp(ELEVEN, 80));
+        assertFalse(Decisions.keepsTcp(0, OTHER4, 80));
+        assertTrue(Decisions.keepsTcp(0, LOOPBACK4, 80));
+        assertEquals(kept, Decisions.CONNECTIONS_TCP_RULE.sum());
+        configure("loopback=mptcp");
+        assertFalse(Decisions.keepsTcp(java.net.InetAddress.getByName("127.0.0.1"), 80));
+    }
+
     private static final int NOT_OPEN = 1 << 20;
     private static final java.net.InetAddress ELEVEN = address("11.0.0.1");
 
@@ -280,6 +381,7 @@ class DecisionsTest {
                 Decisions.beforeConnect(-1, 0x2001_0db8_0000_0000L, i, 5432);                // IPv6, no rule
                 Decisions.beforeBind(-1, 0, 0, 8080);                                        // no bind rule matches
                 Decisions.beforeConnect(NOT_OPEN, ELEVEN, 80, Decisions.REPORTED);          // a library's socket, IPv4
+                Decisions.keepsTcp(ELEVEN, 80);                                              // a Netty socket being made
             }
             allocated[round] = threads.getThreadAllocatedBytes(id) - before;
         }

@@ -33,8 +33,13 @@ import io.netty.channel.socket.SocketChannel;
  *   NettyEcho epoll|io_uring client HOST PORT[,PORT...] COUNT    COUNT connections (the i-th to the i-th port, round
  *                                                                robin), each sends a line and prints ECHO line, then
  *                                                                READY; all stay open until a line on stdin
- *   NettyEcho epoll|io_uring loop BIND[,BIND...] HOST COUNT      both in one JVM: one listener per bind address (port 0),
- *                                                                LISTEN port..., then as client to HOST and those ports
+ *   NettyEcho epoll|io_uring loop BIND[,BIND...] HOST[,HOST...] COUNT  both in one JVM: one listener per bind address
+ *                                                                (port 0), LISTEN port..., then as client to those
+ *                                                                ports, the i-th connection to the i-th HOST (round robin)
+ *   NettyEcho epoll|io_uring loop-register ...                   as loop, each client channel registered first
+ *                                                                (Bootstrap.register()) and connected after, as gRPC and
+ *                                                                Reactor Netty do: its destination unknown when its
+ *                                                                socket is made
  *   NettyEcho epoll|io_uring client-attach HOST PORT COUNT       as client, then prints WAITING, waits for a line on
  *                                                                stdin (the test attaches the agent) and makes COUNT more
  *   NettyEcho epoll|io_uring client-tfo HOST PORT[,PORT...] COUNT  as client with TCP_FASTOPEN_CONNECT, the line written
@@ -83,7 +88,7 @@ public final class NettyEcho {
         List<Channel> keep = new ArrayList<>();
         String mode = args[1];
         List<Integer> ports = new ArrayList<>();
-        if (mode.equals("server") || mode.equals("loop")) {
+        if (mode.equals("server") || mode.startsWith("loop")) {
           try {
             for (String bind : mode.equals("server") ? new String[] {args[2]} : args[2].split(",")) {
                 for (String port : mode.equals("server") ? args[3].split(",") : new String[] {"0"}) {
@@ -110,9 +115,10 @@ public final class NettyEcho {
             exception(t);
           }
         }
+        boolean loop = mode.startsWith("loop");
         if (!mode.equals("server")) {
-            String host = mode.equals("loop") ? args[3] : args[2];
-            if (!mode.equals("loop")) {
+            String[] hosts = (loop ? args[3] : args[2]).split(",");
+            if (!loop) {
                 for (String port : args[3].split(",")) {
                     ports.add(Integer.parseInt(port));
                 }
@@ -132,31 +138,35 @@ public final class NettyEcho {
                     if (fastOpen) {
                         bootstrap.option(ChannelOption.TCP_FASTOPEN_CONNECT, true);
                     }
-                    Channel ch = bootstrap
-                            .handler(new ChannelInboundHandlerAdapter() {
-                                private final StringBuilder text = new StringBuilder();
+                    bootstrap.handler(new ChannelInboundHandlerAdapter() {
+                        private final StringBuilder text = new StringBuilder();
 
-                                @Override
-                                public void channelRegistered(ChannelHandlerContext ctx) {
-                                    if (fastOpen) {
-                                        // queued before connect: Netty sends it with the SYN (sendto/sendmsg MSG_FASTOPEN)
-                                        ctx.write(Unpooled.copiedBuffer(hello, StandardCharsets.UTF_8));
-                                    }
-                                    ctx.fireChannelRegistered();
-                                }
+                        @Override
+                        public void channelRegistered(ChannelHandlerContext ctx) {
+                            if (fastOpen) {
+                                // queued before connect: Netty sends it with the SYN (sendto/sendmsg MSG_FASTOPEN)
+                                ctx.write(Unpooled.copiedBuffer(hello, StandardCharsets.UTF_8));
+                            }
+                            ctx.fireChannelRegistered();
+                        }
 
-                                @Override
-                                public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                                    ByteBuf b = (ByteBuf) msg;
-                                    text.append(b.toString(StandardCharsets.UTF_8));
-                                    b.release();
-                                    int nl = text.indexOf("\n");
-                                    if (nl >= 0) {
-                                        echoes.add(text.substring(0, nl));
-                                        text.delete(0, nl + 1);
-                                    }
-                                }
-                            }).connect(host, ports.get(i % ports.size())).sync().channel();
+                        @Override
+                        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                            ByteBuf b = (ByteBuf) msg;
+                            text.append(b.toString(StandardCharsets.UTF_8));
+                            b.release();
+                            int nl = text.indexOf("\n");
+                            if (nl >= 0) {
+                                echoes.add(text.substring(0, nl));
+                                text.delete(0, nl + 1);
+                            }
+                        }
+                    });
+                    String host = hosts[i % hosts.length];
+                    int port = ports.get(i % ports.size());
+                    Channel ch = mode.equals("loop-register")
+                            ? bootstrap.register().sync().channel().connect(new InetSocketAddress(host, port)).sync().channel()
+                            : bootstrap.connect(host, port).sync().channel();
                     keep.add(ch);
                     if (fastOpen) {
                         ch.flush();

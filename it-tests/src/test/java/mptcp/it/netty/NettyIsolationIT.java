@@ -82,5 +82,21 @@ class NettyIsolationIT {
                 "--module-path", String.join(java.io.File.pathSeparator, modules), "--add-modules", "ALL-MODULE-PATH"), "tcp", rules);
         assertTrue(stderr.contains("mptcp-agent: INFO: sockets bound to 127.0.0.1:0: plain TCP by rule 'tcp bind 127.0.0.0/8'"
                 + " (loopback=tcp); once per address"), stderr.toString());
+        // a client: Bootstrap (module io.netty.transport, which does not read the unix module) hands its destination
+        // to its own hook, and the socket is made plain TCP at once
+        try (ChildJvm app = TwoHosts.java(null, jdk, String.join(java.io.File.pathSeparator, rest), List.of(
+                ChildJvm.agentArg("log=debug"), "--module-path", String.join(java.io.File.pathSeparator, modules),
+                "--add-modules", "ALL-MODULE-PATH"), "mptcp.it.netty.NettyEcho", "epoll", "loop", "127.0.0.1", "127.0.0.1", "1")) {
+            app.expect("READY");
+            assertTrue(app.stdoutLines().stream().anyMatch(l -> l.startsWith("ECHO hello 0 ")), app.output());
+            List<Ss.Entry> s = Ss.sockets(app.pid());
+            assertEquals(2, Ss.count(s, "tcp", "ESTAB"), s.toString());
+            app.finish();
+            List<String> lines = app.agentLines();
+            assertTrue(lines.stream().anyMatch(l -> l.endsWith(" client socket made plain TCP (its destination is kept TCP"
+                    + " by a rule)")), app.output());
+            assertEquals(List.of(), lines.stream().filter(l -> l.contains(" WARN: ")).collect(java.util.stream.Collectors.toList()),
+                    app.output());
+        }
     }
 }

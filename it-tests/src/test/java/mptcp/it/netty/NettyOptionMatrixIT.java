@@ -25,8 +25,10 @@ import mptcp.it.Jdk;
  * of the traffic class, TCP_QUICKACK and SO_REUSEADDR with the policy's options=compat (without ever swapping the
  * socket to TCP); the rest are the kernel's MPTCP answers, measured on Linux 6.18. A third run with options=strict
  * shows MPTCP's errors where compat stands in. In every cell the connection still carries data. The matrix runs over
- * loopback: with the default {@code loopback=tcp} every socket becomes plain TCP at bind or connect, which checks that
- * the options set before survive that conversion; the MPTCP runs use {@code loopback=mptcp}.
+ * loopback: with the default {@code loopback=tcp} a listener becomes plain TCP at its bind, a client socket is plain
+ * TCP from the start; the MPTCP runs use {@code loopback=mptcp}. Two more runs make each before-connect socket start
+ * with the other protocol than its connect needs, so that it changes protocol at its connect (MPTCP to TCP, TCP to
+ * MPTCP), which checks that the options set before survive that conversion.
  */
 class NettyOptionMatrixIT {
 
@@ -59,33 +61,53 @@ class NettyOptionMatrixIT {
 
     /**
      * Loopback MPTCP ({@code loopback=mptcp}: the sockets stay MPTCP throughout), then the default ({@code loopback=tcp}:
-     * every socket of the matrix is MPTCP until Netty binds or connects it to loopback, then the rules turn it into
-     * plain TCP, keeping the options set so far, column {@code kept}).
+     * a listener is MPTCP until Netty binds it to loopback, then the rules turn it into plain TCP, keeping the options
+     * set so far, column {@code kept}; a client socket registered before its connect is made as the connects before it
+     * went, plain TCP from the start), then the before-connect sockets guessed wrong both ways: each is preceded by a
+     * connect to 127.0.0.2 (refused) that an application rule decides otherwise than 127.0.0.1.
      */
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("cases")
     void everyCellAsOnTcpOrDocumented(Jdk jdk, String transport) throws Exception {
         Map<String, String> tcp = run(jdk, transport, List.of());
         Map<String, String> mptcp = run(jdk, transport, List.of(ChildJvm.loopbackAgentArg("")));
-        assertTrue(tcp.size() >= 60, "cells: " + tcp.size());
+        assertTrue(tcp.keySet().stream().filter(k -> k.startsWith("cell ")).count() >= 60, "cells: " + tcp.keySet());
         List<String> deviations = compare(tcp, mptcp);
         // the agent's sockets really are MPTCP: the kernel's MPTCP answers show up
         assertTrue(deviations.contains("cell after-connect TCP_USER_TIMEOUT") && deviations.contains("cell accepted TCP_USER_TIMEOUT"),
                 deviations.toString());
 
-        // loopback=tcp: converted at bind and connect; only what failed on the MPTCP socket before that differs
-        List<String> converted = compare(tcp, run(jdk, transport, List.of(ChildJvm.agentArg(""))));
+        // loopback=tcp: listeners converted at bind (only what failed on the MPTCP socket before differs), the rest TCP
+        Map<String, String> byDefault = run(jdk, transport, List.of(ChildJvm.agentArg("")));
+        List<String> converted = compare(tcp, byDefault);
+        assertTrue(converted.stream().allMatch(c -> c.startsWith("cell listener ")), "client sockets plain TCP from the"
+                + " start (as the connects before them went), connected and accepted sockets plain TCP: " + converted);
+        assertProtocols(byDefault, "6", "6");
+
+        if (!transport.equals("epoll")) {
+            return; // io_uring's conversions carry the same options (NettyRulesIT converts its sockets both ways); strict below
+        }
+        // guessed wrong, MPTCP until connect (127.0.0.2 is MPTCP by the rule), then plain TCP with its options
+        Map<String, String> toTcp = run(jdk, transport, List.of(ChildJvm.agentArg("rules=mptcp connect 127.0.0.2")), "127.0.0.2");
+        converted = compare(tcp, toTcp);
         assertTrue(converted.stream().allMatch(c -> c.startsWith("cell listener ") || c.startsWith("cell before-connect ")),
                 "connected and accepted sockets are plain TCP: " + converted);
         assertTrue(converted.contains("cell before-connect TCP_USER_TIMEOUT"), "MPTCP until connect: " + converted);
-        if (transport.equals("epoll")) {
-            // without compat, the cells compat stands in for show MPTCP's errors: so the comparison above can fail
-            Map<String, String> strict = run(jdk, transport, List.of(ChildJvm.loopbackAgentArg("options=strict")));
-            for (String cell : List.of("cell after-connect IP_TOS", "cell accepted IP_TOS", "cell after-connect TCP_QUICKACK",
-                    "cell after-connect SO_REUSEADDR")) {
-                assertTrue(tcp.get(cell).contains(" set=ok ") && strict.get(cell).contains(" set=ChannelException("),
-                        tcp.get(cell) + "\n" + strict.get(cell));
-            }
+        assertProtocols(toTcp, "6", "6");
+
+        // guessed wrong the other way: plain TCP until connect (as on TCP), then MPTCP with its options; an option
+        // MPTCP lacks keeps it TCP (TCP_USER_TIMEOUT; TCP_MD5SIG, which only epoll offers)
+        Map<String, String> toMptcp = run(jdk, transport,
+                List.of(ChildJvm.agentArg("loopback=mptcp,rules=tcp connect 127.0.0.2")), "127.0.0.2");
+        converted = compare(tcp, toMptcp);
+        assertTrue(converted.stream().noneMatch(c -> c.startsWith("cell before-connect ")), "as on TCP: " + converted);
+        assertProtocols(toMptcp, "262", "6");
+        // without compat, the cells compat stands in for show MPTCP's errors: so the comparison above can fail
+        Map<String, String> strict = run(jdk, transport, List.of(ChildJvm.loopbackAgentArg("options=strict")));
+        for (String cell : List.of("cell after-connect IP_TOS", "cell accepted IP_TOS", "cell after-connect TCP_QUICKACK",
+                "cell after-connect SO_REUSEADDR")) {
+            assertTrue(tcp.get(cell).contains(" set=ok ") && strict.get(cell).contains(" set=ChannelException("),
+                    tcp.get(cell) + "\n" + strict.get(cell));
         }
     }
 
@@ -96,7 +118,7 @@ class NettyOptionMatrixIT {
         List<String> deviations = new ArrayList<>();
         for (Map.Entry<String, String> e : tcp.entrySet()) {
             String with = agent.get(e.getKey());
-            if (with.equals(e.getValue())) {
+            if (with.equals(e.getValue()) || !e.getKey().startsWith("cell ")) {
                 continue;
             }
             if (e.getValue().contains(" set=ok ") && DEVIATIONS.stream().anyMatch(p -> p.matcher(with).matches())) {
@@ -111,13 +133,35 @@ class NettyOptionMatrixIT {
         return deviations;
     }
 
-    private static Map<String, String> run(Jdk jdk, String transport, List<String> jvmArgs) throws Exception {
-        try (ChildJvm app = TwoHosts.java(null, jdk, TwoHosts.NETTY42, jvmArgs, "mptcp.it.netty.NettyOptions", transport)) {
+    /**
+     * The kernel's protocol of every before-connect socket once connected: {@code protocol}, but {@code tcpOnly} for the
+     * options MPTCP lacks.
+     */
+    private static void assertProtocols(Map<String, String> cells, String protocol, String tcpOnly) {
+        List<String> wrong = new ArrayList<>();
+        for (Map.Entry<String, String> e : cells.entrySet()) {
+            if (e.getKey().startsWith("protocol ")) {
+                boolean only = e.getKey().endsWith(" TCP_USER_TIMEOUT") || e.getKey().endsWith(" TCP_MD5SIG");
+                if (!e.getValue().endsWith(": " + (only ? tcpOnly : protocol))) {
+                    wrong.add(e.getValue());
+                }
+            }
+        }
+        assertTrue(cells.keySet().stream().filter(k -> k.startsWith("protocol ")).count() >= 15, cells.keySet().toString());
+        assertEquals(List.of(), wrong, "SO_PROTOCOL after connect, expected " + protocol + " (" + tcpOnly
+                + " for TCP_USER_TIMEOUT and TCP_MD5SIG)");
+    }
+
+    private static Map<String, String> run(Jdk jdk, String transport, List<String> jvmArgs, String... decoy) throws Exception {
+        List<String> args = new ArrayList<>(List.of(transport));
+        args.addAll(List.of(decoy));
+        try (ChildJvm app = TwoHosts.java(null, jdk, TwoHosts.NETTY42, jvmArgs, "mptcp.it.netty.NettyOptions",
+                args.toArray(new String[0]))) {
             app.expect("DONE");
             assertEquals(0, app.waitFor(), app.output());
             Map<String, String> cells = new LinkedHashMap<>();
             for (String line : app.stdoutLines()) {
-                if (line.startsWith("cell ")) {
+                if (line.startsWith("cell ") || line.startsWith("protocol ")) {
                     cells.put(line.substring(0, line.indexOf(':')), line);
                 }
             }

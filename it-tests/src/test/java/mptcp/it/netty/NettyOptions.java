@@ -35,8 +35,17 @@ import io.netty.channel.unix.UnixChannelOption;
  * checks that a connection still echoes data, printing
  * <pre>cell &lt;phase&gt; &lt;OPTION&gt;: set=&lt;ok|unsupported|Exception&gt; get=&lt;value|Exception&gt; data=&lt;ok|Exception&gt;[ kept=&lt;value&gt;]</pre>
  * then {@code DONE}; {@code kept} (phases listener and before-connect) is the option read again once the channel is
- * bound or connected, which shows whether an option survived the agent's rules turning the socket into plain TCP at
- * bind or connect. The test compares the lines with and without the agent.
+ * bound or connected, which shows whether an option survived the agent's rules changing the socket's protocol at bind
+ * or connect. The test compares the lines with and without the agent. Each before-connect cell is followed by
+ * {@code protocol before-connect <OPTION>: 6|262}, SO_PROTOCOL of the connected socket (read with the app's own
+ * jnr-ffi; not part of the cell).
+ * <pre>
+ *   NettyOptions epoll|io_uring [DECOY]
+ * </pre>
+ * With DECOY (an address nothing listens on, say 127.0.0.2), each before-connect cell first tries a connection to
+ * DECOY (refused at once): the agent makes the next registered-but-unconnected socket with the protocol that connect
+ * needed, so a rule that decides DECOY otherwise than 127.0.0.1 makes every before-connect socket change its protocol
+ * at its connect.
  */
 public final class NettyOptions {
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
@@ -46,6 +55,7 @@ public final class NettyOptions {
 
     public static void main(String[] args) throws Exception {
         String transport = args[0];
+        String decoy = args.length > 1 ? args[1] : null;
         EventLoopGroup group;
         Class<? extends ServerChannel> serverType;
         Class<? extends Channel> clientType;
@@ -123,6 +133,9 @@ public final class NettyOptions {
             }
             // before-connect
             {
+                if (decoy != null) {
+                    client.connect(new InetSocketAddress(decoy, address.getPort())).await(10, TimeUnit.SECONDS);
+                }
                 Channel ch = client.register().sync().channel();
                 String setGet = setGet(ch.config(), option, value);
                 String data;
@@ -130,6 +143,9 @@ public final class NettyOptions {
                 try {
                     ch.connect(address).sync();
                     kept = get(ch.config(), option);
+                    // not part of the cell (compared with the run without the agent): the kernel's protocol
+                    System.out.println("protocol before-connect " + name + ": " + mptcp.it.apps.KernelView.get(
+                            ((io.netty.channel.unix.UnixChannel) ch).fd().intValue(), 38));
                     data = echo(ch);
                 } catch (Throwable t) {
                     data = describe(t);
