@@ -29,7 +29,10 @@ final class Accounting {
     /** More interface names than this are counted under "other" (a bound on memory and on label cardinality). */
     private static final int MAX_INTERFACES = 64;
 
-    /** The figures of one interface. */
+    /**
+     * The figures of one interface: sent, TCP payload sent the first time (tcpi_bytes_sent - tcpi_bytes_retrans;
+     * MPTCP's reinjections of data first sent on another subflow included); retransmitted, sent again by TCP.
+     */
     static final class Totals {
         final AtomicLong sent = new AtomicLong();
         final AtomicLong received = new AtomicLong();
@@ -124,10 +127,11 @@ final class Accounting {
                 }
             }
             Totals totals = totals(t.iface);
-            totals.sent.addAndGet(delta(s.sent, t.sent));
+            long sent = s.sent - s.retransmitted; // payload sent the first time on this subflow
+            totals.sent.addAndGet(delta(sent, t.sent));
             totals.received.addAndGet(delta(s.received, t.received));
             totals.retransmitted.addAndGet(delta(s.retransmitted, t.retransmitted));
-            t.sent = s.sent;
+            t.sent = sent;
             t.received = s.received;
             t.retransmitted = s.retransmitted;
             boolean open = !closing && s.state == View.ESTABLISHED;

@@ -66,6 +66,15 @@ class AccountingTest {
     }
 
     @Test
+    void retransmissionsAreCountedApartFromWhatWasSent() {
+        Accounting.Connection c = new Accounting.Connection(7);
+        a.look(c, view(1, new View.Subflow(1, UPPER, 0, View.ESTABLISHED, 0, 0, 10, 10, 1000, 0, 100)), false);
+        a.look(c, view(1, new View.Subflow(1, UPPER, 0, View.ESTABLISHED, 0, 0, 10, 10, 1500, 0, 150)), false);
+        assertEquals(1350, sent("eth1"), "tcpi_bytes_sent less tcpi_bytes_retrans");
+        assertEquals(150, a.byInterface().get("eth1").retransmitted.get());
+    }
+
+    @Test
     void aSubflowClosedBetweenLooksKeepsWhatItCarriedAndIdsCountTheOnesNeverSeen() {
         Accounting.Connection c = new Accounting.Connection(7);
         a.look(c, view(1, ok(1, UPPER, 100, 0), ok(2, LOWER, 200, 0)), false);

@@ -215,12 +215,14 @@ class MetricsIT {
                 .sum();
     }
 
-    /** The server's subflows on PORT as ss -tin shows them: local address → {bytes_sent, bytes_received}. */
+    /** The server's subflows on PORT as ss -tin shows them: local address → {bytes_sent - bytes_retrans, bytes_received}. */
     private static Map<String, long[]> subflowsBySs(DualPathTopology net) throws Exception {
         Map<String, long[]> out = new TreeMap<>();
         for (DualPathTopology.Socket s : net.tcpSockets(net.server, PORT)) {
             if (s.mptcpSubflow && s.state.equals("ESTAB")) {
-                out.put(s.localAddress(), new long[] {field(s.line, "bytes_sent"), field(s.line, "bytes_received")});
+                // sent the first time: bytes_sent includes TCP's retransmissions, counted apart by the agent
+                out.put(s.localAddress(), new long[] {field(s.line, "bytes_sent") - field(s.line, "bytes_retrans"),
+                        field(s.line, "bytes_received")});
             }
         }
         return out;
