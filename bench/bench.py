@@ -251,7 +251,7 @@ def premise(expect, n, dc, ds):
     return mp, None
 
 
-def ns_pair_rows(java, a, table, name):
+def ns_pair_rows(java, a, table, name, variant=None):
     """Connection churn between the two namespaces: the agent with its default options (the destination is not
     loopback, so MPTCP) vs plain TCP, vs mptcpize run (both MPTCP), and with --baseline-jar vs that jar. Each side
     runs the same JVM setup: a server JVM in one namespace and a client JVM in the other.
@@ -267,7 +267,12 @@ def ns_pair_rows(java, a, table, name):
     configs = {"plain TCP": ([java], "tcp"), "agent": ([java, "-javaagent:" + a.jar], "mptcp"),
                "mptcpize": (["mptcpize", "run", java], "mptcp")}
     baselines = [("plain TCP", "–"), ("mptcpize", "≥ 0.97×")]
-    if a.baseline_jar:
+    if variant == "paths":  # the per-path accounting's cost (issue 22): the agent with paths=on vs paths=off
+        row = "namespace pair: connection churn (connect+accept+close), agent (paths=on) vs %s"
+        configs = {"paths=off": ([java, "-javaagent:" + a.jar + "=paths=off"], "mptcp"),
+                   "agent": ([java, "-javaagent:" + a.jar], "mptcp")}
+        baselines = [("paths=off", "≥ 0.99×")]
+    elif a.baseline_jar:
         configs["baseline agent"] = ([java, "-javaagent:" + a.baseline_jar], "mptcp")
         baselines.append(("baseline agent", "≥ 0.97×"))
     servers = {}
@@ -309,7 +314,7 @@ def ns_pair_rows(java, a, table, name):
             note = "(kernel: %s)" % "; ".join("%s %d of %d connections MPTCP" % (cfg, verdicts[cfg]["mp"], verdicts[cfg]["n"])
                                               for cfg in (base, "agent"))
             table.add(name, row % base, "conn/s", b, c, "ratio", ratios, target,
-                      None if target == "–" else statistics.median(ratios) >= 0.97, note)
+                      None if target == "–" else statistics.median(ratios) >= float(target[2:-1]), note)
     except RuntimeError as e:  # a server or client that failed: this row has no figure, the other rows still run
         print("   namespace pair: " + str(e), file=sys.stderr, flush=True)
         table.invalid(name, row % "…", "–", "failed: " + str(e).splitlines()[0])
@@ -317,6 +322,30 @@ def ns_pair_rows(java, a, table, name):
         for p, _ in servers.values():
             pair.stop(p)
     print("   namespace pair: connection churn done", flush=True)
+
+def paths_rows(java, a, table, name):
+    """The per-path accounting's cost (issue 22): the agent with its default paths=on against the same agent with
+    paths=off: loopback churn and bulk with loopback=mptcp (both ends of every connection in one JVM, both followed),
+    and the namespace-pair churn (client and server JVMs, each end followed)."""
+    def program(pattern):
+        def measure(cmd):
+            _, _, out, _ = run(NICE + cmd)
+            m = re.search(pattern + r" ([0-9.]+)", out)
+            if not m:
+                sys.exit("no result from " + " ".join(cmd) + ": " + out)
+            return float(m.group(1))
+        return measure
+    agent = "-javaagent:" + a.jar + "=loopback=mptcp"
+    for label, main, pattern, unit in (("connection churn (connect+accept+close)", "Churn", "connections/s", "conn/s"),
+                                       ("bulk throughput, 1 connection", "Bulk", "gbit/s", "Gbit/s")):
+        args = ["-cp", a.classes, main, str(a.warm_s), str(a.measure_s)]
+        b, c = paired([java, agent + ",paths=off"] + args, [java, agent] + args, a.runs, a.warmup_tp, program(pattern))
+        ratios = [x / y for x, y in zip(c, b)]
+        table.add(name, "loopback " + label + " (loopback=mptcp), paths=on vs paths=off", unit, b, c, "ratio", ratios,
+                  "≥ 0.99×", statistics.median(ratios) >= 0.99, "load %.1f" % os.getloadavg()[0])
+        print("   paths: %s done" % label, flush=True)
+    ns_pair_rows(java, a, table, name, "paths")
+
 
 def netty_rows(java, a, table, name):
     """Netty's native transports (issue 24), bench/netty_churn.py: connection churn over loopback, the agent with its
@@ -388,6 +417,9 @@ def bench_jdk(java, a, table, work):
     print("== JDK %s (%s)" % (name, java), flush=True)
     if a.only == "ns-pair":
         ns_pair_rows(java, a, table, name)
+        return
+    if a.only == "paths":
+        paths_rows(java, a, table, name)
         return
     if a.only == "netty":
         netty_rows(java, a, table, name)
@@ -529,8 +561,9 @@ def main():
     p.add_argument("--out", required=True)
     p.add_argument("--baseline-jar", help="another agent jar (e.g. built from an older commit): adds the namespace-pair "
                    "row 'agent vs baseline agent'")
-    p.add_argument("--only", choices=["ns-pair", "startup", "netty"],
-                   help="run only the namespace-pair rows, the start-up rows, or the Netty rows")
+    p.add_argument("--only", choices=["ns-pair", "startup", "netty", "paths"],
+                   help="run only the namespace-pair rows, the start-up rows, the Netty rows, or the rows of the "
+                   "per-path accounting's cost (paths=on vs paths=off)")
     p.add_argument("--pairs", type=int, help="pairs per row (default 10, 3 with --quick)")
     a = p.parse_args()
     if a.quick:
@@ -548,6 +581,7 @@ def main():
     cache_home = tempfile.mkdtemp(prefix="bench-cache-", dir=work)
     os.environ["XDG_CACHE_HOME"] = cache_home
     table = Table()
+    load_before = os.getloadavg()
 
     def on_signal(sig, frame):
         raise SystemExit(128 + sig)  # unwinds through the finally below, which deletes the namespaces
@@ -571,8 +605,9 @@ def main():
         shutil.rmtree(cache_home, ignore_errors=True)
     md = table.markdown()
     jm = jmh_markdown(table)
-    header = "%d pairs per row%s; %d cores; kernel %s" % (a.runs, " (--quick)" if a.quick else "", os.cpu_count(),
-                                                        os.uname().release)
+    header = "%d pairs per row%s; %d cores; kernel %s; load average %.1f at the start, %.1f at the end" % (
+        a.runs, " (--quick)" if a.quick else "", os.cpu_count(), os.uname().release, load_before[0],
+        os.getloadavg()[0])
     text = header + "\n\n" + md + ("\n\nPer-socket creation cost (JMH, avgt):\n\n" + jm if jm else "") + "\n"
     with open(a.out, "w") as f:
         f.write(text)

@@ -4,13 +4,15 @@
 # transports (connection churn against plain Netty on loopback, and between the namespaces) and per-socket creation
 # cost (JMH), on JDK 17 and JDK 25. Prints a markdown table; also written to bench/target/results.md (+ .json).
 #
-#   bench/run.sh [--quick] [--no-build] [--baseline-jar PATH] [--startup | --netty | --ns-pair | --blackhole]
+#   bench/run.sh [--quick] [--no-build] [--baseline-jar PATH] [--startup | --netty | --ns-pair | --blackhole | --paths]
 #
 # --startup: only the start-up rows (against the empty -javaagent; issue 13's targets), a few minutes.
 # --netty: only the Netty rows (issue 24's targets; bench/netty-churn.sh measures the same with more choices).
 # --ns-pair: only the namespace-pair churn rows (with --baseline-jar: the before/after row of a change).
 # --blackhole: only bench/blackhole.py (the kernel alone vs the connect race through a middlebox that drops MPTCP
 # SYNs, issue 23), first JDK only, a minute.
+# --paths: only the per-path accounting's cost (issue 22): paths=on vs paths=off, loopback churn and bulk, and the
+# namespace-pair churn.
 # --baseline-jar PATH: another agent jar (e.g. built from an older commit) for a namespace-pair row "agent vs
 # baseline agent"; this script never builds it.
 #
@@ -33,12 +35,13 @@ while [ $# -gt 0 ]; do
     --netty) ONLY=(--only netty) ;;
     --ns-pair) ONLY=(--only ns-pair) ;;
     --blackhole) ONLY=(blackhole) ;;
+    --paths) ONLY=(--only paths) ;;
     --baseline-jar)
       [ $# -ge 2 ] || { echo "--baseline-jar needs a path" >&2; exit 2; }
       case "$2" in /*) jar=$2 ;; *) jar=$CALLER_DIR/$2 ;; esac
       [ -f "$jar" ] || { echo "--baseline-jar: no such file: $2" >&2; exit 2; }
       BASELINE=(--baseline-jar "$jar"); shift ;;
-    *) echo "usage: bench/run.sh [--quick] [--no-build] [--baseline-jar PATH] [--startup | --netty | --ns-pair | --blackhole]" >&2; exit 2 ;;
+    *) echo "usage: bench/run.sh [--quick] [--no-build] [--baseline-jar PATH] [--startup | --netty | --ns-pair | --blackhole | --paths]" >&2; exit 2 ;;
   esac
   shift
 done

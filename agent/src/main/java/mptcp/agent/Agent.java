@@ -13,6 +13,7 @@ import mptcp.agent.log.Log;
 import mptcp.agent.log.Slf4jOutput;
 import mptcp.agent.log.StderrOutput;
 import mptcp.agent.netty.NettyModule;
+import mptcp.agent.paths.Paths;
 import mptcp.agent.policy.Policy;
 import mptcp.agent.report.AttachRequest;
 import mptcp.agent.report.Jmx;
@@ -200,6 +201,9 @@ public final class Agent {
                 return;
             }
             Jmx.watchHere();
+            if (Policy.config().paths) {
+                Paths.sampleHere(); // the per-path sampling goes on here once the MBean is registered
+            }
         }
     }
 

@@ -37,6 +37,8 @@ public interface LibC {
     int IP_TOS = 1;
 
     int MPTCP_INFO = 1;
+    /** getsockopt(SOL_MPTCP): the connection's mptcp_info and each subflow's id, addresses and tcp_info (Linux 6.5+). */
+    int MPTCP_FULL_INFO = 4;
 
     int F_GETFD = 1;
     int F_SETFD = 2;

@@ -146,6 +146,95 @@ public final class Sock {
         }
     }
 
+    /** Bytes of struct mptcp_full_info before its struct mptcp_info: four sizes, two counts, two pointers. */
+    public static final int FULL_INFO_HEADER = 40;
+
+    /**
+     * {@code getsockopt(SOL_MPTCP, MPTCP_FULL_INFO)} (Linux 6.5+): an MPTCP connection and its subflows, read by the
+     * kernel in one go under the socket's lock. {@code out} receives, as the kernel wrote them: the struct
+     * {@code mptcp_full_info} ({@link #FULL_INFO_HEADER} bytes, with the sizes the kernel used and
+     * {@code num_subflows}, then the first {@code infoSize} bytes of struct {@code mptcp_info}); then an area of
+     * {@code capacity} struct {@code mptcp_subflow_info} ({@code sfinfoSize} bytes asked each); then an area of
+     * {@code capacity} struct {@code tcp_info} ({@code tcpinfoSize} bytes asked each). Within each area the kernel
+     * writes one entry per subflow at the stride it reports in the header ({@code size_sfinfo_user} at offset 12,
+     * {@code size_tcpinfo_user} at offset 4: the size asked, or less when its own structure is smaller).
+     * @return the connection's number of subflows (it may exceed {@code capacity}: only that many were written), or
+     *         -errno (EOPNOTSUPP before Linux 6.5 and on a connection that fell back to TCP)
+     */
+    public static int mptcpFullInfo(int fd, byte[] out, int infoSize, int capacity, int sfinfoSize, int tcpinfoSize) {
+        int header = FULL_INFO_HEADER + infoSize;
+        int length = header + capacity * (sfinfoSize + tcpinfoSize);
+        if (out.length < length) {
+            throw new IllegalArgumentException("buffer of " + out.length + " bytes, " + length + " needed");
+        }
+        // one block: optlen (4 bytes, then 4 of padding), then the structures; three calls into jffi in all
+        boolean pooled = length + 8 <= FULL_INFO_BUFFER;
+        long mem = pooled ? FullInfoBuffers.take() : AgentBinding.allocate(length + 8L, false);
+        if (mem == 0) {
+            return -12; // ENOMEM
+        }
+        try {
+            long info = mem + 8;
+            long subflows = info + header;
+            java.nio.ByteBuffer h = java.nio.ByteBuffer.wrap(new byte[8 + FULL_INFO_HEADER])
+                    .order(java.nio.ByteOrder.nativeOrder());
+            h.putInt(0, header);
+            h.putInt(8 + 4, tcpinfoSize);
+            h.putInt(8 + 12, sfinfoSize);
+            h.putInt(8 + 20, capacity);
+            h.putLong(8 + 24, subflows);
+            h.putLong(8 + 32, subflows + (long) capacity * sfinfoSize);
+            // our own buffer, of known size: copied without jffi's fault check (microseconds per call)
+            AgentBinding.putBytesUnchecked(mem, h.array(), 0, h.capacity());
+            long rc = AgentBinding.invokeN5(Jffi.GET_OPT, Jffi.GETSOCKOPT, fd, LibC.SOL_MPTCP, LibC.MPTCP_FULL_INFO, info,
+                    mem);
+            if ((int) rc != 0) {
+                return -errno();
+            }
+            AgentBinding.getBytesUnchecked(info, out, 0, length);
+            return java.nio.ByteBuffer.wrap(out).order(java.nio.ByteOrder.nativeOrder()).getInt(16);
+        } finally {
+            if (pooled) {
+                FullInfoBuffers.giveBack(mem);
+            } else {
+                AgentBinding.free(mem);
+            }
+        }
+    }
+
+    /** Size of the native buffers {@link #mptcpFullInfo} keeps for reuse (a connection of up to 4 subflows fits). */
+    private static final int FULL_INFO_BUFFER = 2048;
+
+    /** A few native buffers of {@link #FULL_INFO_BUFFER} bytes, reused: no malloc per read in steady state. */
+    private static final class FullInfoBuffers {
+        private static final long[] FREE = new long[8];
+
+        static long take() {
+            synchronized (FREE) {
+                for (int i = 0; i < FREE.length; i++) {
+                    long b = FREE[i];
+                    if (b != 0) {
+                        FREE[i] = 0;
+                        return b;
+                    }
+                }
+            }
+            return AgentBinding.allocate(FULL_INFO_BUFFER, false);
+        }
+
+        static void giveBack(long b) {
+            synchronized (FREE) {
+                for (int i = 0; i < FREE.length; i++) {
+                    if (FREE[i] == 0) {
+                        FREE[i] = b;
+                        return;
+                    }
+                }
+            }
+            AgentBinding.free(b);
+        }
+    }
+
     /** Sets a structured option (SO_LINGER, ...) from the first {@code length} bytes of {@code value}; 0 or -errno. */
     public static int setBytes(int fd, int level, int name, byte[] value, int length) {
         long mem = AgentBinding.allocate(Math.max(length, 1), false);

@@ -56,7 +56,7 @@ final class StatusCommand {
                 if (!k.equals("agent") && !k.equals("pid")) {
                     s.item(k, v);
                 }
-            }, s::socket);
+            }, s::path, s::socket);
             boolean complete;
             if (streams(properties.getProperty(Build.REQUESTS_PROPERTY))) {
                 complete = target.status(feed);

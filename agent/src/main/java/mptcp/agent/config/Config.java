@@ -74,6 +74,10 @@ public final class Config {
                 + " tried beside it (longer for a destination seen to answer slowly: twice its connect time, at most 1000)");
         key("blackhole_ttl", "600", "seconds (1 to 86400) a destination that dropped MPTCP SYNs is dialled with plain"
                 + " TCP at once before MPTCP is tried again; doubled each time it drops them again (at most 64 times)");
+        key("paths", "on|off", "on: bytes sent and received per local interface, subflows opened and open, subflow"
+                + " failures of the MPTCP connections, read from the kernel (MPTCP_FULL_INFO, Linux 6.5+) as the"
+                + " application closes each connection and about every second while it lives (status, JMX); off: not"
+                + " read");
     }
 
     /** Keys whose value is a whole number: the range allowed (the default is their one value in KEYS). */
@@ -107,6 +111,8 @@ public final class Config {
     public final boolean loopbackTcp;
     /** {@code cache=on}: rewritten classes are kept for the next start (engine.TransformCache). */
     public final boolean cache;
+    /** {@code paths=on}: per-path accounting of the MPTCP connections (mptcp.agent.paths). */
+    public final boolean paths;
     /** The rules of {@code rules} followed by those of {@code loopback=tcp}. */
     public final Rules rules;
     /** {@code race=on}: connects unanswered within {@link #raceDelayMillis} also try plain TCP (policy.Races). */
@@ -145,6 +151,7 @@ public final class Config {
         race = values.get("race").equals("on");
         raceDelayMillis = Integer.parseInt(values.get("race_delay"));
         blackholeTtlSeconds = Integer.parseInt(values.get("blackhole_ttl"));
+        paths = values.get("paths").equals("on");
         java.util.Set<String> off = new java.util.HashSet<>();
         StringBuilder b = new StringBuilder();
         for (Map.Entry<String, String> e : values.entrySet()) {

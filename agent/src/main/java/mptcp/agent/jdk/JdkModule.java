@@ -97,6 +97,26 @@ public final class JdkModule implements InterceptionModule {
     static final List<Redirect> REDIRECTS = List.of(SOCKET0, CONNECT0, POLL_CONNECT, CHECK_CONNECT, ACCEPT,
             SET_INT_OPTION0, GET_INT_OPTION0, SEND_OOB, SET_QUICK_ACK0, GET_QUICK_ACK0, SET_IP_DONT_FRAGMENT0,
             GET_IP_DONT_FRAGMENT0, BIND0, SET_KEEPALIVE_PROBES0, SET_KEEPALIVE_TIME0, SET_KEEPALIVE_INTVL0);
+    /**
+     * Socket close, for the per-path accounting ({@code paths=on}): the natives the JDK's socket dispatcher closes and
+     * pre-closes a socket with. JDK 17-20: {@code FileDispatcherImpl}'s, called from {@code SocketDispatcher} (used by
+     * NioSocketImpl, the socket channels and the asynchronous ones); JDK 21+: {@code UnixDispatcher}'s own (the
+     * superclass of {@code SocketDispatcher}, also of the datagram dispatcher: those fds are not connections followed,
+     * and cost one array read). One pair per JVM: the handlers have one name each.
+     */
+    static final Redirect PRE_CLOSE0;
+    static final Redirect CLOSE0;
+
+    static {
+        boolean unix = Runtime.version().feature() >= 21;
+        String owner = unix ? "sun/nio/ch/UnixDispatcher" : "sun/nio/ch/FileDispatcherImpl";
+        String caller = unix ? "sun/nio/ch/UnixDispatcher" : "sun/nio/ch/SocketDispatcher";
+        PRE_CLOSE0 = Redirect.ofStatic(owner, "preClose0", "(" + FD + ")V", JdkClose.class, caller);
+        CLOSE0 = Redirect.ofStatic(owner, "close0", "(" + FD + ")V", JdkClose.class, caller);
+    }
+
+    static final List<Redirect> CLOSE_REDIRECTS = List.of(PRE_CLOSE0, CLOSE0);
+
     /** JDK 17's legacy PlainSocketImpl. */
     static final List<Redirect> LEGACY_REDIRECTS = List.of(SOCKET_CREATE, SOCKET_CONNECT, SOCKET_BIND, SOCKET_ACCEPT,
             SOCKET_SEND_URGENT_DATA);
@@ -126,6 +146,10 @@ public final class JdkModule implements InterceptionModule {
         if (legacyInUse()) {
             redirects = new java.util.ArrayList<>(REDIRECTS);
             redirects.addAll(LEGACY_REDIRECTS);
+        }
+        if (Policy.config().paths) {
+            redirects = new java.util.ArrayList<>(redirects);
+            redirects.addAll(CLOSE_REDIRECTS);
         }
         // the trampoline goes next to sun.nio.ch.DirectBuffer: same package as Net, and loaded with java.nio at boot
         TransformCache cache = TransformCache.open(); // NONE with cache=off (Policy.warmUpNative)

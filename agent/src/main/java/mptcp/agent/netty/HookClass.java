@@ -51,7 +51,7 @@ final class HookClass {
         {"setFailed", "(IIII)Z", "0", ""}, {"getFailed", "(III)I", "-1", ""}, {"remembered", "(III)I", "-1", ""},
         {"connecting", CONNECTING, "", "copy"}, {"binding", BINDING, "", "copy"}, {"epollCtl", "(IIII)V", "", "copy"},
         {"role", "(I)V", "", ""}, {"connectingTo", "(Ljava/lang/Object;)V", "", ""}, {"tcpOnly", "(I)V", "", ""},
-        {"own", "(I)V", "", ""}, {"finishing", "(I)I", "0", ""},
+        {"own", "(I)V", "", ""}, {"finishing", "(I)I", "0", ""}, {"closing", "(ZI)V", "", ""},
     };
 
     private final Instrumentation inst;

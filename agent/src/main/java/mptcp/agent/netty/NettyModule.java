@@ -25,7 +25,9 @@ import mptcp.agent.log.Log;
  * <li>{@link ChannelRoleRewrite}: the socket channels' constructors, the role of the socket they make;</li>
  * <li>{@link BootstrapRewrite}: {@code Bootstrap}'s connect, the destination of the socket it is about to make;</li>
  * <li>{@link OptionGuards}: {@code options=compat} around the option wrappers of {@code Socket} and the
- *     {@code LinuxSocket}s.</li>
+ *     {@code LinuxSocket}s;</li>
+ * <li>{@link CloseRewrite}: {@code FileDescriptor.markClosed}, where each socket's close starts (the per-path
+ *     accounting reads the connection's last figures there).</li>
  * </ul>
  * Body-only changes: the same rewrites work when Netty is loaded later and, after an {@code attach}, on the already
  * loaded classes through {@code retransformClasses}. The rewritten code calls the {@link HookClass} defined in Netty's
@@ -39,7 +41,7 @@ public final class NettyModule implements InterceptionModule, ClassFileTransform
     static final List<String> TARGETS = List.of(EpollCtlRewrite.SUFFIX, SocketRewrite.SUFFIX, UringRewrite.SERVER,
             UringRewrite.CHANNEL, UringRewrite.UNSAFE, OptionGuards.EPOLL_SOCKET, OptionGuards.URING_SOCKET,
             ChannelRoleRewrite.EPOLL_CLIENT, ChannelRoleRewrite.EPOLL_SERVER, ChannelRoleRewrite.URING_CLIENT,
-            BootstrapRewrite.SUFFIX);
+            BootstrapRewrite.SUFFIX, CloseRewrite.SUFFIX);
 
     private HookClass hooks;
 
@@ -92,7 +94,7 @@ public final class NettyModule implements InterceptionModule, ClassFileTransform
     public byte[] transform(Module module, ClassLoader loader, String name, Class<?> redefined, ProtectionDomain domain,
                             byte[] bytes) {
         if (name == null || !(name.endsWith("Socket") || name.endsWith("Channel") || name.endsWith("Unsafe")
-                || name.endsWith("Native") || name.endsWith("Bootstrap"))) {
+                || name.endsWith("Native") || name.endsWith("Bootstrap") || name.endsWith("FileDescriptor"))) {
             return null; // the one check every other class of the JVM pays
         }
         int t = target(name);

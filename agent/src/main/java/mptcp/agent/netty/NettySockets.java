@@ -242,6 +242,13 @@ public final class NettySockets {
         }
     }
 
+    /** {@code FileDescriptor.markClosed()} returned {@code marked}: when true, Netty is about to close {@code fd}. */
+    static void closing(boolean marked, int fd) {
+        if (marked) {
+            Connections.closing(fd);
+        }
+    }
+
     /**
      * Netty's call setting option {@code level}/{@code opt} to {@code value} on {@code fd} failed: true when the policy
      * stood in for it ({@code options=compat}: the IPv4 equivalent, or accepted and remembered), false to let Netty's

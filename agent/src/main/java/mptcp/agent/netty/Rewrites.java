@@ -48,6 +48,8 @@ final class Rewrites {
             } else if (suffix.equals(OptionGuards.EPOLL_SOCKET) || suffix.equals(OptionGuards.URING_SOCKET)) {
                 applies = config.compatOptions && Asm.has(reader, "setTcpQuickAck", "(Z)V", false)
                         || connectRules && Asm.has(reader, "setTcpMd5Sig", null, false);
+            } else if (suffix.equals(CloseRewrite.SUFFIX)) {
+                applies = config.paths && Asm.has(reader, "markClosed", "()Z", false);
             } else {
                 applies = role; // the socket channels
             }
@@ -80,6 +82,8 @@ final class Rewrites {
             } else if (suffix.equals(OptionGuards.EPOLL_SOCKET) || suffix.equals(OptionGuards.URING_SOCKET)) {
                 chain = new OptionGuards(chain, name, hook, config.compatOptions ? OptionGuards.LINUX_SOCKET : null,
                         connectRules);
+            } else if (suffix.equals(CloseRewrite.SUFFIX)) {
+                chain = new CloseRewrite(chain, name, hook);
             } else {
                 chain = new ChannelRoleRewrite(chain, hook, listener);
             }

@@ -7,6 +7,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import mptcp.agent.log.Log;
 import mptcp.agent.os.Addresses;
+import mptcp.agent.paths.Paths;
 import mptcp.sys.Errno;
 import mptcp.sys.LibC;
 import mptcp.sys.Sock;
@@ -66,8 +67,12 @@ public final class Connections {
         if (listener >= 0) {
             Decisions.unknown(fd); // a new socket under this fd number
         }
-        if (Policy.nativeBroken || Decisions.keptTcp(listener >= 0 ? listener : fd)) {
-            return; // already reported once by Sockets; or a rule made it (its listener) plain TCP: nothing to ask
+        if (Policy.nativeBroken) {
+            return; // already reported once by Sockets
+        }
+        if (Decisions.keptTcp(listener >= 0 ? listener : fd)) {
+            (listener >= 0 ? Stats.TCP_INBOUND : Stats.TCP_OUTBOUND).increment(); // a rule made it (its listener) TCP
+            return;
         }
         try {
             classify(fd, listener);
@@ -81,9 +86,9 @@ public final class Connections {
         boolean accepted = listener >= 0;
         switch (negotiated(fd)) {
             case MPTCP:
-                Stats.CONNECTIONS_MPTCP.increment();
-                if (accepted) {
-                    Stats.CONNECTIONS_MPTCP_ACCEPTED.increment();
+                (accepted ? Stats.MPTCP_INBOUND : Stats.MPTCP_OUTBOUND).increment();
+                if (Policy.config().paths) {
+                    Paths.opened(fd);
                 }
                 if (Log.enabled(Log.Level.DEBUG)) {
                     Log.debug("fd " + fd + ": " + describe(fd, accepted) + ": MPTCP negotiated");
@@ -101,6 +106,8 @@ public final class Connections {
                         }
                     }
                     fellBack(fd, true, "the client did not ask for MPTCP: plain TCP");
+                } else {
+                    (accepted ? Stats.TCP_INBOUND : Stats.TCP_OUTBOUND).increment();
                 }
                 break;
             default:
@@ -109,10 +116,7 @@ public final class Connections {
     }
 
     private static void fellBack(int fd, boolean accepted, String what) {
-        Stats.CONNECTIONS_TCP.increment();
-        if (accepted) {
-            Stats.CONNECTIONS_TCP_ACCEPTED.increment();
-        }
+        (accepted ? Stats.FALLBACK_INBOUND : Stats.FALLBACK_OUTBOUND).increment();
         if (Log.enabled(Log.Level.DEBUG)) {
             Log.debug("fd " + fd + ": " + describe(fd, accepted) + ": " + what);
         }
@@ -129,6 +133,15 @@ public final class Connections {
                         : who + " answers without MPTCP: connections to it run as plain TCP (first one; not repeated)");
             }
         }
+    }
+
+    /**
+     * The application is about to close {@code fd}, or to make it a dead socket before closing it (the JDK's preClose,
+     * while other threads may still be blocked on it): the connection's last figures for the per-path accounting.
+     * Never throws.
+     */
+    public static void closing(int fd) {
+        Paths.closing(fd);
     }
 
     /** At most {@link #LINES_PER_MINUTE} destination lines per minute. */

@@ -18,13 +18,18 @@ public final class Stats {
     public static final LongAdder SOCKETS_MPTCP = new LongAdder();
     /** Creations that stayed TCP because MPTCP was refused, by reason ("ENOPROTOOPT", ..., "native"). */
     private static final Map<String, LongAdder> FALLBACKS = new ConcurrentHashMap<>();
-    /** Connections (outgoing and accepted) on which the kernel negotiated MPTCP with the peer. */
-    public static final LongAdder CONNECTIONS_MPTCP = new LongAdder();
-    /** Connections made from/to an MPTCP socket whose peer answered without MPTCP: they run as plain TCP. */
-    public static final LongAdder CONNECTIONS_TCP = new LongAdder();
-    /** Of those, the accepted ones (a plain TCP client on an MPTCP listener). */
-    public static final LongAdder CONNECTIONS_TCP_ACCEPTED = new LongAdder();
-    public static final LongAdder CONNECTIONS_MPTCP_ACCEPTED = new LongAdder();
+    /**
+     * Connections by what the kernel says they are and by direction (outbound: connected by the application;
+     * inbound: accepted): MPTCP negotiated; fallback, an MPTCP socket whose peer answered without MPTCP (it runs as
+     * TCP; inbound: a plain TCP client on an MPTCP listener); tcp, a plain TCP socket (kept TCP by a rule, the mode,
+     * or made before an attach).
+     */
+    public static final LongAdder MPTCP_OUTBOUND = new LongAdder();
+    public static final LongAdder MPTCP_INBOUND = new LongAdder();
+    public static final LongAdder FALLBACK_OUTBOUND = new LongAdder();
+    public static final LongAdder FALLBACK_INBOUND = new LongAdder();
+    public static final LongAdder TCP_OUTBOUND = new LongAdder();
+    public static final LongAdder TCP_INBOUND = new LongAdder();
     /** Listeners the application had before an attach, handed over to MPTCP listeners / kept TCP (with a reason). */
     public static final LongAdder LISTENERS_CONVERTED = new LongAdder();
     public static final LongAdder LISTENERS_KEPT_TCP = new LongAdder();
@@ -73,16 +78,25 @@ public final class Stats {
         out.put("sockets_mptcp", SOCKETS_MPTCP.sum());
         out.put("sockets_tcp_fallback", total(FALLBACKS));
         sums(FALLBACKS).forEach((k, v) -> out.put("sockets_tcp_fallback_" + k, v));
-        out.put("connections_mptcp", CONNECTIONS_MPTCP.sum());
-        out.put("connections_mptcp_accepted", CONNECTIONS_MPTCP_ACCEPTED.sum());
-        out.put("connections_tcp", CONNECTIONS_TCP.sum());
-        out.put("connections_tcp_accepted", CONNECTIONS_TCP_ACCEPTED.sum());
+        long mptcpIn = MPTCP_INBOUND.sum();
+        long mptcpOut = MPTCP_OUTBOUND.sum();
+        long fallbackIn = FALLBACK_INBOUND.sum();
+        long fallbackOut = FALLBACK_OUTBOUND.sum();
+        out.put("connections_mptcp_outbound", mptcpOut);
+        out.put("connections_mptcp_inbound", mptcpIn);
+        out.put("connections_fallback_outbound", fallbackOut);
+        out.put("connections_fallback_inbound", fallbackIn);
+        out.put("connections_tcp_outbound", TCP_OUTBOUND.sum());
+        out.put("connections_tcp_inbound", TCP_INBOUND.sum());
+        // the names of 0.1.0, kept for one release (docs/observability.md): connections_tcp meant the fallbacks
+        out.put("connections_mptcp", mptcpOut + mptcpIn);
+        out.put("connections_mptcp_accepted", mptcpIn);
+        out.put("connections_tcp", fallbackOut + fallbackIn);
+        out.put("connections_tcp_accepted", fallbackIn);
         out.put("listeners_converted", LISTENERS_CONVERTED.sum());
         out.put("listeners_kept_tcp", LISTENERS_KEPT_TCP.sum());
         out.put("listeners_handed_back", LISTENERS_HANDED_BACK.sum());
         out.put("listeners_kept_mptcp", LISTENERS_KEPT_MPTCP.sum());
-        out.put("connections_tcp_rule", Decisions.CONNECTIONS_TCP_RULE.sum());
-        out.put("listeners_tcp_rule", Decisions.LISTENERS_TCP_RULE.sum());
         out.put("connections_tcp_rule", Decisions.CONNECTIONS_TCP_RULE.sum());
         out.put("listeners_tcp_rule", Decisions.LISTENERS_TCP_RULE.sum());
         out.put("option_conversions", total(CONVERSIONS));

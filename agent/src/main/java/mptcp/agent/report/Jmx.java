@@ -18,6 +18,7 @@ import javax.management.ObjectName;
 import javax.management.ReflectionException;
 
 import mptcp.agent.log.Log;
+import mptcp.agent.paths.Paths;
 import mptcp.agent.policy.Sockets;
 
 /**
@@ -95,7 +96,7 @@ public final class Jmx {
                 if (Bean.tryRegister()) {
                     return;
                 }
-                Thread.sleep(PERIOD_MS);
+                Paths.pause(PERIOD_MS); // the per-path sampling runs on this thread meanwhile
             } catch (InterruptedException e) {
                 return;
             } catch (Exception e) {
@@ -133,6 +134,9 @@ public final class Jmx {
         @Override
         public Object getAttribute(String attribute) throws AttributeNotFoundException {
             Object v = attribute.equals("mptcp_available") ? Sockets.available() : StatusReport.values(false).get(attribute);
+            if (v == null && attribute.startsWith("path_")) {
+                v = Paths.attributes().get(attribute);
+            }
             if (v == null) {
                 throw new AttributeNotFoundException(attribute);
             }
@@ -177,6 +181,10 @@ public final class Jmx {
                 boolean text = e.getValue() instanceof String;
                 attributes.add(new MBeanAttributeInfo(e.getKey(), text ? "java.lang.String" : "java.lang.Long",
                         text ? e.getKey() : "counter " + e.getKey(), true, false, false));
+            }
+            for (String name : Paths.attributes().keySet()) {
+                attributes.add(new MBeanAttributeInfo(name, "java.lang.Long", name.startsWith("path_subflows_")
+                        ? "gauge: subflows open now on this interface" : "counter " + name, true, false, false));
             }
             attributes.add(new MBeanAttributeInfo("mptcp_available", "java.lang.String",
                     "yes, or no (why): whether this JVM can create MPTCP sockets now", true, false, false));

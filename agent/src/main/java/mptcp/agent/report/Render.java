@@ -7,17 +7,22 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The renderings of a {@link Report}: the text of {@code status <pid>} (items, then a socket table when the agent
- * answered) and its JSON form (counters and numbers as JSON numbers, everything else as strings, sockets as an array
- * of objects). {@link Stream} renders as the report arrives, holding at most {@link #TABLE_ROWS} rows (the rows the
- * text table's column widths are taken from), so that a JVM with any number of connections is printed in bounded
- * memory.
+ * The renderings of a {@link Report}: the text of {@code status <pid>} (items, then, when the agent answered, a
+ * per-interface table if any MPTCP connection was followed, and a socket table) and its JSON form (counters and
+ * numbers as JSON numbers, everything else as strings, interfaces ({@code paths}) and sockets as arrays of objects).
+ * {@link Stream} renders as the report arrives, holding the interface rows (a few) and at most {@link #TABLE_ROWS}
+ * socket rows (the rows the text table's column widths are taken from), so that a JVM with any number of connections
+ * is printed in bounded memory.
  */
 public final class Render {
     /** Rows read before the text table's column widths are fixed; a later, wider value shifts its own line only. */
     public static final int TABLE_ROWS = 1000;
     private static final String[] COLUMNS = {"STATE", "LOCAL", "REMOTE", "PROTOCOL", "SUBFLOWS"};
     private static final String[] KEYS = {"state", "local", "remote", "protocol", "subflows"};
+    private static final String[] PATH_COLUMNS = {"INTERFACE", "SENT_BYTES", "RECEIVED_BYTES", "RETRANSMITTED_BYTES",
+        "SUBFLOWS"};
+    private static final String[] PATH_KEYS = {"interface", "sent_bytes", "received_bytes", "retransmitted_bytes",
+        "subflows"};
 
     private Render() {
     }
@@ -27,6 +32,7 @@ public final class Render {
         StringBuilder b = new StringBuilder();
         Stream s = new Stream(b, json, Integer.MAX_VALUE);
         r.items.forEach(s::item);
+        r.paths.forEach(s::path);
         r.sockets.forEach(s::socket);
         s.end();
         return b.toString();
@@ -38,6 +44,7 @@ public final class Render {
         private final boolean json;
         private final int hold;
         private final List<Map<String, String>> held = new ArrayList<>();
+        private List<Map<String, String>> paths = new ArrayList<>();
         private int[] width;
         private boolean answered;
         private boolean table;
@@ -66,7 +73,41 @@ public final class Render {
             items++;
         }
 
+        /** An interface row; all of them come before the first socket row. */
+        public void path(Map<String, String> row) {
+            if (paths != null) {
+                paths.add(row);
+            }
+        }
+
+        /** The interface rows, once, before the first socket row or at the end. */
+        private void paths() {
+            if (paths == null || !answered) {
+                return;
+            }
+            if (json) {
+                StringBuilder b = new StringBuilder(",\n  \"paths\": [");
+                for (int i = 0; i < paths.size(); i++) {
+                    b.append(i == 0 ? "\n    {" : ",\n    {");
+                    int[] n = {0};
+                    paths.get(i).forEach((k, v) -> b.append(n[0]++ > 0 ? ", " : "").append(quote(k)).append(": ")
+                            .append(value(k, v)));
+                    b.append('}');
+                }
+                write(b.append(paths.isEmpty() ? "]" : "\n  ]").toString());
+            } else if (!paths.isEmpty()) {
+                int[] w = widths(PATH_COLUMNS, PATH_KEYS, paths);
+                write("\n");
+                line(PATH_COLUMNS, w);
+                for (Map<String, String> p : paths) {
+                    line(values(p, PATH_KEYS), w);
+                }
+            }
+            paths = null;
+        }
+
         public void socket(Map<String, String> row) {
+            paths();
             if (json) {
                 if (rows == 0) {
                     write(",\n  \"sockets\": [");
@@ -88,6 +129,7 @@ public final class Render {
 
         /** The end of the report. */
         public void end() {
+            paths();
             if (json) {
                 if (answered) {
                     write(rows == 0 ? ",\n  \"sockets\": []" : "\n  ]");
@@ -99,15 +141,9 @@ public final class Render {
         }
 
         private void header() {
-            width = new int[COLUMNS.length];
-            for (int i = 0; i < COLUMNS.length; i++) {
-                width[i] = COLUMNS[i].length();
-                for (Map<String, String> s : held) {
-                    width[i] = Math.max(width[i], s.getOrDefault(KEYS[i], "-").length());
-                }
-            }
+            width = widths(COLUMNS, KEYS, held);
             write("\n");
-            line(COLUMNS);
+            line(COLUMNS, width);
             for (Map<String, String> s : held) {
                 row(s);
             }
@@ -115,14 +151,29 @@ public final class Render {
         }
 
         private void row(Map<String, String> s) {
-            String[] v = new String[KEYS.length];
-            for (int i = 0; i < KEYS.length; i++) {
-                v[i] = s.getOrDefault(KEYS[i], "-");
-            }
-            line(v);
+            line(values(s, KEYS), width);
         }
 
-        private void line(String[] values) {
+        private static int[] widths(String[] columns, String[] keys, List<Map<String, String>> rows) {
+            int[] w = new int[columns.length];
+            for (int i = 0; i < columns.length; i++) {
+                w[i] = columns[i].length();
+                for (Map<String, String> s : rows) {
+                    w[i] = Math.max(w[i], s.getOrDefault(keys[i], "-").length());
+                }
+            }
+            return w;
+        }
+
+        private static String[] values(Map<String, String> s, String[] keys) {
+            String[] v = new String[keys.length];
+            for (int i = 0; i < keys.length; i++) {
+                v[i] = s.getOrDefault(keys[i], "-");
+            }
+            return v;
+        }
+
+        private void line(String[] values, int[] width) {
             StringBuilder line = new StringBuilder();
             for (int i = 0; i < values.length; i++) {
                 line.append(values[i]);

@@ -11,6 +11,7 @@ import java.util.Set;
 import mptcp.agent.config.Build;
 import mptcp.agent.os.Addresses;
 import mptcp.agent.os.ProcFs;
+import mptcp.agent.paths.Paths;
 import mptcp.agent.policy.Connections;
 import mptcp.agent.policy.Sockets;
 import mptcp.agent.policy.Stats;
@@ -19,7 +20,8 @@ import mptcp.sys.Sock;
 
 /**
  * The status of the agent in this JVM, computed in this JVM on request (CLI {@code status <pid>}, MBean): counters,
- * whether MPTCP sockets can be made now, and the live TCP/MPTCP sockets of the process, each classified by asking the
+ * whether MPTCP sockets can be made now, the per-interface figures of the MPTCP connections ({@code paths}), and the
+ * live TCP/MPTCP sockets of the process, each classified by asking the
  * kernel about the process's own fds ({@code /proc/self/fd}, getsockname/getpeername, SO_PROTOCOL, TCP_IS_MPTCP,
  * MPTCP_INFO).
  */
@@ -31,6 +33,7 @@ public final class StatusReport {
     public static Report now() {
         Report r = new Report();
         r.items.putAll(items());
+        r.paths.addAll(Paths.table());
         r.sockets.addAll(sockets());
         return r;
     }
@@ -86,6 +89,7 @@ public final class StatusReport {
         }
         out.putAll(Stats.snapshot());
         out.putAll(mptcp.agent.policy.Races.counters());
+        out.putAll(Paths.counters());
         return out;
     }
 

@@ -111,6 +111,9 @@ public final class StatusRequest {
             Out out = new Out(ch, selector);
             try {
                 StatusReport.items().forEach((k, v) -> out.line(k + ": " + v));
+                for (Map<String, String> row : mptcp.agent.paths.Paths.table()) {
+                    out.line(Report.line(Report.PATH, row));
+                }
                 Set<String> fallbacksSeen = new HashSet<>();
                 for (boolean listeners : new boolean[] {true, false}) {
                     eachSocketFd(fd -> {
@@ -126,9 +129,7 @@ public final class StatusRequest {
                         if (!listeners && Connections.acceptedFallback(r.get("local") + " " + r.get("remote"))) {
                             fallbacksSeen.add(r.get("local") + " " + r.get("remote"));
                         }
-                        StringBuilder b = new StringBuilder("socket:");
-                        r.forEach((k, v) -> b.append(' ').append(k).append('=').append(v));
-                        out.line(b.toString());
+                        out.line(Report.line(Report.SOCKET, r));
                     });
                 }
                 Connections.retainAcceptedFallbacks(fallbacksSeen);

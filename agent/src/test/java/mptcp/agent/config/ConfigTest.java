@@ -23,7 +23,7 @@ class ConfigTest {
         assertTrue(c.convertsServers() && c.convertsClients());
         assertFalse(c.failWhenRefused);
         assertEquals(Log.Level.WARN, c.log);
-        assertEquals("enabled=true,mode=all,fallback=tcp,log=warn,options=compat,listeners=convert,log_output=stderr,loopback=tcp,cache=on,jdk=on,netty=on,race=on,race_delay=250,blackhole_ttl=600", c.text);
+        assertEquals("enabled=true,mode=all,fallback=tcp,log=warn,options=compat,listeners=convert,log_output=stderr,loopback=tcp,cache=on,jdk=on,netty=on,race=on,race_delay=250,blackhole_ttl=600,paths=on", c.text);
         assertTrue(c.convertListeners);
         assertFalse(c.slf4j);
         assertTrue(c.loopbackTcp);
@@ -59,7 +59,7 @@ class ConfigTest {
     void errorsNameKeySourceAndAllowedValues() {
         assertEquals("invalid value 'x' for option 'mode' in agent arguments; allowed: all|server|client",
                 assertThrows(IllegalArgumentException.class, () -> parse("mode=x", Map.of(), Map.of())).getMessage());
-        assertEquals("unknown option 'foo' in agent arguments; known options: enabled, mode, fallback, log, options, listeners, log_output, loopback, rules, cache, jdk, netty, race, race_delay, blackhole_ttl",
+        assertEquals("unknown option 'foo' in agent arguments; known options: enabled, mode, fallback, log, options, listeners, log_output, loopback, rules, cache, jdk, netty, race, race_delay, blackhole_ttl, paths",
                 assertThrows(IllegalArgumentException.class, () -> parse("foo=1", Map.of(), Map.of())).getMessage());
         assertEquals("option 'log' given twice in agent arguments",
                 assertThrows(IllegalArgumentException.class, () -> parse("log=info,log=debug", Map.of(), Map.of())).getMessage());
@@ -94,7 +94,7 @@ class ConfigTest {
     void loopbackAndRules() {
         Config c = parse("loopback=mptcp,rules=tcp connect 10.0.0.0/8 5432;mptcp bind * 8080", Map.of(), Map.of());
         assertEquals("enabled=true,mode=all,fallback=tcp,log=warn,options=compat,listeners=convert,log_output=stderr,loopback=mptcp,"
-                + "rules=tcp connect 10.0.0.0/8 5432;mptcp bind * 8080,cache=on,jdk=on,netty=on,race=on,race_delay=250,blackhole_ttl=600", c.text);
+                + "rules=tcp connect 10.0.0.0/8 5432;mptcp bind * 8080,cache=on,jdk=on,netty=on,race=on,race_delay=250,blackhole_ttl=600,paths=on", c.text);
         assertEquals(2, c.rules.list().size());
         assertEquals("agent arguments, rule 1", c.rules.get(0).origin);
         Config p = parse("", Map.of("mptcp.agent.rules", "tcp bind ::1 80"), Map.of("MPTCP_AGENT_LOOPBACK", "mptcp"));
@@ -164,7 +164,7 @@ class ConfigTest {
         assertEquals("default", off.source("fallback"));
         assertTrue(off.rules == start.rules, "rules neither given nor changed: the same rules, not parsed again");
         assertEquals("enabled=false,mode=server,fallback=tcp,log=debug,options=compat,listeners=convert,log_output=stderr,"
-                + "loopback=tcp,rules=tcp connect 10.0.0.0/8,cache=on,jdk=on,netty=on", off.text);
+                + "loopback=tcp,rules=tcp connect 10.0.0.0/8,cache=on,jdk=on,netty=on,race=on,race_delay=250,blackhole_ttl=600,paths=on", off.text);
         Config rules = off.with("rules=", "attach, uid 0");
         assertEquals(4, rules.rules.list().size(), "the application's rules removed, the loopback ones left");
         assertEquals("", rules.value("rules"));

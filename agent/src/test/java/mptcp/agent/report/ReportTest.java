@@ -88,11 +88,22 @@ class ReportTest {
     @Test
     void streamedRenderingEqualsTheWholeOneAndHoldsOnlyTheRowsThatSizeTheTable() {
         Report r = sample();
+        Report withPaths = sample();
+        withPaths.paths.add(path("eth1", "8677606", "173", "1"));
+        for (boolean json : new boolean[] {false, true}) {
+            StringBuilder streamed = new StringBuilder();
+            Render.Stream s = new Render.Stream(streamed, json, Render.TABLE_ROWS);
+            for (String line : withPaths.wire().split("\n")) {
+                Report.feed(line, s::item, s::path, s::socket);
+            }
+            s.end();
+            assertEquals(Render.render(withPaths, json), streamed.toString());
+        }
         for (boolean json : new boolean[] {false, true}) {
             StringBuilder streamed = new StringBuilder();
             Render.Stream s = new Render.Stream(streamed, json, Render.TABLE_ROWS);
             for (String line : r.wire().split("\n")) {
-                Report.feed(line, s::item, s::socket);
+                Report.feed(line, s::item, s::path, s::socket);
             }
             s.end();
             assertEquals(Render.render(r, json), streamed.toString());
@@ -108,5 +119,39 @@ class ReportTest {
         assertEquals("STATE   LOCAL      REMOTE  PROTOCOL  SUBFLOWS", lines[2]);
         assertEquals("LISTEN  [::]:7000  *       mptcp     -", lines[3]);
         assertEquals("ESTAB   10.0.0.1:7000  10.0.0.2:40000  mptcp→tcp  1", lines[4]);
+    }
+
+    private static Map<String, String> path(String iface, String sent, String received, String subflows) {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("interface", iface);
+        p.put("sent_bytes", sent);
+        p.put("received_bytes", received);
+        p.put("retransmitted_bytes", "0");
+        p.put("subflows", subflows);
+        return p;
+    }
+
+    @Test
+    void thePerInterfaceTableGoesBeforeTheSocketsInTextJsonAndWire() {
+        Report r = sample();
+        r.paths.add(path("eth1", "8677606", "173", "1"));
+        r.paths.add(path("eth2", "8619888", "0", "1"));
+        Report back = Report.parse(r.wire());
+        assertEquals(r.paths, back.paths);
+        assertEquals(r.sockets, back.sockets);
+        String text = Render.render(r, false);
+        assertTrue(text.contains(String.join("\n",
+                "sockets_mptcp: 12",
+                "",
+                "INTERFACE  SENT_BYTES  RECEIVED_BYTES  RETRANSMITTED_BYTES  SUBFLOWS",
+                "eth1       8677606     173             0                    1",
+                "eth2       8619888     0               0                    1",
+                "",
+                "STATE ")), text);
+        String json = Render.render(r, true);
+        assertTrue(json.contains("\"paths\": [\n    {\"interface\": \"eth1\", \"sent_bytes\": 8677606, "
+                + "\"received_bytes\": 173, \"retransmitted_bytes\": 0, \"subflows\": 1},"), json);
+        assertTrue(json.indexOf("\"paths\"") < json.indexOf("\"sockets\""), json);
+        assertTrue(Render.render(sample(), true).contains("\"paths\": [],"), "an empty array without connections");
     }
 }

@@ -62,6 +62,14 @@ final class Bed implements AutoCloseable {
                 .named("java@" + ns));
     }
 
+    /** Another Java program of this module in namespace {@code ns}, with {@code jvmArgs} (agents, options). */
+    ChildJvm java(String ns, Jdk jdk, List<String> jvmArgs, Class<?> main, String... args) throws IOException {
+        List<String> jvm = new ArrayList<>(List.of("-Xshare:auto", "-XX:TieredStopAtLevel=1"));
+        jvm.addAll(jvmArgs);
+        return keep(ChildJvm.javaUnder(DualPathTopology.in(ns, List.of()), jdk, jvm, main.getName(), args)
+                .named("java@" + ns));
+    }
+
     /** Any command in namespace {@code ns}; its stdout lines and stderr lines are collected. */
     ChildJvm start(String name, String ns, List<String> cmd) throws IOException {
         return keep(ChildJvm.command(DualPathTopology.in(ns, cmd), java.util.Map.of()).named(name));

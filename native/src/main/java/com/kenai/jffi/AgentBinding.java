@@ -166,6 +166,18 @@ public final class AgentBinding {
         Foreign.getByteArrayChecked(address, data, offset, length);
     }
 
+    /**
+     * {@link #putBytes} and {@link #getBytes} without jffi's fault check (which costs microseconds per call: about
+     * 3 µs for 1.5 KB here, against 0.1 µs), for native memory the caller allocated itself and knows the size of.
+     */
+    public static void putBytesUnchecked(long address, byte[] data, int offset, int length) {
+        Foreign.putByteArray(address, data, offset, length);
+    }
+
+    public static void getBytesUnchecked(long address, byte[] data, int offset, int length) {
+        Foreign.getByteArray(address, data, offset, length);
+    }
+
     /** The bytes of the C string at {@code address}, without its terminating 0. */
     public static byte[] getCString(long address) {
         return Foreign.getZeroTerminatedByteArrayChecked(address);
