@@ -336,6 +336,18 @@ class FleetIT {
             assertTrue(host.server.exec("ss", "-Mtn", "state", "established").lines()
                     .noneMatch(l -> l.startsWith("mptcp ") && l.contains(SERVER + ":8082")), "new connections TCP");
 
+            // a --watch started meanwhile leaves the switched-off JVMs off (it never attaches where the agent is loaded)
+            ChildJvm watch = ChildJvm.command(List.of(Jdk.JDK17.java(), "-jar", ChildJvm.AGENT.toString(), "attach",
+                    "--all", "--watch", "--include", host.run), Map.of());
+            host.children.add(watch);
+            watch.expect("Watching");
+            Thread.sleep(3000); // more than one pass of the watch
+            new ProcessBuilder("kill", "-TERM", String.valueOf(watch.pid())).start().waitFor();
+            assertEquals(0, watch.exit(30_000), watch.output());
+            for (int port : new int[] {8081, 8082, 8083}) {
+                assertFalse(host.mptcpListener(port), "still TCP with a --watch running: " + port + "\n" + watch.output());
+            }
+
             AgentCli on = AgentCli.run(Jdk.JDK17, "attach", "--all", "--include", host.run, "enabled=true");
             assertEquals(0, on.exit, on.toString());
             for (int port : new int[] {8081, 8082, 8083}) {
