@@ -323,18 +323,21 @@ def ns_pair_rows(java, a, table, name, variant=None):
             pair.stop(p)
     print("   namespace pair: connection churn done", flush=True)
 
+
+def program(pattern):
+    """A measuring function: runs a command (niced) and returns the number its output prints after `pattern`."""
+    def measure(cmd):
+        _, _, out, _ = run(NICE + cmd)
+        m = re.search(pattern + r" ([0-9.]+)", out)
+        if not m:
+            sys.exit("no result from " + " ".join(cmd) + ": " + out)
+        return float(m.group(1))
+    return measure
+
 def paths_rows(java, a, table, name):
     """The per-path accounting's cost (issue 22): the agent with its default paths=on against the same agent with
     paths=off: loopback churn and bulk with loopback=mptcp (both ends of every connection in one JVM, both followed),
     and the namespace-pair churn (client and server JVMs, each end followed)."""
-    def program(pattern):
-        def measure(cmd):
-            _, _, out, _ = run(NICE + cmd)
-            m = re.search(pattern + r" ([0-9.]+)", out)
-            if not m:
-                sys.exit("no result from " + " ".join(cmd) + ": " + out)
-            return float(m.group(1))
-        return measure
     agent = "-javaagent:" + a.jar + "=loopback=mptcp"
     for label, main, pattern, unit in (("connection churn (connect+accept+close)", "Churn", "connections/s", "conn/s"),
                                        ("bulk throughput, 1 connection", "Bulk", "gbit/s", "Gbit/s")):
@@ -488,14 +491,6 @@ def bench_jdk(java, a, table, work):
 
     # 3. connection churn and 4. bulk throughput: agent vs mptcpize, both MPTCP (loopback=mptcp: by default the
     # agent keeps loopback TCP); then the default, loopback kept TCP by the rules, against plain TCP
-    def program(pattern):
-        def measure(cmd):
-            _, _, out, _ = run(NICE + cmd)
-            m = re.search(pattern + r" ([0-9.]+)", out)
-            if not m:
-                sys.exit("no result from " + " ".join(cmd) + ": " + out)
-            return float(m.group(1))
-        return measure
     for label, main, pattern, unit, target in (
             ("connection churn (connect+accept+close)", "Churn", "connections/s", "conn/s", 0.97),
             ("bulk throughput, 1 connection", "Bulk", "gbit/s", "Gbit/s", 0.98)):
