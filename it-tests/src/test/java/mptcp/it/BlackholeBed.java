@@ -26,6 +26,12 @@ public final class BlackholeBed implements AutoCloseable {
     public final String good;
     public final String blackholed;
     public final String slow;
+    /**
+     * An address nothing answers and nothing refuses: the client's neighbour entry for it is permanent, with a MAC no
+     * interface has, so its SYNs leave and are dropped silently (an address without a neighbour would end each connect
+     * with "no route to host" once address resolution fails, after about 3 s, at a moment the test does not choose).
+     */
+    public final String silent;
     public final String clientIp;
     private final List<ChildJvm> children = new ArrayList<>();
 
@@ -40,6 +46,7 @@ public final class BlackholeBed implements AutoCloseable {
             good = net + "1";
             blackholed = net + "2";
             slow = net + "3";
+            silent = net + "50";
             clientIp = net + "100";
             String sv = "v" + server.name.substring(4);
             String cv = "v" + c.name.substring(4);
@@ -51,6 +58,7 @@ public final class BlackholeBed implements AutoCloseable {
             server.exec("ip", "link", "set", sv, "up");
             c.exec("ip", "addr", "add", clientIp + "/24", "dev", cv);
             c.exec("ip", "link", "set", cv, "up");
+            c.exec("ip", "neigh", "replace", silent, "lladdr", "02:00:00:00:00:32", "dev", cv, "nud", "permanent");
             server.exec("iptables", "-A", "INPUT", "-d", blackholed, "-p", "tcp", "--syn", "-m", "tcp",
                     "--tcp-option", "30", "-j", "DROP");
             delayLine(server, slow);
