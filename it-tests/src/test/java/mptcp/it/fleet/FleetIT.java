@@ -102,8 +102,9 @@ class FleetIT {
             List<String> cmd = new ArrayList<>();
             if (container) {
                 cmd.addAll(List.of("unshare", "-p", "-m", "-f", "--mount-proc", "--propagation", "private", "sh", "-c",
-                        "mount --bind " + classes + " /mnt && mount -t tmpfs tmpfs /tmp && mount -t tmpfs tmpfs "
-                                + ChildJvm.AGENT.getParent() + " && exec " + String.join(" ", user) + " "
+                        // the jar's directory hidden before /tmp (a checkout under /tmp is gone once /tmp is new)
+                        "mount --bind " + classes + " /mnt && mount -t tmpfs tmpfs " + ChildJvm.AGENT.getParent()
+                                + " && mount -t tmpfs tmpfs /tmp && exec " + String.join(" ", user) + " "
                                 + String.join(" ", java)));
             } else {
                 cmd.addAll(user);
