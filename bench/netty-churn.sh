@@ -9,7 +9,8 @@
 # Environment:
 #   JDKS="home1 home2"                     default: the JDK 17 and 25 of this machine
 #   TRANSPORTS="4.2:epoll 4.2:io_uring 4.1:epoll"    (also 4.2:nio: Netty over the JDK's channels, the agent's JDK path)
-#   PAIRS=7 WARMUP=5000 COUNT=2000 BATCHES=5   per run: WARMUP connections, then the median of BATCHES batches of COUNT
+#   PAIRS=7 WARMUP=20000 COUNT=2000 BATCHES=5  per run: WARMUP connections (the JIT done with the agent's code), then
+#                                              the median of BATCHES batches of COUNT
 #   BIND=127.0.0.1 HOST=127.0.0.1          loopback: the listener's address, the address connected to
 #   CONNECT=bootstrap|register             Bootstrap.connect() (the destination known when the socket is made), or
 #                                          register() then connect() as gRPC and Reactor Netty do

@@ -10,7 +10,9 @@ Netty rows. Two set-ups:
             host, MPTCP under the agent (made and deleted here; as root). Meant for an agent against a baseline agent
             (A=-javaagent:before.jar B=-javaagent:after.jar): the target is rate >= 0.97x
 
-Each connection is connect + accept + close, one at a time; each run makes WARMUP unmeasured connections, then BATCHES
+Each connection is connect + accept + close, one at a time; each run makes WARMUP unmeasured connections (20,000 by
+default: the steady state; after 5,000 the JIT is still compiling the agent's hooks and Netty's rewritten methods, which
+shows as 3-14 % more CPU per connection under the agent, a cost of the first seconds only), then BATCHES
 batches of COUNT, and reports the median batch: connections/s, the client process's CPU time per connection (user +
 system, all threads) and its event loop thread's CPU time per connection (where every socket call runs, the agent's
 included; the steadier figure on a shared machine). Pairs alternate their order (A B, B A, ...); the table gives the
@@ -218,7 +220,7 @@ def main():
     a = env.get("A", "")
     b = env.get("B", "-javaagent:" + agent)
     connect = env.get("CONNECT", "bootstrap")
-    cfg = {"pairs": int(env.get("PAIRS", "7")), "warmup": int(env.get("WARMUP", "5000")),
+    cfg = {"pairs": int(env.get("PAIRS", "7")), "warmup": int(env.get("WARMUP", "20000")),
            "count": int(env.get("COUNT", "2000")), "batches": int(env.get("BATCHES", "5")),
            "bind": env.get("BIND", "127.0.0.1"), "host": env.get("HOST", "127.0.0.1"),
            "jvm": ["-Dchurn.connect=" + connect]}

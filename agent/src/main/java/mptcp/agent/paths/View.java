@@ -89,7 +89,9 @@ final class View {
         int info = token ? INFO : 0;
         int capacity = FIRST;
         for (;;) {
-            byte[] b = new byte[size(info, capacity)];
+            // a first read goes into this thread's scratch buffer (parse copies out what it keeps): no 1.6 KB array
+            // allocated and zeroed per look; a connection with more subflows gets an array of its size
+            byte[] b = capacity == FIRST ? SCRATCH.get() : new byte[size(info, capacity)];
             int n = Sock.mptcpFullInfo(fd, b, info, capacity, SFINFO, TCPINFO);
             if (n < 0) {
                 error[0] = -n;
@@ -101,6 +103,9 @@ final class View {
             capacity = Math.min(n, MAX);
         }
     }
+
+    /** Room for a first read with the token ({@link #INFO}) and {@link #FIRST} subflows; per thread. */
+    private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[size(INFO, FIRST)]);
 
     static int size(int info, int capacity) {
         return Sock.FULL_INFO_HEADER + info + capacity * (SFINFO + TCPINFO);
