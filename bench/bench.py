@@ -361,8 +361,8 @@ def netty_rows(java, a, table, name):
     except OSError as e:
         table.invalid(name, "Netty connection churn", "–", "skipped: no Netty class path (%s; bench/run.sh builds it)" % e)
         return
-    cfg = {"warmup": 1000 if a.quick else 20000, "count": 1000 if a.quick else 2000, "batches": 3 if a.quick else 5,
-           "bind": "127.0.0.1", "host": "127.0.0.1", "jvm": []}
+    cfg = {"warmup": 1000 if a.quick else netty_churn.WARMUP, "count": 1000 if a.quick else 2000,
+           "batches": 3 if a.quick else 5, "bind": "127.0.0.1", "host": "127.0.0.1", "jvm": []}
     agent = "-javaagent:" + a.jar
     for t in ("4.2:epoll", "4.2:io_uring", "4.1:epoll"):
         netty, transport = t.split(":")

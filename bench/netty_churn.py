@@ -23,6 +23,8 @@ import os, re, statistics, subprocess, sys, time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MAIN = "mptcp.it.servers.NettyChurn"
 KEYS = ("connections/s", "cpu_us_per_connection", "loop_cpu_us_per_connection")
+# warm-up connections per run: the steady state (see the module comment); bench.py's Netty rows use it too
+WARMUP = 20000
 
 
 def classpaths():
@@ -220,7 +222,7 @@ def main():
     a = env.get("A", "")
     b = env.get("B", "-javaagent:" + agent)
     connect = env.get("CONNECT", "bootstrap")
-    cfg = {"pairs": int(env.get("PAIRS", "7")), "warmup": int(env.get("WARMUP", "20000")),
+    cfg = {"pairs": int(env.get("PAIRS", "7")), "warmup": int(env.get("WARMUP", str(WARMUP))),
            "count": int(env.get("COUNT", "2000")), "batches": int(env.get("BATCHES", "5")),
            "bind": env.get("BIND", "127.0.0.1"), "host": env.get("HOST", "127.0.0.1"),
            "jvm": ["-Dchurn.connect=" + connect]}
