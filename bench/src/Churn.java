@@ -11,7 +11,8 @@ import java.net.Socket;
  * <li>{@code Churn serve ADDRESS}: the server alone (namespace-pair rows): listens on ADDRESS, a free port, prints
  * "port N", then accepts and closes at once until its standard input ends (the driver closes it, or dies).</li>
  * <li>{@code Churn WARMUP_SECONDS MEASURE_SECONDS HOST PORT MAX}: the client alone, to such a server; stops early after
- * MAX connections in all. Each connection waits for the server's close (end of stream) before closing its end, so
+ * MAX connections in all; also prints the client's CPU time per connection over the measured interval
+ * ("cpu_us_per_connection N", from /proc/self/stat). Each connection waits for the server's close (end of stream) before closing its end, so
  * that the client never runs ahead of the acceptor: open loop, the accept queue overflowed now and then, and each
  * dropped SYN cost a 1 s retransmission that dwarfed the run. Prints "connections/s N" (measured interval) and
  * "connections N" (all, warm-up included).</li>
@@ -31,9 +32,15 @@ public class Churn {
             long max = Long.parseLong(args[4]);
             long warm = run(host, port, (long) (warmup * 1e9), max, true);
             long t0 = System.nanoTime();
+            long cpu0 = cpuTicks();
             long n = run(host, port, (long) (measure * 1e9), max - warm, true);
             double seconds = (System.nanoTime() - t0) / 1e9;
+            long cpu = cpuTicks() - cpu0;
             System.out.printf("connections/s %.1f%nconnections %d%n", n / seconds, warm + n);
+            if (cpu0 >= 0 && n > 0) {
+                // clock ticks of 10 ms (USER_HZ 100 on Linux): a few hundred over a measured interval of seconds
+                System.out.printf("cpu_us_per_connection %.2f%n", cpu * 10_000.0 / n);
+            }
             return;
         }
         InetAddress loopback = InetAddress.getLoopbackAddress();
@@ -42,10 +49,15 @@ public class Churn {
         int port = server.getLocalPort();
         run(loopback, port, (long) (warmup * 1e9), Long.MAX_VALUE, false);
         long t0 = System.nanoTime();
+        long cpu0 = cpuTicks();
         long n = run(loopback, port, (long) (measure * 1e9), Long.MAX_VALUE, false);
         double seconds = (System.nanoTime() - t0) / 1e9;
+        long cpu = cpuTicks() - cpu0;
         server.close();
         System.out.printf("connections/s %.1f%n", n / seconds);
+        if (cpu0 >= 0 && n > 0) {
+            System.out.printf("cpu_us_per_connection %.2f%n", cpu * 10_000.0 / n);
+        }
     }
 
     private static Thread acceptor(ServerSocket server) {
@@ -71,6 +83,18 @@ public class Churn {
             // until the driver closes our standard input
         }
         server.close();
+    }
+
+    /** This process's CPU time (user + system) in clock ticks, from /proc/self/stat; -1 where there is none. */
+    static long cpuTicks() {
+        try {
+            String stat = new String(java.nio.file.Files.readAllBytes(java.nio.file.Paths.get("/proc/self/stat")),
+                    java.nio.charset.StandardCharsets.US_ASCII);
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
     }
 
     private static long run(InetAddress address, int port, long nanos, long max, boolean awaitClose) throws IOException {

@@ -151,87 +151,68 @@ public final class Sock {
 
     /**
      * {@code getsockopt(SOL_MPTCP, MPTCP_FULL_INFO)} (Linux 6.5+): an MPTCP connection and its subflows, read by the
-     * kernel in one go under the socket's lock. {@code out} receives, as the kernel wrote them: the struct
-     * {@code mptcp_full_info} ({@link #FULL_INFO_HEADER} bytes, with the sizes the kernel used and
-     * {@code num_subflows}, then the first {@code infoSize} bytes of struct {@code mptcp_info}); then an area of
-     * {@code capacity} struct {@code mptcp_subflow_info} ({@code sfinfoSize} bytes asked each); then an area of
-     * {@code capacity} struct {@code tcp_info} ({@code tcpinfoSize} bytes asked each). Within each area the kernel
-     * writes one entry per subflow at the stride it reports in the header ({@code size_sfinfo_user} at offset 12,
-     * {@code size_tcpinfo_user} at offset 4: the size asked, or less when its own structure is smaller).
+     * kernel in one go under the socket's lock, into {@code b}'s native memory, where {@link FullInfo#bytes} reads it
+     * with no copy: the struct {@code mptcp_full_info} at offset 0 ({@link #FULL_INFO_HEADER} bytes, with the sizes
+     * the kernel used and {@code num_subflows}, then the first {@code infoSize} bytes of struct {@code mptcp_info});
+     * then an area of {@code capacity} struct {@code mptcp_subflow_info} ({@code sfinfoSize} bytes asked each); then
+     * an area of {@code capacity} struct {@code tcp_info} ({@code tcpinfoSize} bytes asked each). Within each area the
+     * kernel writes one entry per subflow at the stride it reports in the header ({@code size_sfinfo_user} at offset
+     * 12, {@code size_tcpinfo_user} at offset 4: the size asked, or less when its own structure is smaller).
+     * One call into jffi; nothing allocated.
      * @return the connection's number of subflows (it may exceed {@code capacity}: only that many were written), or
      *         -errno (EOPNOTSUPP before Linux 6.5 and on a connection that fell back to TCP)
      */
-    public static int mptcpFullInfo(int fd, byte[] out, int infoSize, int capacity, int sfinfoSize, int tcpinfoSize) {
+    public static int mptcpFullInfo(int fd, FullInfo b, int infoSize, int capacity, int sfinfoSize, int tcpinfoSize) {
         int header = FULL_INFO_HEADER + infoSize;
         int length = header + capacity * (sfinfoSize + tcpinfoSize);
-        if (out.length < length) {
-            throw new IllegalArgumentException("buffer of " + out.length + " bytes, " + length + " needed");
+        java.nio.ByteBuffer h = b.bytes;
+        if (h.capacity() < length) {
+            throw new IllegalArgumentException("buffer of " + h.capacity() + " bytes, " + length + " needed");
         }
-        // one block: optlen (4 bytes, then 4 of padding), then the structures; three calls into jffi in all
-        boolean pooled = length + 8 <= FULL_INFO_BUFFER;
-        long mem = pooled ? FullInfoBuffers.take() : AgentBinding.allocate(length + 8L, false);
-        if (mem == 0) {
-            return -12; // ENOMEM
+        b.optlen.putInt(0, header);
+        // what the kernel writes back (its own sizes, num_subflows) must be 0 when asked, or it answers EINVAL: the
+        // buffer is reused
+        h.putInt(0, 0);
+        h.putInt(4, tcpinfoSize);
+        h.putInt(8, 0);
+        h.putInt(12, sfinfoSize);
+        h.putInt(16, 0);
+        h.putInt(20, capacity);
+        long subflows = b.address + header;
+        h.putLong(24, subflows);
+        h.putLong(32, subflows + (long) capacity * sfinfoSize);
+        long rc = AgentBinding.invokeN5(Jffi.GET_OPT, Jffi.GETSOCKOPT, fd, LibC.SOL_MPTCP, LibC.MPTCP_FULL_INFO,
+                b.address, b.address - 8);
+        if ((int) rc != 0) {
+            return -errno();
         }
-        try {
-            long info = mem + 8;
-            long subflows = info + header;
-            java.nio.ByteBuffer h = java.nio.ByteBuffer.wrap(new byte[8 + FULL_INFO_HEADER])
-                    .order(java.nio.ByteOrder.nativeOrder());
-            h.putInt(0, header);
-            h.putInt(8 + 4, tcpinfoSize);
-            h.putInt(8 + 12, sfinfoSize);
-            h.putInt(8 + 20, capacity);
-            h.putLong(8 + 24, subflows);
-            h.putLong(8 + 32, subflows + (long) capacity * sfinfoSize);
-            // our own buffer, of known size: copied without jffi's fault check (microseconds per call)
-            AgentBinding.putBytesUnchecked(mem, h.array(), 0, h.capacity());
-            long rc = AgentBinding.invokeN5(Jffi.GET_OPT, Jffi.GETSOCKOPT, fd, LibC.SOL_MPTCP, LibC.MPTCP_FULL_INFO, info,
-                    mem);
-            if ((int) rc != 0) {
-                return -errno();
-            }
-            AgentBinding.getBytesUnchecked(info, out, 0, length);
-            return java.nio.ByteBuffer.wrap(out).order(java.nio.ByteOrder.nativeOrder()).getInt(16);
-        } finally {
-            if (pooled) {
-                FullInfoBuffers.giveBack(mem);
-            } else {
-                AgentBinding.free(mem);
-            }
-        }
+        return h.getInt(16);
     }
 
-    /** Size of the native buffers {@link #mptcpFullInfo} keeps for reuse (a connection of up to 4 subflows fits). */
-    private static final int FULL_INFO_BUFFER = 2048;
+    /**
+     * Native memory for {@link #mptcpFullInfo}, with a view of it: a direct buffer (freed by the garbage collector
+     * once unreachable, never by hand, so that no use can outlive it), 8 bytes for the option's length, then the
+     * structures. Its Java view reads the kernel's answer in place (no copy, no call into jffi per field).
+     */
+    public static final class FullInfo {
+        private final java.nio.ByteBuffer whole;
+        /** The option's length (4 bytes at offset 0), 8 bytes before {@link #bytes}. */
+        final java.nio.ByteBuffer optlen;
+        /** The structures, from offset 0, in the machine's byte order. */
+        public final java.nio.ByteBuffer bytes;
+        final long address;
 
-    /** A few native buffers of {@link #FULL_INFO_BUFFER} bytes, reused: no malloc per read in steady state. */
-    private static final class FullInfoBuffers {
-        private static final long[] FREE = new long[8];
-
-        static long take() {
-            synchronized (FREE) {
-                for (int i = 0; i < FREE.length; i++) {
-                    long b = FREE[i];
-                    if (b != 0) {
-                        FREE[i] = 0;
-                        return b;
-                    }
-                }
-            }
-            return AgentBinding.allocate(FULL_INFO_BUFFER, false);
+        /** Room for {@code size} bytes of structures. */
+        public FullInfo(int size) {
+            whole = java.nio.ByteBuffer.allocateDirect(size + 8).order(java.nio.ByteOrder.nativeOrder());
+            optlen = whole.duplicate().order(java.nio.ByteOrder.nativeOrder());
+            bytes = whole.slice(8, size).order(java.nio.ByteOrder.nativeOrder());
+            address = AgentBinding.address(whole) + 8;
         }
 
-        static void giveBack(long b) {
-            synchronized (FREE) {
-                for (int i = 0; i < FREE.length; i++) {
-                    if (FREE[i] == 0) {
-                        FREE[i] = b;
-                        return;
-                    }
-                }
-            }
-            AgentBinding.free(b);
+        /** Room for this many bytes of structures. */
+        public int size() {
+            return bytes.capacity();
         }
     }
 

@@ -6,7 +6,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 import mptcp.agent.log.Log;
 
@@ -34,9 +34,9 @@ final class Accounting {
      * MPTCP's reinjections of data first sent on another subflow included); retransmitted, sent again by TCP.
      */
     static final class Totals {
-        final AtomicLong sent = new AtomicLong();
-        final AtomicLong received = new AtomicLong();
-        final AtomicLong retransmitted = new AtomicLong();
+        final LongAdder sent = new LongAdder();
+        final LongAdder received = new LongAdder();
+        final LongAdder retransmitted = new LongAdder();
         /** Subflows open now (in an MPTCP connection the agent follows, listed by the kernel, established). */
         final AtomicInteger subflows = new AtomicInteger();
     }
@@ -48,7 +48,8 @@ final class Accounting {
         boolean known;
         /** Highest subflow id seen: the kernel numbers a connection's subflows 1, 2, ... as it creates them. */
         int maxId;
-        final List<Track> subflows = new ArrayList<>(2);
+        /** Empty until a look found subflows while the connection lived (no array for the last look alone). */
+        final List<Track> subflows = new ArrayList<>();
         /** Set once its last look was accounted (closed, or lost): nothing more is added. */
         boolean gone;
 
@@ -81,8 +82,9 @@ final class Accounting {
 
     private final Interfaces interfaces;
     private final Map<String, Totals> byInterface = new ConcurrentHashMap<>();
-    final AtomicLong opened = new AtomicLong();
-    final AtomicLong failures = new AtomicLong();
+    /** Totals that every connection's end adds to: adders, so that threads closing connections do not contend. */
+    final LongAdder opened = new LongAdder();
+    final LongAdder failures = new LongAdder();
 
     Accounting(Interfaces interfaces) {
         this.interfaces = interfaces;
@@ -100,6 +102,10 @@ final class Accounting {
      */
     void look(Connection c, View v, boolean closing) {
         if (c.gone) {
+            return;
+        }
+        if (closing && c.subflows.isEmpty() && v.subflows.length == 1 && !Log.enabled(Log.Level.DEBUG)) {
+            lastAndOnlyLook(c, v.subflows[0]);
             return;
         }
         if (!c.known && !closing) {
@@ -128,9 +134,9 @@ final class Accounting {
             }
             Totals totals = totals(t.iface);
             long sent = s.sent - s.retransmitted; // payload sent the first time on this subflow
-            totals.sent.addAndGet(delta(sent, t.sent));
-            totals.received.addAndGet(delta(s.received, t.received));
-            totals.retransmitted.addAndGet(delta(s.retransmitted, t.retransmitted));
+            add(totals.sent, delta(sent, t.sent));
+            add(totals.received, delta(s.received, t.received));
+            add(totals.retransmitted, delta(s.retransmitted, t.retransmitted));
             t.sent = sent;
             t.received = s.received;
             t.retransmitted = s.retransmitted;
@@ -140,7 +146,7 @@ final class Accounting {
                 t.open = open;
             }
             if (s.id > c.maxId) {
-                opened.addAndGet(s.id - c.maxId);
+                opened.add(s.id - c.maxId);
                 c.maxId = s.id;
             }
             anyCarrying |= carrying(s);
@@ -187,6 +193,30 @@ final class Accounting {
         }
     }
 
+    /**
+     * The usual end of a short connection: its only look, as it closes, shows one subflow. What the general case
+     * would do, without its bookkeeping: no subflow to track, open, or compare with another (no failure is possible
+     * with one subflow and none seen before).
+     */
+    private void lastAndOnlyLook(Connection c, View.Subflow s) {
+        Totals totals = totals(interfaces.of(s.local, s.scope));
+        add(totals.sent, s.sent - s.retransmitted);
+        add(totals.received, s.received);
+        add(totals.retransmitted, s.retransmitted);
+        if (s.id > c.maxId) {
+            opened.add(s.id - c.maxId);
+            c.maxId = s.id;
+        }
+        c.gone = true;
+    }
+
+    /** Adds {@code d} unless it is 0 (a connection that carried nothing touches no shared counter). */
+    private static void add(LongAdder a, long d) {
+        if (d != 0) {
+            a.add(d);
+        }
+    }
+
     /** Connection {@code c} can no longer be looked at (closed where the agent could not see it): it leaves the counts. */
     void lost(Connection c) {
         if (c.gone) {
@@ -221,7 +251,7 @@ final class Accounting {
     }
 
     private void failed(Track t, String why, View v, int index) {
-        failures.incrementAndGet();
+        failures.increment();
         if (Log.enabled(Log.Level.INFO)) {
             StringBuilder others = new StringBuilder();
             for (int i = 0; i < v.subflows.length; i++) {

@@ -24,6 +24,8 @@ class Interfaces {
     private static final int MAX = 4096;
 
     private final Map<String, String> byAddress = new ConcurrentHashMap<>();
+    /** The last address found and its interface: most connections use one or two local addresses. */
+    private volatile Hit last;
     private volatile long refreshedAt = Long.MIN_VALUE / 2;
 
     /** The interface holding {@code ip} (4 or 16 bytes; {@code scope}: a link-local address's interface index). */
@@ -34,13 +36,31 @@ class Interfaces {
         if (scope != 0 && ip.length == 16 && ip[0] == (byte) 0xfe && (ip[1] & 0xc0) == 0x80) {
             return byIndex(scope);
         }
+        Hit h = last;
+        if (h != null && java.util.Arrays.equals(h.ip, ip)) {
+            return h.name;
+        }
         String key = key(ip);
         String name = byAddress.get(key);
         if (name == null && now() - refreshedAt >= MISS_REFRESH_MS) {
             refresh();
             name = byAddress.get(key);
         }
-        return name != null ? name : UNKNOWN;
+        if (name == null) {
+            return UNKNOWN;
+        }
+        last = new Hit(ip.clone(), name);
+        return name;
+    }
+
+    private static final class Hit {
+        final byte[] ip;
+        final String name;
+
+        Hit(byte[] ip, String name) {
+            this.ip = ip;
+            this.name = name;
+        }
     }
 
     /** Reads the table again if it is older than {@link #REFRESH_MS}. */
@@ -67,6 +87,7 @@ class Interfaces {
         } catch (Exception | LinkageError e) {
             // no interface list (a security manager, an odd runtime): addresses stay unknown
         }
+        last = null; // after the table changed (a look between the two may keep an old answer until the next one)
     }
 
     private static String byIndex(int index) {
@@ -81,6 +102,7 @@ class Interfaces {
     /** For tests: what the table says, without refreshing it. */
     void put(byte[] ip, String name) {
         byAddress.put(key(ip), name);
+        last = null;
         refreshedAt = now();
     }
 

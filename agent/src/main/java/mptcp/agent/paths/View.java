@@ -1,7 +1,6 @@
 package mptcp.agent.paths;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 
 import mptcp.sys.LibC;
 import mptcp.sys.Sock;
@@ -15,13 +14,17 @@ import mptcp.sys.Sock;
 final class View {
     /** struct mptcp_info (Linux 6.10+: 96 bytes; the token at offset 12 is there since 5.7). */
     static final int INFO = 96;
-    /** struct mptcp_subflow_info up to the local address: u32 id, 4 bytes of padding, a sockaddr_storage. */
-    static final int SFINFO = 8 + 128;
     /**
-     * struct tcp_info up to tcpi_total_rto_time (Linux 6.7+); the fields read here (up to tcpi_bytes_retrans) are all
-     * there since 4.19. The kernel writes min(this, its own size) per subflow and says which.
+     * struct mptcp_subflow_info up to the local address's scope: u32 id, 4 bytes of padding, the start of a
+     * sockaddr_storage as far as a sockaddr_in6 goes (family, port, flow info, address, scope id). The kernel writes
+     * min(this, its own size) per subflow and says which: asking less than the whole structure costs it less copying.
      */
-    static final int TCPINFO = 248;
+    static final int SFINFO = 8 + 28 + 4;
+    /**
+     * struct tcp_info up to tcpi_bytes_retrans (offset 208, 8 bytes), the last field read here; all of them are there
+     * since Linux 4.19. The kernel writes min(this, its own size) per subflow and says which.
+     */
+    static final int TCPINFO = 216;
     /** Subflows asked for in a first read; a connection with more is read again with room for all (at most MAX). */
     static final int FIRST = 4;
     static final int MAX = 64;
@@ -82,38 +85,79 @@ final class View {
     }
 
     /**
-     * {@code token}: also read struct mptcp_info for the token (the kernel then fills all of it, which costs); a last
-     * look at a connection being closed by its own fd does without ({@link #token} is then 0).
+     * {@code token}: also read struct mptcp_info for the token (more for the kernel to copy); a last look at a
+     * connection being closed by its own fd does without ({@link #token} is then 0).
      */
     static View read(int fd, int[] error, boolean token) {
         int info = token ? INFO : 0;
         int capacity = FIRST;
         for (;;) {
-            // a first read goes into this thread's scratch buffer (parse copies out what it keeps): no 1.6 KB array
-            // allocated and zeroed per look; a connection with more subflows gets an array of its size
-            byte[] b = capacity == FIRST ? SCRATCH.get() : new byte[size(info, capacity)];
-            int n = Sock.mptcpFullInfo(fd, b, info, capacity, SFINFO, TCPINFO);
-            if (n < 0) {
-                error[0] = -n;
-                return null;
+            // a first read goes into a pooled buffer: no native memory allocated per look; a connection with more
+            // subflows gets a buffer of its size
+            boolean pooled = capacity == FIRST;
+            Sock.FullInfo b = pooled ? POOL.take() : new Sock.FullInfo(size(info, capacity));
+            try {
+                int n = Sock.mptcpFullInfo(fd, b, info, capacity, SFINFO, TCPINFO);
+                if (n < 0) {
+                    error[0] = -n;
+                    return null;
+                }
+                if (n <= capacity || capacity == MAX) {
+                    return parse(b.bytes, info, capacity);
+                }
+                capacity = Math.min(n, MAX);
+            } finally {
+                if (pooled) {
+                    POOL.giveBack(b);
+                }
             }
-            if (n <= capacity || capacity == MAX) {
-                return parse(b, info, capacity);
-            }
-            capacity = Math.min(n, MAX);
         }
     }
 
-    /** Room for a first read with the token ({@link #INFO}) and {@link #FIRST} subflows; per thread. */
-    private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[size(INFO, FIRST)]);
+    /**
+     * Buffers for a first read ({@link #INFO} and {@link #FIRST} subflows), shared by all threads without a lock: a
+     * thread takes one out of a slot and puts it back; when all are out, a new one is made, kept if a slot is free
+     * when it comes back. Not per thread: an application that runs each connection on a thread of its own (virtual
+     * threads) would make one per connection.
+     */
+    static final class Pool {
+        private final java.util.concurrent.atomic.AtomicReferenceArray<Sock.FullInfo> slots =
+                new java.util.concurrent.atomic.AtomicReferenceArray<>(8);
+
+        Sock.FullInfo take() {
+            int start = (int) (Thread.currentThread().getId() & 7);
+            for (int i = 0; i < 8; i++) {
+                int k = (start + i) & 7;
+                Sock.FullInfo b = slots.get(k);
+                if (b != null && slots.compareAndSet(k, b, null)) {
+                    return b;
+                }
+            }
+            return new Sock.FullInfo(size(INFO, FIRST));
+        }
+
+        void giveBack(Sock.FullInfo b) {
+            int start = (int) (Thread.currentThread().getId() & 7);
+            for (int i = 0; i < 8; i++) {
+                int k = (start + i) & 7;
+                if (slots.get(k) == null && slots.compareAndSet(k, null, b)) {
+                    return;
+                }
+            }
+        }
+    }
+
+    private static final Pool POOL = new Pool();
 
     static int size(int info, int capacity) {
         return Sock.FULL_INFO_HEADER + info + capacity * (SFINFO + TCPINFO);
     }
 
-    /** Parses what {@link Sock#mptcpFullInfo} wrote into {@code b} for {@code info} bytes of mptcp_info, {@code capacity} subflows. */
-    static View parse(byte[] b, int info, int capacity) {
-        ByteBuffer h = ByteBuffer.wrap(b).order(ByteOrder.nativeOrder());
+    /**
+     * Parses what {@link Sock#mptcpFullInfo} wrote into {@code h} (the machine's byte order, the structures from
+     * offset 0) for {@code info} bytes of mptcp_info, {@code capacity} subflows.
+     */
+    static View parse(ByteBuffer h, int info, int capacity) {
         int tcpStride = h.getInt(4);
         int sfStride = h.getInt(12);
         int count = Math.min(h.getInt(16), capacity);
@@ -126,16 +170,19 @@ final class View {
             int t = tcpBase + i * tcpStride;
             byte[] local = null;
             int scope = 0;
-            if (sfStride >= SFINFO) {
+            if (sfStride >= 8 + 8) {
                 int family = h.getShort(sf + 8) & 0xffff;
                 if (family == LibC.AF_INET) {
-                    local = java.util.Arrays.copyOfRange(b, sf + 12, sf + 16);
-                } else if (family == LibC.AF_INET6) {
-                    local = unmapped(java.util.Arrays.copyOfRange(b, sf + 16, sf + 32));
+                    local = new byte[4];
+                    h.get(sf + 12, local);
+                } else if (family == LibC.AF_INET6 && sfStride >= 8 + 28) {
+                    byte[] six = new byte[16];
+                    h.get(sf + 16, six);
+                    local = unmapped(six);
                     scope = local.length == 16 ? h.getInt(sf + 32) : 0;
                 }
             }
-            subflows[i] = new Subflow(h.getInt(sf), local, scope, b[t] & 0xff, b[t + 4] & 0xff,
+            subflows[i] = new Subflow(h.getInt(sf), local, scope, h.get(t) & 0xff, h.get(t + 4) & 0xff,
                     u32(h, t, 24, tcpStride), u32(h, t, 56, tcpStride), u32(h, t, 52, tcpStride),
                     u64(h, t, 200, tcpStride), u64(h, t, 128, tcpStride), u64(h, t, 208, tcpStride));
         }

@@ -27,7 +27,7 @@ class ViewTest {
         long read(int fd, byte[] buffer, long count);
     }
 
-    private static final C LIBC = jnr.ffi.LibraryLoader.create(C.class).load("c");
+    static final C LIBC = jnr.ffi.LibraryLoader.create(C.class).load("c");
 
     @Test
     void bothEndsOfAnMptcpConnectionShowTheirSubflowAndItsBytes() {

@@ -178,6 +178,14 @@ public final class AgentBinding {
         Foreign.getByteArray(address, data, offset, length);
     }
 
+    /**
+     * The native address of a direct buffer (ByteBuffer.allocateDirect): valid while the buffer is reachable, which
+     * the caller ensures by keeping it.
+     */
+    public static long address(java.nio.ByteBuffer direct) {
+        return Foreign.getInstance().getDirectBufferAddress(direct);
+    }
+
     /** The bytes of the C string at {@code address}, without its terminating 0. */
     public static byte[] getCString(long address) {
         return Foreign.getZeroTerminatedByteArrayChecked(address);
