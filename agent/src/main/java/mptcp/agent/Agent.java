@@ -161,6 +161,9 @@ public final class Agent {
 
     /** @return null once installed, else why not (also logged) */
     private static String install(Config config, Instrumentation inst, String by) {
+        if (config.paths) {
+            Policy.hookCloses(); // before the modules install: the JDK's close natives are redirected for it
+        }
         Policy.configure(config, by);
         int installed = 0;
         StringBuilder failures = new StringBuilder();
@@ -201,7 +204,7 @@ public final class Agent {
                 return;
             }
             Jmx.watchHere();
-            if (Policy.config().paths) {
+            if (Policy.closesHooked()) {
                 Paths.sampleHere(); // the per-path sampling goes on here once the MBean is registered
             }
         }
@@ -278,6 +281,12 @@ public final class Agent {
             String is = now.value(key);
             if (was.equals(is)) {
                 continue;
+            }
+            if (key.equals("paths") && now.paths && !Policy.closesHooked()) {
+                return answer(old.enabled, false, here + "change refused, nothing changed: paths=on cannot be applied at"
+                        + " run time here (the agent started in this JVM with paths=off, so it does not see sockets"
+                        + " close and could not read a connection's last figures; restart the JVM with paths=on; from"
+                        + " paths=on, paths=off and back can be changed at run time)");
             }
             if (START_ONLY.contains(key)) {
                 return answer(old.enabled, false, here + "change refused, nothing changed: " + key + "=" + is + " cannot"

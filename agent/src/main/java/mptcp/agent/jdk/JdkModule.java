@@ -147,7 +147,7 @@ public final class JdkModule implements InterceptionModule {
             redirects = new java.util.ArrayList<>(REDIRECTS);
             redirects.addAll(LEGACY_REDIRECTS);
         }
-        if (Policy.config().paths) {
+        if (Policy.closesHooked()) {
             redirects = new java.util.ArrayList<>(redirects);
             redirects.addAll(CLOSE_REDIRECTS);
         }

@@ -49,7 +49,8 @@ final class Rewrites {
                 applies = config.compatOptions && Asm.has(reader, "setTcpQuickAck", "(Z)V", false)
                         || connectRules && Asm.has(reader, "setTcpMd5Sig", null, false);
             } else if (suffix.equals(CloseRewrite.SUFFIX)) {
-                applies = config.paths && Asm.has(reader, "markClosed", "()Z", false);
+                // whatever paths says now: the accounting may be switched on again at run time
+                applies = Policy.closesHooked() && Asm.has(reader, "markClosed", "()Z", false);
             } else {
                 applies = role; // the socket channels
             }

@@ -3,7 +3,7 @@ package mptcp.agent.paths;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 import mptcp.agent.log.Log;
@@ -35,7 +35,11 @@ public final class Paths {
      */
     private static volatile AtomicReferenceArray<Accounting.Connection> byFd = new AtomicReferenceArray<>(64);
     private static final Object GROW = new Object();
-    private static final AtomicInteger LIVE = new AtomicInteger();
+    /**
+     * How many are followed: an adder, so that the threads opening and closing connections do not bounce one cache
+     * line between cores (read only by the sampler and by status).
+     */
+    private static final LongAdder LIVE = new LongAdder();
     /** The sampler waits here while no connection is followed; set while it does, so that the first one wakes it. */
     private static final Object IDLE = new Object();
     private static volatile boolean idle;
@@ -59,7 +63,7 @@ public final class Paths {
             t.set(fd, c); // the array was replaced while this was set in the old one
         }
         if (old == null) {
-            LIVE.incrementAndGet();
+            LIVE.increment();
         } else {
             forget(old); // its fd was closed where the agent could not see it, and reused
         }
@@ -106,7 +110,7 @@ public final class Paths {
             t = now;
         }
         if (removed) {
-            LIVE.decrementAndGet();
+            LIVE.decrement();
         }
         return removed;
     }
@@ -196,7 +200,7 @@ public final class Paths {
     }
 
     static int followed() {
-        return LIVE.get();
+        return (int) Math.max(0, Math.min(Integer.MAX_VALUE, LIVE.sum()));
     }
 
     /**

@@ -121,13 +121,19 @@ final class View {
      * threads) would make one per connection.
      */
     static final class Pool {
+        private static final int SLOTS = 8;
+        /**
+         * The slots, 16 references apart (64 bytes with compressed references): two threads taking and putting back
+         * their buffers do not write to one cache line.
+         */
+        private static final int SPREAD = 16;
         private final java.util.concurrent.atomic.AtomicReferenceArray<Sock.FullInfo> slots =
-                new java.util.concurrent.atomic.AtomicReferenceArray<>(8);
+                new java.util.concurrent.atomic.AtomicReferenceArray<>(SLOTS * SPREAD);
 
         Sock.FullInfo take() {
-            int start = (int) (Thread.currentThread().getId() & 7);
-            for (int i = 0; i < 8; i++) {
-                int k = (start + i) & 7;
+            int start = (int) Thread.currentThread().getId();
+            for (int i = 0; i < SLOTS; i++) {
+                int k = ((start + i) & (SLOTS - 1)) * SPREAD;
                 Sock.FullInfo b = slots.get(k);
                 if (b != null && slots.compareAndSet(k, b, null)) {
                     return b;
@@ -137,9 +143,9 @@ final class View {
         }
 
         void giveBack(Sock.FullInfo b) {
-            int start = (int) (Thread.currentThread().getId() & 7);
-            for (int i = 0; i < 8; i++) {
-                int k = (start + i) & 7;
+            int start = (int) Thread.currentThread().getId();
+            for (int i = 0; i < SLOTS; i++) {
+                int k = ((start + i) & (SLOTS - 1)) * SPREAD;
                 if (slots.get(k) == null && slots.compareAndSet(k, null, b)) {
                     return;
                 }

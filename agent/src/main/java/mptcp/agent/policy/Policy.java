@@ -198,4 +198,20 @@ public final class Policy {
         Throwable first = nativeFailure;
         return first != null ? first : t;
     }
+
+    /**
+     * Whether the socket closes are intercepted for the per-path accounting: the agent was installed with paths=on (the
+     * JDK's close natives are redirected then, Netty's as its classes load from then on, whatever paths says later).
+     * Without it the accounting cannot be switched on at run time: no connection would get its last look.
+     */
+    private static volatile boolean closesHooked;
+
+    /** The agent is being installed with paths=on. */
+    public static void hookCloses() {
+        closesHooked = true;
+    }
+
+    public static boolean closesHooked() {
+        return closesHooked;
+    }
 }

@@ -23,6 +23,8 @@ import java.util.List;
  *       prints {@code JMX name=value ...} of its counters (or {@code JMX missing}), then {@code JMXSTATUS <line>}
  *       per line of its {@code status()} operation, {@code JMXUNKNOWN <what reading an unknown attribute gave>} and
  *       {@code JMXEND};</li>
+ *   <li>{@code send <bytes>} → a loopback listener of its own, one connection to it that carries that many bytes
+ *       (read to the end by the accepted side), both ends closed; prints {@code SENT <bytes>};</li>
  *   <li>{@code exit} → closes everything and exits.</li>
  * </ul>
  */
@@ -60,6 +62,9 @@ public final class PeerApp {
                     case "jmx":
                         jmx();
                         break;
+                    case "send":
+                        send(Integer.parseInt(w[1]));
+                        break;
                     case "exit":
                         synchronized (KEEP) {
                             for (AutoCloseable c : KEEP) {
@@ -94,6 +99,21 @@ public final class PeerApp {
         t.setDaemon(true);
         t.start();
         System.out.println("LISTEN " + server.getLocalPort());
+    }
+
+    private static void send(int bytes) throws Exception {
+        long got = 0;
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             Socket client = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
+             Socket accepted = server.accept()) {
+            client.getOutputStream().write(new byte[bytes]);
+            client.shutdownOutput();
+            byte[] buffer = new byte[65536];
+            for (int n; (n = accepted.getInputStream().read(buffer)) > 0; ) {
+                got += n;
+            }
+        }
+        System.out.println("SENT " + got); // both ends closed
     }
 
     private static void jmx() throws Exception {

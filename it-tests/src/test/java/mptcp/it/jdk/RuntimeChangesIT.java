@@ -21,7 +21,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * issue 21 item 8): a rules file named relative to the command's directory is read by the command (the target's
  * working directory differs); a JVM whose environment switches the agent off says so on the command's output; a second
  * {@code -javaagent} changes nothing, not even the log level; two attaches at once each report what became of their
- * own options; a key read only at start is refused whole.
+ * own options; a key read only at start is refused whole; the per-path accounting is switched off and on again at run
+ * time, but not on where the agent started without it.
  */
 class RuntimeChangesIT {
 
@@ -129,5 +130,59 @@ class RuntimeChangesIT {
             assertTrue(log.output.contains("changed (attach, uid ") && log.output.contains("log=info (was warn); options now"
                     + " enabled=false,"), log.toString());
         }
+    }
+
+    /**
+     * {@code paths=off} at run time: connections closed from then on add nothing to the per-interface figures (read
+     * with {@code status --json}); {@code paths=on} again: they do. A JVM whose agent started with {@code paths=off}
+     * does not see sockets close, so there {@code paths=on} is refused whole and nothing is counted.
+     */
+    @ParameterizedTest
+    @EnumSource(Jdk.class)
+    void accountingIsSwitchedOffAndOnAtRunTimeWhereItStartedOn(Jdk jdk) throws Exception {
+        try (ChildJvm app = ChildJvm.java(jdk, List.of(ChildJvm.loopbackAgentArg("")), "mptcp.it.apps.PeerApp")) {
+            app.expect("STARTED");
+            String pid = String.valueOf(app.pid());
+            app.send("send 100000");
+            assertEquals("SENT 100000", app.expect("SENT "));
+            long counted = loSent(jdk, pid);
+            assertTrue(counted >= 100_000, "one connection's 100000 bytes counted on lo: " + counted);
+
+            AgentCli off = AgentCli.run(jdk, "attach", pid, "paths=off");
+            assertEquals(0, off.exit, off.toString());
+            assertTrue(off.output.contains("paths=off (was on)"), off.toString());
+            app.send("send 100000");
+            assertEquals("SENT 100000", app.expect("SENT "));
+            assertEquals(counted, loSent(jdk, pid), "with paths=off a new connection adds nothing");
+
+            AgentCli on = AgentCli.run(jdk, "attach", pid, "paths=on");
+            assertEquals(0, on.exit, on.toString());
+            app.send("send 100000");
+            assertEquals("SENT 100000", app.expect("SENT "));
+            long again = loSent(jdk, pid);
+            assertTrue(again >= counted + 100_000, "on again: the next connection counted: " + counted + " -> " + again);
+        }
+        try (ChildJvm app = ChildJvm.java(jdk, List.of(ChildJvm.loopbackAgentArg("paths=off")), "mptcp.it.apps.PeerApp")) {
+            app.expect("STARTED");
+            String pid = String.valueOf(app.pid());
+            AgentCli refused = AgentCli.run(jdk, "attach", pid, "paths=on");
+            assertEquals(1, refused.exit, refused.toString());
+            assertTrue(refused.output.contains("change refused, nothing changed: paths=on cannot be applied at run time"
+                    + " here"), refused.toString());
+            app.send("send 100000");
+            assertEquals("SENT 100000", app.expect("SENT "));
+            AgentCli status = AgentCli.run(jdk, "status", pid);
+            assertTrue(status.output.contains(",paths=off"), status.toString());
+            assertEquals(-1, loSent(jdk, pid), "nothing counted: " + status);
+        }
+    }
+
+    /** sent_bytes of interface lo in {@code status --json}, -1 when it has no row. */
+    private static long loSent(Jdk jdk, String pid) throws Exception {
+        AgentCli json = AgentCli.run(jdk, "status", pid, "--json");
+        assertEquals(0, json.exit, json.toString());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\{\"interface\": \"lo\", \"sent_bytes\": (\\d+), ")
+                .matcher(json.output);
+        return m.find() ? Long.parseLong(m.group(1)) : -1;
     }
 }
