@@ -43,6 +43,11 @@ final class Jffi {
     static final long SET_OPT;
     /** int getsockopt(int, int, int, void *, socklen_t *) */
     static final long GET_OPT;
+    /**
+     * getsockopt's signature without saving errno (jffi's save after each call is a tenth of a microsecond): for reads
+     * that are asked often and seldom fail, repeated through {@link #GET_OPT} when they do, to learn why.
+     */
+    static final long GET_OPT_NO_ERRNO;
     /** int getsockname / getpeername(int, struct sockaddr *, socklen_t *) */
     static final long ADDRESS;
     /** int bind(int, const struct sockaddr *, socklen_t) */
@@ -107,6 +112,7 @@ final class Jffi {
         INT3 = context(i, i, i, i);
         SET_OPT = context(i, i, i, i, p, u);
         GET_OPT = context(i, i, i, i, p, p);
+        GET_OPT_NO_ERRNO = AgentBinding.callContext(i, new int[] {i, i, i, p, p}, false);
         ADDRESS = context(i, i, p, p);
         BIND_ADDRESS = context(i, i, p, u);
         EPOLL_EVENT = context(i, i, i, i, p);

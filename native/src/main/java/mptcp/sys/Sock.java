@@ -181,10 +181,19 @@ public final class Sock {
         long subflows = b.address + header;
         h.putLong(24, subflows);
         h.putLong(32, subflows + (long) capacity * sfinfoSize);
-        long rc = AgentBinding.invokeN5(Jffi.GET_OPT, Jffi.GETSOCKOPT, fd, LibC.SOL_MPTCP, LibC.MPTCP_FULL_INFO,
-                b.address, b.address - 8);
+        long rc = AgentBinding.invokeN5(Jffi.GET_OPT_NO_ERRNO, Jffi.GETSOCKOPT, fd, LibC.SOL_MPTCP,
+                LibC.MPTCP_FULL_INFO, b.address, b.address - 8);
         if ((int) rc != 0) {
-            return -errno();
+            // seldom (a connection gone, a kernel before 6.5): asked again, saving errno this time, to say why
+            b.optlen.putInt(0, header);
+            h.putInt(0, 0);
+            h.putInt(8, 0);
+            h.putInt(16, 0);
+            rc = AgentBinding.invokeN5(Jffi.GET_OPT, Jffi.GETSOCKOPT, fd, LibC.SOL_MPTCP, LibC.MPTCP_FULL_INFO,
+                    b.address, b.address - 8);
+            if ((int) rc != 0) {
+                return -errno();
+            }
         }
         return h.getInt(16);
     }

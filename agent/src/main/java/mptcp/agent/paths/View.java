@@ -182,10 +182,14 @@ final class View {
                     local = new byte[4];
                     h.get(sf + 12, local);
                 } else if (family == LibC.AF_INET6 && sfStride >= 8 + 28) {
-                    byte[] six = new byte[16];
-                    h.get(sf + 16, six);
-                    local = unmapped(six);
-                    scope = local.length == 16 ? h.getInt(sf + 32) : 0;
+                    if (h.getLong(sf + 16) == 0 && h.getInt(sf + 24) == MAPPED) {
+                        local = new byte[4]; // ::ffff:a.b.c.d, a dual-stack socket's IPv4 address
+                        h.get(sf + 28, local);
+                    } else {
+                        local = new byte[16];
+                        h.get(sf + 16, local);
+                        scope = h.getInt(sf + 32);
+                    }
                 }
             }
             subflows[i] = new Subflow(h.getInt(sf), local, scope, h.get(t) & 0xff, h.get(t + 4) & 0xff,
@@ -194,6 +198,10 @@ final class View {
         }
         return new View(token, subflows);
     }
+
+    /** Bytes 8-11 of an IPv4-mapped IPv6 address (0, 0, 0xff, 0xff) read as an int in the machine's order. */
+    private static final int MAPPED = ByteBuffer.wrap(new byte[] {0, 0, (byte) 0xff, (byte) 0xff})
+            .order(java.nio.ByteOrder.nativeOrder()).getInt();
 
     /** An IPv4-mapped IPv6 address (::ffff:a.b.c.d) as its 4 IPv4 bytes; any other unchanged. */
     static byte[] unmapped(byte[] a) {

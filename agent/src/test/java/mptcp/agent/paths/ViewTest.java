@@ -75,13 +75,7 @@ class ViewTest {
             assertEquals(Interfaces.key(new byte[] {127, 0, 0, 1}), Interfaces.key(sc.local));
             assertEquals("lo", new Interfaces().of(sc.local, sc.scope));
             // a plain TCP socket has no MPTCP_FULL_INFO
-            int tcp = Sock.open(LibC.AF_INET, 0, false, false);
-            try {
-                assertNull(View.read(tcp, error));
-                assertTrue(error[0] > 0);
-            } finally {
-                Sock.close(tcp);
-            }
+            noFullInfoOnTcp(LibC.AF_INET, true);
         } finally {
             Sock.close(listener);
             if (client >= 0) {
@@ -90,6 +84,58 @@ class ViewTest {
             if (server >= 0) {
                 Sock.close(server);
             }
+        }
+    }
+
+    /**
+     * A dual-stack socket (AF_INET6, as the JDK makes them) connected to an IPv4 address: the kernel gives the local
+     * address as ::ffff:127.0.0.1; the view has its IPv4 bytes (one interface table for both families); and a failed
+     * read still says why (the read without errno is asked again with it).
+     */
+    @Test
+    void aDualStackSocketsMappedAddressIsItsIpv4Address() {
+        int listener = Sock.open(LibC.AF_INET6, LibC.IPPROTO_MPTCP, true, true);
+        assertTrue(listener >= 0, () -> "MPTCP socket: " + Errno.describe(-listener));
+        int client = -1;
+        try {
+            // sockaddr_in6 (family in host order): port 0, ::ffff:127.0.0.1
+            byte[] any = new byte[28];
+            any[0] = 10;
+            any[18] = (byte) 0xff;
+            any[19] = (byte) 0xff;
+            any[20] = 127;
+            any[23] = 1;
+            assertEquals(0, Sock.bind(listener, any, 28));
+            assertEquals(0, LIBC.listen(listener, 4));
+            byte[] bound = new byte[28];
+            assertEquals(28, Sock.address(listener, false, bound));
+            client = Sock.open(LibC.AF_INET6, LibC.IPPROTO_MPTCP, true, false);
+            assertEquals(0, LIBC.connect(client, bound, 28));
+            int[] error = new int[1];
+            View v = View.read(client, error, false);
+            assertNotNull(v, () -> "MPTCP_FULL_INFO: " + Errno.describe(error[0]));
+            assertEquals(1, v.subflows.length);
+            assertEquals(Interfaces.key(new byte[] {127, 0, 0, 1}), Interfaces.key(v.subflows[0].local));
+            assertEquals(0, v.subflows[0].scope);
+            assertEquals("lo", new Interfaces().of(v.subflows[0].local, v.subflows[0].scope));
+            noFullInfoOnTcp(LibC.AF_INET6, false);
+        } finally {
+            Sock.close(listener);
+            if (client >= 0) {
+                Sock.close(client);
+            }
+        }
+    }
+
+    /** A plain TCP socket of {@code domain} has no MPTCP_FULL_INFO, and the failed read says why. */
+    private static void noFullInfoOnTcp(int domain, boolean token) {
+        int tcp = Sock.open(domain, 0, domain == LibC.AF_INET6, false);
+        try {
+            int[] error = new int[1];
+            assertNull(View.read(tcp, error, token), "a plain TCP socket has no MPTCP_FULL_INFO");
+            assertTrue(error[0] > 0, "why: " + error[0]);
+        } finally {
+            Sock.close(tcp);
         }
     }
 }
