@@ -37,10 +37,7 @@ public class Churn {
             double seconds = (System.nanoTime() - t0) / 1e9;
             long cpu = cpuTicks() - cpu0;
             System.out.printf("connections/s %.1f%nconnections %d%n", n / seconds, warm + n);
-            if (cpu0 >= 0 && n > 0) {
-                // clock ticks of 10 ms (USER_HZ 100 on Linux): a few hundred over a measured interval of seconds
-                System.out.printf("cpu_us_per_connection %.2f%n", cpu * 10_000.0 / n);
-            }
+            printCpu(cpu0, cpu, n);
             return;
         }
         InetAddress loopback = InetAddress.getLoopbackAddress();
@@ -55,9 +52,7 @@ public class Churn {
         long cpu = cpuTicks() - cpu0;
         server.close();
         System.out.printf("connections/s %.1f%n", n / seconds);
-        if (cpu0 >= 0 && n > 0) {
-            System.out.printf("cpu_us_per_connection %.2f%n", cpu * 10_000.0 / n);
-        }
+        printCpu(cpu0, cpu, n);
     }
 
     private static Thread acceptor(ServerSocket server) {
@@ -83,6 +78,14 @@ public class Churn {
             // until the driver closes our standard input
         }
         server.close();
+    }
+
+    /** "cpu_us_per_connection N" when the CPU time was readable ({@code cpu0} not -1) and there were connections. */
+    private static void printCpu(long cpu0, long cpu, long n) {
+        if (cpu0 >= 0 && n > 0) {
+            // clock ticks of 10 ms (USER_HZ 100 on Linux): a few hundred over a measured interval of seconds
+            System.out.printf("cpu_us_per_connection %.2f%n", cpu * 10_000.0 / n);
+        }
     }
 
     /** This process's CPU time (user + system) in clock ticks, from /proc/self/stat; -1 where there is none. */

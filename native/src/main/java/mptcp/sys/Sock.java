@@ -169,26 +169,12 @@ public final class Sock {
         if (h.capacity() < length) {
             throw new IllegalArgumentException("buffer of " + h.capacity() + " bytes, " + length + " needed");
         }
-        b.optlen.putInt(0, header);
-        // what the kernel writes back (its own sizes, num_subflows) must be 0 when asked, or it answers EINVAL: the
-        // buffer is reused
-        h.putInt(0, 0);
-        h.putInt(4, tcpinfoSize);
-        h.putInt(8, 0);
-        h.putInt(12, sfinfoSize);
-        h.putInt(16, 0);
-        h.putInt(20, capacity);
-        long subflows = b.address + header;
-        h.putLong(24, subflows);
-        h.putLong(32, subflows + (long) capacity * sfinfoSize);
+        request(b, header, capacity, sfinfoSize, tcpinfoSize);
         long rc = AgentBinding.invokeN5(Jffi.GET_OPT_NO_ERRNO, Jffi.GETSOCKOPT, fd, LibC.SOL_MPTCP,
                 LibC.MPTCP_FULL_INFO, b.address, b.address - 8);
         if ((int) rc != 0) {
             // seldom (a connection gone, a kernel before 6.5): asked again, saving errno this time, to say why
-            b.optlen.putInt(0, header);
-            h.putInt(0, 0);
-            h.putInt(8, 0);
-            h.putInt(16, 0);
+            request(b, header, capacity, sfinfoSize, tcpinfoSize);
             rc = AgentBinding.invokeN5(Jffi.GET_OPT, Jffi.GETSOCKOPT, fd, LibC.SOL_MPTCP, LibC.MPTCP_FULL_INFO,
                     b.address, b.address - 8);
             if ((int) rc != 0) {
@@ -199,14 +185,32 @@ public final class Sock {
     }
 
     /**
+     * Writes {@link #mptcpFullInfo}'s request into {@code b}: the option's length, the sizes asked and the two areas.
+     * What the kernel writes back (its own sizes, num_subflows) must be 0 when asked, or it answers EINVAL: the
+     * buffer is reused.
+     */
+    private static void request(FullInfo b, int header, int capacity, int sfinfoSize, int tcpinfoSize) {
+        java.nio.ByteBuffer h = b.bytes;
+        b.whole.putInt(0, header);
+        h.putInt(0, 0);
+        h.putInt(4, tcpinfoSize);
+        h.putInt(8, 0);
+        h.putInt(12, sfinfoSize);
+        h.putInt(16, 0);
+        h.putInt(20, capacity);
+        long subflows = b.address + header;
+        h.putLong(24, subflows);
+        h.putLong(32, subflows + (long) capacity * sfinfoSize);
+    }
+
+    /**
      * Native memory for {@link #mptcpFullInfo}, with a view of it: a direct buffer (freed by the garbage collector
      * once unreachable, never by hand, so that no use can outlive it), 8 bytes for the option's length, then the
      * structures. Its Java view reads the kernel's answer in place (no copy, no call into jffi per field).
      */
     public static final class FullInfo {
-        private final java.nio.ByteBuffer whole;
-        /** The option's length (4 bytes at offset 0), 8 bytes before {@link #bytes}. */
-        final java.nio.ByteBuffer optlen;
+        /** All of it, in the machine's byte order: the option's length (4 bytes at offset 0), then {@link #bytes}. */
+        final java.nio.ByteBuffer whole;
         /** The structures, from offset 0, in the machine's byte order. */
         public final java.nio.ByteBuffer bytes;
         final long address;
@@ -214,14 +218,8 @@ public final class Sock {
         /** Room for {@code size} bytes of structures. */
         public FullInfo(int size) {
             whole = java.nio.ByteBuffer.allocateDirect(size + 8).order(java.nio.ByteOrder.nativeOrder());
-            optlen = whole.duplicate().order(java.nio.ByteOrder.nativeOrder());
             bytes = whole.slice(8, size).order(java.nio.ByteOrder.nativeOrder());
             address = AgentBinding.address(whole) + 8;
-        }
-
-        /** Room for this many bytes of structures. */
-        public int size() {
-            return bytes.capacity();
         }
     }
 

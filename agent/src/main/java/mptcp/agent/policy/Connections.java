@@ -87,7 +87,7 @@ public final class Connections {
         switch (negotiated(fd)) {
             case MPTCP:
                 (accepted ? Stats.MPTCP_INBOUND : Stats.MPTCP_OUTBOUND).increment();
-                if (Policy.config().paths && Policy.closesHooked()) {
+                if (Policy.config().paths) { // on only where the closes are hooked (Agent.change)
                     Paths.opened(fd);
                 }
                 if (Log.enabled(Log.Level.DEBUG)) {

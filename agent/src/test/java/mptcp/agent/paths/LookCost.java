@@ -35,11 +35,7 @@ public final class LookCost {
         if (listener < 0) {
             throw new IllegalStateException("MPTCP socket: " + Errno.describe(-listener));
         }
-        byte[] any = {2, 0, 0, 0, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0};
-        check(Sock.bind(listener, any, 16), "bind");
-        check(ViewTest.LIBC.listen(listener, CONNECTIONS), "listen");
-        byte[] bound = new byte[28];
-        Sock.address(listener, false, bound);
+        byte[] bound = ViewTest.listening(listener, ViewTest.LOOPBACK4, CONNECTIONS);
         int[] clients = new int[CONNECTIONS];
         byte[] data = new byte[4096];
         byte[] in = new byte[65536];

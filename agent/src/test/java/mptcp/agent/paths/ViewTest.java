@@ -28,6 +28,17 @@ class ViewTest {
     }
 
     static final C LIBC = jnr.ffi.LibraryLoader.create(C.class).load("c");
+    /** sockaddr_in of 127.0.0.1, port 0 (family in host order). */
+    static final byte[] LOOPBACK4 = {2, 0, 0, 0, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0};
+
+    /** Binds {@code listener} to {@code any} (a raw sockaddr), listens with {@code backlog}; its bound address. */
+    static byte[] listening(int listener, byte[] any, int backlog) {
+        assertEquals(0, Sock.bind(listener, any, any.length));
+        assertEquals(0, LIBC.listen(listener, backlog));
+        byte[] bound = new byte[28];
+        assertEquals(any.length, Sock.address(listener, false, bound));
+        return bound;
+    }
 
     @Test
     void bothEndsOfAnMptcpConnectionShowTheirSubflowAndItsBytes() {
@@ -36,11 +47,7 @@ class ViewTest {
         int client = -1;
         int server = -1;
         try {
-            byte[] any = {2, 0, 0, 0, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0}; // 127.0.0.1, port 0 (family: host order)
-            assertEquals(0, Sock.bind(listener, any, 16));
-            assertEquals(0, LIBC.listen(listener, 4));
-            byte[] bound = new byte[28];
-            assertEquals(16, Sock.address(listener, false, bound));
+            byte[] bound = listening(listener, LOOPBACK4, 4);
             client = Sock.open(LibC.AF_INET, LibC.IPPROTO_MPTCP, false, false);
             assertEquals(0, LIBC.connect(client, bound, 16));
             server = LIBC.accept(listener, null, null);
@@ -105,10 +112,7 @@ class ViewTest {
             any[19] = (byte) 0xff;
             any[20] = 127;
             any[23] = 1;
-            assertEquals(0, Sock.bind(listener, any, 28));
-            assertEquals(0, LIBC.listen(listener, 4));
-            byte[] bound = new byte[28];
-            assertEquals(28, Sock.address(listener, false, bound));
+            byte[] bound = listening(listener, any, 4);
             client = Sock.open(LibC.AF_INET6, LibC.IPPROTO_MPTCP, true, false);
             assertEquals(0, LIBC.connect(client, bound, 28));
             int[] error = new int[1];
